@@ -1,0 +1,75 @@
+/* Shared between the ONNX frontend's files; not part of its public API. */
+#ifndef VITC_ONNX_INTERNAL_H
+#define VITC_ONNX_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ir.h"
+#include "onnx.pb-c.h"
+#include "onnx_import.h"
+
+/* ---- onnx_util.c ---- */
+
+/* A whole file in memory (read-only mapping); ptr is NULL for an empty file. */
+typedef struct MappedFile {
+  void *ptr;
+  size_t size;
+} MappedFile;
+
+int onnx_map_file(const char *path, MappedFile *mf, Diag *d);
+void onnx_unmap_file(MappedFile *mf);
+
+/* Open-addressing hash map from borrowed C strings to non-NULL pointers. */
+typedef struct NameMap {
+  const char **keys;
+  void **vals;
+  size_t cap, n;
+} NameMap;
+
+int name_map_init(NameMap *m, size_t expected);
+void *name_map_get(const NameMap *m, const char *key); /* NULL when absent */
+/* 0 inserted, 1 key already present (left unchanged), -1 out of memory. */
+int name_map_put(NameMap *m, const char *key, void *val);
+void name_map_free(NameMap *m);
+
+/* A possibly-NULL protobuf string as a C string ("" for NULL). */
+static inline const char *pb_str(const char *s) { return s ? s : ""; }
+
+/* ---- onnx_tensor.c ---- */
+
+/* Where decoded tensor data goes. */
+typedef struct TensorSink {
+  Arena *arena; /* copies are allocated here; NULL means malloc (caller frees) */
+  int borrow;   /* data may point into the message's buffers when no conversion is needed */
+} TensorSink;
+
+/* Decodes a TensorProto into *out (dtype, shape, data; FLOAT16 becomes f32).
+ * `what` names the tensor in messages ("initializer 'w'"). Returns 0,
+ * ONNX_UNSUPPORTED_DTYPE or -1, with d filled on error. */
+int onnx_decode_tensor(const Onnx__TensorProto *tp, const TensorSink *sink, Tensor *out,
+                       const char *file, const char *what, Diag *d);
+
+/* IEEE half-precision bits to float (subnormals, infinities and NaNs included). */
+float onnx_half_to_float(uint16_t h);
+
+/* ---- onnx_import.c / onnx_nodes.c ---- */
+
+/* State of one onnx_import() call. */
+typedef struct ImportCtx {
+  const char *file;
+  Diag *d;
+  Graph *g;
+  const Onnx__GraphProto *gp;
+  const ImportOptions *opt;
+  int64_t opset;
+  NameMap values; /* value name -> Value* */
+} ImportCtx;
+
+/* Creates a value under a name not used before; errors on duplicates. */
+Value *import_value(ImportCtx *c, const char *name, ValueKind kind);
+
+/* Converts every node (Constant nodes to VK_CONST values) in topological order. */
+int import_nodes(ImportCtx *c);
+
+#endif

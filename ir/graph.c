@@ -1,0 +1,125 @@
+/* Graph construction: values, nodes, attributes; all memory from the graph's arena. */
+#include "ir.h"
+#include <stdlib.h>
+#include <string.h>
+
+Graph *ir_graph_new(const char *file) {
+  Graph *g = calloc(1, sizeof *g);
+  if (!g) return NULL;
+  g->file = arena_strdup(&g->arena, file ? file : "<memory>");
+  if (!g->file) {
+    free(g);
+    return NULL;
+  }
+  return g;
+}
+
+void ir_graph_free(Graph *g) {
+  if (!g) return;
+  if (g->release) g->release(g->release_ctx);
+  arena_free_all(&g->arena);
+  free(g);
+}
+
+/* Grows an arena-backed pointer array by doubling (old storage stays in the arena). */
+static int grow(Graph *g, void ***items, int n, int *cap) {
+  if (n < *cap) return 0;
+  int ncap = *cap ? *cap * 2 : 64;
+  void **p = arena_alloc(&g->arena, (size_t)ncap * sizeof *p);
+  if (!p) return -1;
+  if (n) memcpy(p, *items, (size_t)n * sizeof *p);
+  *items = p;
+  *cap = ncap;
+  return 0;
+}
+
+Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d) {
+  Value *v = arena_alloc(&g->arena, sizeof *v);
+  if (!v || grow(g, (void ***)&g->values, g->n_values, &g->cap_values) ||
+      !(v->name = arena_strdup(&g->arena, name))) {
+    ir_error(d, g->file, NULL, "out of memory");
+    return NULL;
+  }
+  v->kind = kind;
+  v->id = g->n_values;
+  g->values[g->n_values++] = v;
+  return v;
+}
+
+Value *ir_value_find(const Graph *g, const char *name) {
+  for (int i = 0; i < g->n_values; i++)
+    if (strcmp(g->values[i]->name, name) == 0) return g->values[i];
+  return NULL;
+}
+
+Node *ir_node_new(Graph *g, OpKind op, const char *name, int n_in, int n_out, Diag *d) {
+  Node *n = arena_alloc(&g->arena, sizeof *n);
+  if (!n || grow(g, (void ***)&g->nodes, g->n_nodes, &g->cap_nodes) ||
+      !(n->name = arena_strdup(&g->arena, name)) ||
+      !(n->in = arena_alloc(&g->arena, (size_t)(n_in ? n_in : 1) * sizeof(Value *))) ||
+      !(n->out = arena_alloc(&g->arena, (size_t)(n_out ? n_out : 1) * sizeof(Value *)))) {
+    ir_error(d, g->file, NULL, "out of memory");
+    return NULL;
+  }
+  n->op = op;
+  n->n_in = n_in;
+  n->n_out = n_out;
+  g->nodes[g->n_nodes++] = n;
+  return n;
+}
+
+/* Appends v to a graph's input or output list. */
+static int list_add(Graph *g, Value ***list, int *n, Value *v, Diag *d) {
+  Value **p = arena_alloc(&g->arena, (size_t)(*n + 1) * sizeof *p);
+  if (!p) return ir_error(d, g->file, NULL, "out of memory");
+  if (*n) memcpy(p, *list, (size_t)*n * sizeof *p);
+  p[(*n)++] = v;
+  *list = p;
+  return 0;
+}
+
+int ir_graph_add_input(Graph *g, Value *v, Diag *d) { return list_add(g, &g->inputs, &g->n_inputs, v, d); }
+int ir_graph_add_output(Graph *g, Value *v, Diag *d) { return list_add(g, &g->outputs, &g->n_outputs, v, d); }
+
+Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind, Diag *d) {
+  Attr *p = arena_alloc(&g->arena, (size_t)(n->n_attrs + 1) * sizeof *p);
+  const char *nm = arena_strdup(&g->arena, name);
+  if (!p || !nm) {
+    ir_error(d, g->file, NULL, "out of memory");
+    return NULL;
+  }
+  if (n->n_attrs) memcpy(p, n->attrs, (size_t)n->n_attrs * sizeof *p);
+  n->attrs = p;
+  Attr *a = &p[n->n_attrs++];
+  a->name = nm;
+  a->kind = kind;
+  return a;
+}
+
+const Attr *ir_attr_find(const Node *n, const char *name) {
+  for (int i = 0; i < n->n_attrs; i++)
+    if (strcmp(n->attrs[i].name, name) == 0) return &n->attrs[i];
+  return NULL;
+}
+
+int64_t ir_attr_i(const Node *n, const char *name, int64_t def) {
+  const Attr *a = ir_attr_find(n, name);
+  return a && a->kind == AT_INT ? a->i : def;
+}
+
+float ir_attr_f(const Node *n, const char *name, float def) {
+  const Attr *a = ir_attr_find(n, name);
+  return a && a->kind == AT_FLOAT ? a->f : def;
+}
+
+const char *ir_attr_s(const Node *n, const char *name, const char *def) {
+  const Attr *a = ir_attr_find(n, name);
+  return a && a->kind == AT_STRING ? a->s : def;
+}
+
+int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max) {
+  const Attr *a = ir_attr_find(n, name);
+  if (!a || a->kind != AT_INTS) return -1;
+  for (int i = 0; i < a->n && i < max; i++) out[i] = a->ints[i];
+  return a->n;
+}

@@ -1,0 +1,261 @@
+/* Reference kernels: elementwise ops (unary, broadcasting binary, where,
+ * equal, cast, identity, dropout). */
+#include "interp.h"
+#include <math.h>
+#include <string.h>
+
+/* ---- scalar access ---- */
+
+/* Element i of any tensor as a double. */
+static double get_f(const Tensor *t, int64_t i) {
+  return t->dtype == DT_F32 ? (double)((const float *)t->data)[i] : (double)tensor_get_i64(t, i);
+}
+
+/* Stores an integer into element i of an i64, i32 or bool tensor (i32 wraps). */
+static void put_i(Tensor *t, int64_t i, int64_t v) {
+  switch (t->dtype) {
+  case DT_I64: ((int64_t *)t->data)[i] = v; break;
+  case DT_I32: ((int32_t *)t->data)[i] = (int32_t)(uint32_t)(uint64_t)v; break;
+  case DT_BOOL: ((uint8_t *)t->data)[i] = v != 0; break;
+  default: break;
+  }
+}
+
+static int is_int(DType t) { return t == DT_I64 || t == DT_I32; }
+
+/* Checks a binary op's operands have one type among f32, i64, i32, like the output. */
+static int check_same_numeric(const Node *n, const Tensor *in, const Tensor *out, Diag *d) {
+  if (in[0].dtype != in[1].dtype)
+    return ir_error(d, NULL, n, "operand types differ (%s vs %s)", dt_name(in[0].dtype), dt_name(in[1].dtype));
+  if (in[0].dtype != DT_F32 && !is_int(in[0].dtype)) return interp_bad_dtype(d, n, "operand", &in[0]);
+  if (out->dtype != in[0].dtype) return interp_bad_dtype(d, n, "output", out);
+  return 0;
+}
+
+/* Sets up an iterator over out reading in[0..n_ops) with broadcasting. */
+static int broadcast_iter(InterpIter *it, const Node *n, const Tensor *in, int n_ops, const Tensor *out,
+                          Diag *d) {
+  interp_iter_init(it, out, n_ops);
+  for (int k = 0; k < n_ops; k++)
+    if (interp_iter_broadcast(it, k, &in[k], n, d)) return -1;
+  return 0;
+}
+
+/* ---- add sub mul div ---- */
+
+typedef enum Arith { AR_ADD, AR_SUB, AR_MUL, AR_DIV } Arith;
+
+/* One float operation; done in double, which rounds to the same float as
+ * float arithmetic would for + - * /. */
+static double arith_f(Arith op, double a, double b) {
+  switch (op) {
+  case AR_ADD: return a + b;
+  case AR_SUB: return a - b;
+  case AR_MUL: return a * b;
+  default: return a / b;
+  }
+}
+
+/* One integer operation with two's-complement wrap-around (unsigned math
+ * avoids signed-overflow UB); division truncates toward zero. -1 on x/0. */
+static int arith_i(Arith op, int64_t a, int64_t b, int64_t *r) {
+  switch (op) {
+  case AR_ADD: *r = (int64_t)((uint64_t)a + (uint64_t)b); return 0;
+  case AR_SUB: *r = (int64_t)((uint64_t)a - (uint64_t)b); return 0;
+  case AR_MUL: *r = (int64_t)((uint64_t)a * (uint64_t)b); return 0;
+  default:
+    if (b == 0) return -1;
+    *r = b == -1 ? (int64_t)(0 - (uint64_t)a) : a / b; /* INT64_MIN / -1 overflows */
+    return 0;
+  }
+}
+
+/* A broadcasting arithmetic op on f32, i64 or i32. */
+static int binary_arith(const Node *n, const Tensor *in, Tensor *out, Diag *d, Arith op) {
+  InterpIter it;
+  if (check_same_numeric(n, in, out, d) || broadcast_iter(&it, n, in, 2, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  if (out->dtype == DT_F32) {
+    const float *a = in[0].data, *b = in[1].data;
+    float *o = out->data;
+    for (int64_t i = 0; i < total; i++, interp_iter_next(&it))
+      o[i] = (float)arith_f(op, a[it.off[0]], b[it.off[1]]);
+    return 0;
+  }
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) {
+    int64_t r;
+    if (arith_i(op, tensor_get_i64(&in[0], it.off[0]), tensor_get_i64(&in[1], it.off[1]), &r))
+      return ir_error(d, NULL, n, "integer division by zero");
+    put_i(out, i, r);
+  }
+  return 0;
+}
+
+int interp_add(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return binary_arith(n, in, out, d, AR_ADD); }
+int interp_sub(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return binary_arith(n, in, out, d, AR_SUB); }
+int interp_mul(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return binary_arith(n, in, out, d, AR_MUL); }
+int interp_div(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return binary_arith(n, in, out, d, AR_DIV); }
+
+/* ---- pow ---- */
+
+/* Integer power by repeated squaring (wrapping); negative exponents give
+ * 1/a^-e truncated, which is 0 except for a = 1 or -1. -1 for 0 to a negative power. */
+static int ipow(int64_t a, int64_t e, int64_t *r) {
+  if (e < 0) {
+    if (a == 0) return -1;
+    *r = a == 1 ? 1 : a == -1 ? ((e & 1) ? -1 : 1) : 0;
+    return 0;
+  }
+  uint64_t result = 1, base = (uint64_t)a;
+  for (; e; e >>= 1, base *= base)
+    if (e & 1) result *= base;
+  *r = (int64_t)result;
+  return 0;
+}
+
+/* Pow: base f32, i64 or i32; exponent any numeric type; result has the base's type. */
+int interp_pow(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  InterpIter it;
+  if (in[0].dtype != DT_F32 && !is_int(in[0].dtype)) return interp_bad_dtype(d, n, "base", &in[0]);
+  if (in[1].dtype != DT_F32 && !is_int(in[1].dtype)) return interp_bad_dtype(d, n, "exponent", &in[1]);
+  if (out->dtype != in[0].dtype) return interp_bad_dtype(d, n, "output", out);
+  if (broadcast_iter(&it, n, in, 2, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) {
+    if (out->dtype == DT_F32) {
+      ((float *)out->data)[i] = (float)pow(get_f(&in[0], it.off[0]), get_f(&in[1], it.off[1]));
+    } else if (in[1].dtype == DT_F32) {
+      put_i(out, i, (int64_t)pow(get_f(&in[0], it.off[0]), get_f(&in[1], it.off[1])));
+    } else {
+      int64_t r;
+      if (ipow(tensor_get_i64(&in[0], it.off[0]), tensor_get_i64(&in[1], it.off[1]), &r))
+        return ir_error(d, NULL, n, "integer division by zero (0 to a negative power)");
+      put_i(out, i, r);
+    }
+  }
+  return 0;
+}
+
+/* ---- equal, where ---- */
+
+/* Equal: operands of one type (f32 compares as float, others as integers) -> bool. */
+int interp_equal(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  InterpIter it;
+  if (in[0].dtype != in[1].dtype)
+    return ir_error(d, NULL, n, "operand types differ (%s vs %s)", dt_name(in[0].dtype), dt_name(in[1].dtype));
+  if (out->dtype != DT_BOOL) return interp_bad_dtype(d, n, "output", out);
+  if (broadcast_iter(&it, n, in, 2, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  uint8_t *o = out->data;
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it))
+    o[i] = in[0].dtype == DT_F32
+               ? ((const float *)in[0].data)[it.off[0]] == ((const float *)in[1].data)[it.off[1]]
+               : tensor_get_i64(&in[0], it.off[0]) == tensor_get_i64(&in[1], it.off[1]);
+  return 0;
+}
+
+/* Where: out = cond ? x : y, all three broadcast. */
+int interp_where(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  InterpIter it;
+  if (in[0].dtype != DT_BOOL) return interp_bad_dtype(d, n, "condition", &in[0]);
+  if (in[1].dtype != in[2].dtype || out->dtype != in[1].dtype)
+    return ir_error(d, NULL, n, "x, y and output types differ (%s, %s, %s)", dt_name(in[1].dtype),
+                    dt_name(in[2].dtype), dt_name(out->dtype));
+  if (broadcast_iter(&it, n, in, 3, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  size_t es = dt_size(out->dtype);
+  const uint8_t *cond = in[0].data;
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) {
+    if (cond[it.off[0]]) interp_copy_elem(out->data, i, in[1].data, it.off[1], es);
+    else interp_copy_elem(out->data, i, in[2].data, it.off[2], es);
+  }
+  return 0;
+}
+
+/* ---- unary ---- */
+
+typedef double (*UnaryF)(double);
+typedef int64_t (*UnaryI)(int64_t);
+
+/* Applies f to every element (f32 in double; i64/i32 with g when given). */
+static int unary(const Node *n, const Tensor *in, Tensor *out, Diag *d, UnaryF f, UnaryI g) {
+  if (interp_check_numel(d, n, &in[0], out)) return -1;
+  int64_t total = tensor_numel(out);
+  if (in[0].dtype == DT_F32) {
+    const float *x = in[0].data;
+    float *y = out->data;
+    for (int64_t i = 0; i < total; i++) y[i] = (float)f(x[i]);
+    return 0;
+  }
+  if (!g || !is_int(in[0].dtype)) return interp_bad_dtype(d, n, "input", &in[0]);
+  for (int64_t i = 0; i < total; i++) put_i(out, i, g(tensor_get_i64(&in[0], i)));
+  return 0;
+}
+
+static double neg_f(double x) { return -x; }
+static int64_t neg_i(int64_t x) { return (int64_t)(0 - (uint64_t)x); }
+static double abs_f(double x) { return fabs(x); }
+static int64_t abs_i(int64_t x) { return x < 0 ? neg_i(x) : x; }
+static double recip_f(double x) { return 1.0 / x; }
+static double sigmoid_f(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double relu_f(double x) { return x > 0 ? x : (x == x ? 0.0 : x); } /* keeps NaN */
+static int64_t relu_i(int64_t x) { return x > 0 ? x : 0; }
+
+int interp_neg(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, neg_f, neg_i); }
+int interp_abs(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, abs_f, abs_i); }
+int interp_sqrt(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, sqrt, NULL); }
+int interp_reciprocal(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, recip_f, NULL); }
+int interp_exp(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, exp, NULL); }
+int interp_erf(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, erf, NULL); }
+int interp_tanh(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, tanh, NULL); }
+int interp_sigmoid(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, sigmoid_f, NULL); }
+int interp_relu(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, relu_f, relu_i); }
+int interp_ceil(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, ceil, NULL); }
+
+/* ---- cast, identity, dropout ---- */
+
+/* A float converted to an integer: truncated toward zero, NaN to 0, clamped to int64. */
+static int64_t f_to_i(double x) {
+  if (x != x) return 0;
+  if (x >= 9223372036854775807.0) return INT64_MAX;
+  if (x <= -9223372036854775808.0) return INT64_MIN;
+  return (int64_t)x;
+}
+
+/* Cast to the type in `to` (ONNX TensorProto number): float->int truncates, ->bool is x != 0. */
+int interp_cast(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  int64_t to = ir_attr_i(n, "to", 0);
+  if (dt_from_onnx((int)to) != out->dtype) return ir_error(d, NULL, n, "output type %s does not match to=%lld",
+                                                           dt_name(out->dtype), (long long)to);
+  if (in[0].dtype == DT_UNDEF || in[0].dtype >= DT_COUNT) return interp_bad_dtype(d, n, "input", &in[0]);
+  int64_t total = tensor_numel(out);
+  if (tensor_numel(&in[0]) != total) return ir_error(d, NULL, n, "input and output sizes differ");
+  for (int64_t i = 0; i < total; i++) {
+    if (out->dtype == DT_F32 && in[0].dtype == DT_F32) ((float *)out->data)[i] = ((const float *)in[0].data)[i];
+    else if (out->dtype == DT_F32) ((float *)out->data)[i] = (float)tensor_get_i64(&in[0], i);
+    else if (out->dtype == DT_BOOL) ((uint8_t *)out->data)[i] = get_f(&in[0], i) != 0;
+    else if (in[0].dtype == DT_F32) put_i(out, i, f_to_i(((const float *)in[0].data)[i]));
+    else put_i(out, i, tensor_get_i64(&in[0], i));
+  }
+  return 0;
+}
+
+/* Identity: copies its input. */
+int interp_identity(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (interp_check_numel(d, n, &in[0], out)) return -1;
+  memcpy(out->data, in[0].data, tensor_bytes(out));
+  return 0;
+}
+
+/* Dropout in inference mode: output = input, mask (when wanted) all true. */
+int interp_dropout(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (interp_has_in(n, in, 2) && tensor_numel(&in[2]) == 1 && tensor_get_i64(&in[2], 0))
+    return ir_error(d, NULL, n, "training_mode=1 is not supported");
+  if (interp_check_numel(d, n, &in[0], &out[0])) return -1;
+  memcpy(out[0].data, in[0].data, tensor_bytes(&out[0]));
+  if (interp_has_out(n, out, 1)) {
+    if (out[1].dtype != DT_BOOL) return interp_bad_dtype(d, n, "mask", &out[1]);
+    memset(out[1].data, 1, tensor_bytes(&out[1]));
+  }
+  return 0;
+}

@@ -1,0 +1,225 @@
+/* vitc IR: SSA values with a dtype and a static shape, nodes with an op and
+ * attributes, one graph in topological order. Everything a graph owns lives in
+ * its arena and is freed at once by ir_graph_free(). */
+#ifndef VITC_IR_H
+#define VITC_IR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+#define IR_MAX_RANK 8
+#define IR_MAX_INPUTS 64
+#define IR_MAX_OUTPUTS 64
+
+/* ---- diagnostics (ir/diag.c) ---- */
+
+/* An error as a value: library code fills one and returns -1; only main prints. */
+typedef struct Diag {
+  int has_error;
+  const char *file; /* used when ir_error() is passed file == NULL */
+  char msg[1024]; /* "vitc: error: FILE: node 'NAME' (OpType): what is wrong" */
+} Diag;
+
+struct Node;
+/* Formats the message with whichever location parts are known (file, node);
+ * returns -1 so callers can `return ir_error(...)`. Keeps the first error. */
+int ir_error(Diag *d, const char *file, const struct Node *n, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* ---- arena (ir/arena.c) ---- */
+
+typedef struct ArenaBlock ArenaBlock;
+typedef struct Arena {
+  ArenaBlock *head;
+  size_t used_bytes;
+} Arena;
+
+void *arena_alloc(Arena *a, size_t size);               /* 64-byte aligned, zeroed; NULL when out of memory */
+char *arena_strdup(Arena *a, const char *s);
+void arena_free_all(Arena *a);
+
+/* ---- dtypes and tensors (ir/tensor.c) ---- */
+
+typedef enum DType {
+  DT_UNDEF, /* not known yet, or an absent optional value */
+  DT_F32,
+  DT_I64,
+  DT_I32,
+  DT_BOOL, /* one byte per element, 0 or 1 */
+  DT_COUNT
+} DType;
+
+const char *dt_name(DType t);          /* "f32", "i64", "i32", "bool" */
+DType dt_from_name(const char *s);     /* DT_UNDEF when unknown */
+size_t dt_size(DType t);               /* bytes per element */
+DType dt_from_onnx(int onnx_type);     /* DT_UNDEF for types vitc does not compute in */
+int dt_to_onnx(DType t);
+const char *onnx_dtype_name(int onnx_type); /* "FLOAT16", "DOUBLE", ... for messages */
+
+/* A dense row-major tensor. `data` is NULL when only the type is known. */
+typedef struct Tensor {
+  DType dtype;
+  int rank;
+  int64_t dims[IR_MAX_RANK];
+  void *data;
+} Tensor;
+
+int64_t tensor_numel(const Tensor *t);
+size_t tensor_bytes(const Tensor *t);
+int tensor_same_type(const Tensor *a, const Tensor *b); /* dtype and shape */
+/* Reads element i of an integer or bool tensor as int64 (for shape arithmetic). */
+int64_t tensor_get_i64(const Tensor *t, int64_t i);
+/* 64-bit FNV-1a digest of the data, printed for large constants. */
+uint64_t tensor_digest(const Tensor *t);
+/* "f32[1,3,224,224]" into buf. */
+char *tensor_type_str(const Tensor *t, char *buf, size_t n);
+
+/* ---- ops (ir/ops.c), generated from ops.def ---- */
+
+enum {
+  OPF_ELEMWISE = 1 << 0,    /* output element i depends only on input elements i (after broadcast) */
+  OPF_BINARY = 1 << 1,      /* two-input broadcasting elementwise op */
+  OPF_UNARY = 1 << 2,       /* one-input elementwise op */
+  OPF_COMMUTATIVE = 1 << 3, /* operands may be swapped */
+  OPF_REDUCE = 1 << 4,      /* reduces over `axes` */
+  OPF_LAYOUT = 1 << 5,      /* moves no data: output is the input reinterpreted */
+  OPF_SHAPE_ONLY = 1 << 6,  /* reads only the input's shape, never its data */
+};
+
+typedef enum OpKind {
+#define OP(ID, name, onnx, min_in, max_in, min_out, max_out, flags, attrs) OP_##ID,
+#include "ops.def"
+#undef OP
+  OP_COUNT
+} OpKind;
+
+typedef struct OpInfo {
+  const char *name;      /* IR spelling */
+  const char *onnx_name; /* ONNX op_type, NULL for IR-only ops */
+  int min_in, max_in, min_out, max_out;
+  unsigned flags;
+  const char *attrs;     /* accepted attributes, "name:kind ..." */
+} OpInfo;
+
+extern const OpInfo ir_ops[OP_COUNT];
+int ir_op_from_name(const char *name);      /* -1 when unknown */
+int ir_op_from_onnx(const char *op_type);   /* -1 when unknown */
+/* Kind letters of attribute `attr` for `op` ("i", "f", "is", "fs", "s", "t"), NULL if not accepted. */
+const char *ir_op_attr_kind(OpKind op, const char *attr, char *buf, size_t n);
+
+/* ---- graph ---- */
+
+typedef enum AttrKind { AT_INT, AT_FLOAT, AT_INTS, AT_FLOATS, AT_STRING, AT_TENSOR } AttrKind;
+
+typedef struct Attr {
+  const char *name;
+  AttrKind kind;
+  int64_t i;
+  float f;
+  int n;            /* element count of ints / floats */
+  int64_t *ints;
+  float *floats;
+  const char *s;
+  Tensor *t;        /* with data */
+} Attr;
+
+typedef enum ValueKind {
+  VK_NODE,  /* produced by a node */
+  VK_INPUT, /* graph input, fed at run time */
+  VK_CONST, /* initializer or Constant: data always present */
+} ValueKind;
+
+typedef struct Node Node;
+
+typedef struct Value {
+  int id;           /* index in Graph.values */
+  const char *name; /* unique in the graph */
+  ValueKind kind;
+  Tensor t;         /* type; t.data for VK_CONST, or a value shape inference worked out */
+  int data_inferred;/* t.data was computed by shape inference (VK_NODE only) */
+  Node *def;        /* producing node (VK_NODE) */
+  /* Set by ir_parse for a `blob` constant (t.data NULL): the digest from the
+   * text, so the constant prints back identically. */
+  uint64_t digest;
+  int has_digest;
+} Value;
+
+struct Node {
+  OpKind op;
+  const char *name;    /* ONNX node name, or a generated one; never NULL */
+  int n_in, n_out;
+  Value **in;          /* absent optional inputs are NULL */
+  Value **out;
+  int n_attrs;
+  Attr *attrs;
+};
+
+typedef struct Graph {
+  Arena arena;
+  const char *file;    /* for diagnostics */
+  int64_t opset;       /* default-domain opset the model was exported with */
+  Value **values; int n_values, cap_values;
+  Node **nodes; int n_nodes, cap_nodes; /* topological order once verified */
+  Value **inputs; int n_inputs;
+  Value **outputs; int n_outputs;
+  /* Releases what the graph borrows (the mapped model file, the protobuf message). */
+  void (*release)(void *ctx);
+  void *release_ctx;
+  /* Model named in the text form's `graph "..."` header, set by ir_parse (file
+   * is then the text file, for diagnostics); NULL: ir_print names `file`. */
+  const char *source;
+} Graph;
+
+Graph *ir_graph_new(const char *file);  /* NULL when out of memory */
+void ir_graph_free(Graph *g);
+
+/* Builders; all return NULL on allocation failure (and fill d). */
+Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d);
+Value *ir_value_find(const Graph *g, const char *name);
+Node *ir_node_new(Graph *g, OpKind op, const char *name, int n_in, int n_out, Diag *d);
+int ir_graph_add_input(Graph *g, Value *v, Diag *d);
+int ir_graph_add_output(Graph *g, Value *v, Diag *d);
+
+/* Attributes. The getters return `def` when the attribute is absent. */
+Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind, Diag *d);
+const Attr *ir_attr_find(const Node *n, const char *name);
+int64_t ir_attr_i(const Node *n, const char *name, int64_t def);
+float ir_attr_f(const Node *n, const char *name, float def);
+const char *ir_attr_s(const Node *n, const char *name, const char *def);
+/* Copies ints into out (at most max); returns the count, or -1 when absent. */
+int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max);
+
+/* ---- stages ---- */
+
+/* Shape inference (ir/shape.c): sets every node output's type in order and
+ * works out the values of small integer tensors (Shape, Gather, Concat ... on
+ * shapes) so that Reshape, Expand, Slice and friends get static shapes. */
+int ir_infer_shapes(Graph *g, Diag *d);
+
+/* Verifier (ir/verify.c): names, arity, attribute names and kinds,
+ * topological order, and that every type matches what inference computes. */
+int ir_verify(Graph *g, Diag *d);
+
+/* Text form (ir/print.c, ir/parse.c). Constants with more than
+ * IR_INLINE_MAX elements print as type + digest and parse back without data. */
+#define IR_INLINE_MAX 16
+#include <stdio.h>
+void ir_print(const Graph *g, FILE *out);
+char *ir_print_string(const Graph *g);  /* malloc'd */
+Graph *ir_parse(const char *text, const char *file, Diag *d);
+
+/* `op NAME COUNT` lines, one per op kind in table order. */
+void ir_print_stats(const Graph *g, FILE *out);
+
+/* Reference interpreter (ir/interp.c). inputs[i] binds g->inputs[i]
+ * (types must match); outputs[i] receives malloc'd data for g->outputs[i]
+ * (caller frees outputs[i].data). */
+int ir_interpret(const Graph *g, const Tensor *inputs, Tensor *outputs, Diag *d);
+
+/* One node's kernel: in[i] are the inputs (dtype DT_UNDEF for absent ones),
+ * out[j] have their types set and data allocated by the caller. */
+typedef int (*InterpFn)(const Node *n, const Tensor *in, Tensor *out, Diag *d);
+int ir_interp_node(const Node *n, const Tensor *in, Tensor *out, Diag *d);
+
+#endif

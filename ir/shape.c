@@ -1,0 +1,665 @@
+/* Shape inference: sets every node output's dtype and static shape, in
+ * topological order, and works out the values of small tensors whose inputs
+ * are all known (Shape -> Gather -> Concat chains on shapes), so that the
+ * shape operands of Reshape, Expand, Slice, Range ... are static. */
+#include "ir.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef int (*ShapeFn)(Node *n, Diag *d);
+#define OP(ID, name, ...) static int shape_##name(Node *n, Diag *d);
+#include "ops.def"
+#undef OP
+static const ShapeFn shape_fns[OP_COUNT] = {
+#define OP(ID, name, ...) [OP_##ID] = shape_##name,
+#include "ops.def"
+#undef OP
+};
+
+/* Values with at most this many elements are computed during inference when
+ * their inputs are known: enough for any shape arithmetic, too small to
+ * matter for compile time. */
+#define PROPAGATE_MAX 4096
+
+/* ---- helpers ---- */
+
+static const Tensor *in_t(const Node *n, int i) { return i < n->n_in && n->in[i] ? &n->in[i]->t : NULL; }
+static Tensor *out_t(Node *n, int i) { return &n->out[i]->t; }
+
+/* Sets output i to dtype and the given dims. */
+static void set_out(Node *n, int i, DType dt, int rank, const int64_t *dims) {
+  Tensor *o = out_t(n, i);
+  o->dtype = dt;
+  o->rank = rank;
+  for (int k = 0; k < rank; k++) o->dims[k] = dims[k];
+}
+
+static void copy_type(Node *n, int i, const Tensor *t) { set_out(n, i, t->dtype, t->rank, t->dims); }
+
+/* The data of input i, or an error saying it must be known at compile time. */
+static const Tensor *need_data(Node *n, int i, Diag *d) {
+  const Tensor *t = in_t(n, i);
+  if (!t || !t->data) {
+    ir_error(d, NULL, n, "input %d ('%s') must be known at compile time (vitc needs static shapes)", i,
+             t ? n->in[i]->name : "");
+    return NULL;
+  }
+  return t;
+}
+
+/* Normalizes axis into [0, rank), or -1 with an error. */
+static int norm_axis(Node *n, int64_t axis, int rank, Diag *d) {
+  if (axis < -rank || axis >= rank) {
+    ir_error(d, NULL, n, "axis %lld is out of range for rank %d", (long long)axis, rank);
+    return -1;
+  }
+  return (int)(axis < 0 ? axis + rank : axis);
+}
+
+static int expect_dtype(Node *n, const Tensor *t, unsigned mask, const char *what, Diag *d) {
+  if (mask & (1u << t->dtype)) return 0;
+  return ir_error(d, NULL, n, "%s must be %s, got %s", what,
+                  mask == (1u << DT_F32) ? "f32" : "a numeric type", dt_name(t->dtype));
+}
+#define M_F32 (1u << DT_F32)
+#define M_NUM ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32))
+#define M_INT ((1u << DT_I64) | (1u << DT_I32))
+
+/* numpy-style broadcast of a and b into o (dims only). */
+static int broadcast_dims(Node *n, const Tensor *a, const Tensor *b, Tensor *o, Diag *d) {
+  int r = a->rank > b->rank ? a->rank : b->rank;
+  for (int i = 0; i < r; i++) {
+    int ia = i - (r - a->rank), ib = i - (r - b->rank);
+    int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
+    if (da != db && da != 1 && db != 1) {
+      char sa[128], sb[128];
+      return ir_error(d, NULL, n, "shapes %s and %s do not broadcast", tensor_type_str(a, sa, sizeof sa),
+                      tensor_type_str(b, sb, sizeof sb));
+    }
+    o->dims[i] = da == 1 ? db : da;
+  }
+  o->rank = r;
+  return 0;
+}
+
+/* Whether p broadcasts to exactly the shape of t. */
+static int broadcasts_to(const Tensor *p, const Tensor *t) {
+  if (p->rank > t->rank) return 0;
+  for (int i = 0; i < p->rank; i++) {
+    int64_t pd = p->dims[p->rank - 1 - i], td = t->dims[t->rank - 1 - i];
+    if (pd != td && pd != 1) return 0;
+  }
+  return 1;
+}
+
+/* ---- elementwise ---- */
+
+static int unary_float(Node *n, Diag *d) {
+  if (expect_dtype(n, in_t(n, 0), M_F32, "input", d)) return -1;
+  copy_type(n, 0, in_t(n, 0));
+  return 0;
+}
+static int unary_numeric(Node *n, Diag *d) {
+  if (expect_dtype(n, in_t(n, 0), M_NUM, "input", d)) return -1;
+  copy_type(n, 0, in_t(n, 0));
+  return 0;
+}
+static int shape_neg(Node *n, Diag *d) { return unary_numeric(n, d); }
+static int shape_abs(Node *n, Diag *d) { return unary_numeric(n, d); }
+static int shape_relu(Node *n, Diag *d) { return unary_numeric(n, d); }
+static int shape_sqrt(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_reciprocal(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_exp(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_erf(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_tanh(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_sigmoid(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_ceil(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_identity(Node *n, Diag *d) { (void)d; copy_type(n, 0, in_t(n, 0)); return 0; }
+
+/* Arithmetic on two same-typed numeric operands. */
+static int binary_arith(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0), *b = in_t(n, 1);
+  if (expect_dtype(n, a, M_NUM, "input 0", d)) return -1;
+  if (a->dtype != b->dtype)
+    return ir_error(d, NULL, n, "operand types differ: %s and %s", dt_name(a->dtype), dt_name(b->dtype));
+  Tensor *o = out_t(n, 0);
+  o->dtype = a->dtype;
+  return broadcast_dims(n, a, b, o, d);
+}
+static int shape_add(Node *n, Diag *d) { return binary_arith(n, d); }
+static int shape_sub(Node *n, Diag *d) { return binary_arith(n, d); }
+static int shape_mul(Node *n, Diag *d) { return binary_arith(n, d); }
+static int shape_div(Node *n, Diag *d) { return binary_arith(n, d); }
+
+static int shape_pow(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0), *b = in_t(n, 1);
+  if (expect_dtype(n, a, M_NUM, "base", d) || expect_dtype(n, b, M_NUM, "exponent", d)) return -1;
+  Tensor *o = out_t(n, 0);
+  o->dtype = a->dtype;
+  return broadcast_dims(n, a, b, o, d);
+}
+
+static int shape_equal(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0), *b = in_t(n, 1);
+  if (a->dtype != b->dtype)
+    return ir_error(d, NULL, n, "operand types differ: %s and %s", dt_name(a->dtype), dt_name(b->dtype));
+  Tensor *o = out_t(n, 0);
+  o->dtype = DT_BOOL;
+  return broadcast_dims(n, a, b, o, d);
+}
+
+static int shape_where(Node *n, Diag *d) {
+  const Tensor *c = in_t(n, 0), *x = in_t(n, 1), *y = in_t(n, 2);
+  if (c->dtype != DT_BOOL) return ir_error(d, NULL, n, "condition must be bool, got %s", dt_name(c->dtype));
+  if (x->dtype != y->dtype)
+    return ir_error(d, NULL, n, "operand types differ: %s and %s", dt_name(x->dtype), dt_name(y->dtype));
+  Tensor tmp = {0};
+  Tensor *o = out_t(n, 0);
+  if (broadcast_dims(n, c, x, &tmp, d) || broadcast_dims(n, &tmp, y, o, d)) return -1;
+  o->dtype = x->dtype;
+  return 0;
+}
+
+static int shape_cast(Node *n, Diag *d) {
+  int64_t to = ir_attr_i(n, "to", 0);
+  DType dt = dt_from_onnx((int)to);
+  if (dt == DT_UNDEF) return ir_error(d, NULL, n, "Cast to %s is not supported", onnx_dtype_name((int)to));
+  const Tensor *x = in_t(n, 0);
+  set_out(n, 0, dt, x->rank, x->dims);
+  return 0;
+}
+
+static int shape_dropout(Node *n, Diag *d) {
+  const Tensor *mode = in_t(n, 2);
+  if (mode && mode->data && tensor_get_i64(mode, 0))
+    return ir_error(d, NULL, n, "training_mode=true is not supported (vitc compiles inference)");
+  if (mode && !mode->data) return need_data(n, 2, d) ? 0 : -1;
+  const Tensor *x = in_t(n, 0);
+  copy_type(n, 0, x);
+  if (n->n_out > 1) set_out(n, 1, DT_BOOL, x->rank, x->dims);
+  return 0;
+}
+
+/* ---- linear algebra ---- */
+
+static int shape_matmul(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0), *b = in_t(n, 1);
+  if (expect_dtype(n, a, M_F32, "input A", d) || expect_dtype(n, b, M_F32, "input B", d)) return -1;
+  if (a->rank == 0 || b->rank == 0) return ir_error(d, NULL, n, "operands must have rank >= 1");
+  /* Promote 1-D operands as numpy does, broadcast the batch dims, then drop the promoted dims. */
+  Tensor pa = *a, pb = *b;
+  if (a->rank == 1) { pa.rank = 2; pa.dims[0] = 1; pa.dims[1] = a->dims[0]; }
+  if (b->rank == 1) { pb.rank = 2; pb.dims[0] = b->dims[0]; pb.dims[1] = 1; }
+  int64_t m = pa.dims[pa.rank - 2], k = pa.dims[pa.rank - 1], k2 = pb.dims[pb.rank - 2], nn = pb.dims[pb.rank - 1];
+  if (k != k2) {
+    char sa[128], sb[128];
+    return ir_error(d, NULL, n, "inner dimensions differ: %s x %s", tensor_type_str(a, sa, sizeof sa),
+                    tensor_type_str(b, sb, sizeof sb));
+  }
+  Tensor ba = pa, bb = pb, o = {0};
+  ba.rank -= 2;
+  bb.rank -= 2;
+  if (broadcast_dims(n, &ba, &bb, &o, d)) return -1;
+  if (a->rank > 1) o.dims[o.rank++] = m;
+  if (b->rank > 1) o.dims[o.rank++] = nn;
+  set_out(n, 0, DT_F32, o.rank, o.dims);
+  return 0;
+}
+
+static int shape_gemm(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0), *b = in_t(n, 1), *c = in_t(n, 2);
+  if (expect_dtype(n, a, M_F32, "input A", d) || expect_dtype(n, b, M_F32, "input B", d)) return -1;
+  if (a->rank != 2 || b->rank != 2) return ir_error(d, NULL, n, "A and B must be 2-D");
+  int ta = ir_attr_i(n, "transA", 0) != 0, tb = ir_attr_i(n, "transB", 0) != 0;
+  int64_t m = a->dims[ta], k = a->dims[!ta], k2 = b->dims[tb], nn = b->dims[!tb];
+  if (k != k2) return ir_error(d, NULL, n, "inner dimensions differ: %lld vs %lld", (long long)k, (long long)k2);
+  int64_t dims[2] = {m, nn};
+  set_out(n, 0, DT_F32, 2, dims);
+  if (c) {
+    Tensor o = *out_t(n, 0), tmp = {0};
+    if (broadcast_dims(n, &o, c, &tmp, d)) return -1;
+    if (tmp.rank != 2 || tmp.dims[0] != m || tmp.dims[1] != nn)
+      return ir_error(d, NULL, n, "bias C does not broadcast to [%lld,%lld]", (long long)m, (long long)nn);
+  }
+  return 0;
+}
+
+/* Output size of one spatial dim under ONNX padding rules; pads updated for auto_pad. */
+static int conv_out_dim(int64_t in, int64_t k, int64_t s, int64_t dil, const char *auto_pad, int64_t *pb,
+                        int64_t *pe) {
+  int64_t ek = (k - 1) * dil + 1;
+  if (strcmp(auto_pad, "SAME_UPPER") == 0 || strcmp(auto_pad, "SAME_LOWER") == 0) {
+    int64_t out = (in + s - 1) / s;
+    int64_t total = (out - 1) * s + ek - in;
+    if (total < 0) total = 0;
+    int upper = auto_pad[5] == 'U';
+    *pb = upper ? total / 2 : total - total / 2;
+    *pe = total - *pb;
+  } else if (strcmp(auto_pad, "VALID") == 0) {
+    *pb = *pe = 0;
+  }
+  return (int)((in + *pb + *pe - ek) / s + 1);
+}
+
+static int shape_conv(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *w = in_t(n, 1), *b = in_t(n, 2);
+  if (expect_dtype(n, x, M_F32, "input X", d) || expect_dtype(n, w, M_F32, "weight W", d)) return -1;
+  if (x->rank != 4 || w->rank != 4) return ir_error(d, NULL, n, "only 2-D convolution (4-D X and W) is supported");
+  int64_t group = ir_attr_i(n, "group", 1);
+  if (group < 1 || x->dims[1] % group || w->dims[0] % group || w->dims[1] * group != x->dims[1])
+    return ir_error(d, NULL, n, "channels %lld do not match weight %lldx%lld with group %lld",
+                    (long long)x->dims[1], (long long)w->dims[0], (long long)w->dims[1], (long long)group);
+  if (b && (b->rank != 1 || b->dims[0] != w->dims[0]))
+    return ir_error(d, NULL, n, "bias must be 1-D of size %lld", (long long)w->dims[0]);
+  int64_t ks[2] = {w->dims[2], w->dims[3]}, st[2] = {1, 1}, dl[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+  if (ir_attr_ints(n, "kernel_shape", ks, 2) >= 0 && (ks[0] != w->dims[2] || ks[1] != w->dims[3]))
+    return ir_error(d, NULL, n, "kernel_shape does not match the weight");
+  int np = ir_attr_ints(n, "pads", pads, 4), ns = ir_attr_ints(n, "strides", st, 2),
+      nd = ir_attr_ints(n, "dilations", dl, 2);
+  if ((np >= 0 && np != 4) || (ns >= 0 && ns != 2) || (nd >= 0 && nd != 2))
+    return ir_error(d, NULL, n, "pads, strides and dilations must have 4, 2 and 2 entries");
+  const char *ap = ir_attr_s(n, "auto_pad", "NOTSET");
+  if (strcmp(ap, "NOTSET") && strcmp(ap, "VALID") && strcmp(ap, "SAME_UPPER") && strcmp(ap, "SAME_LOWER"))
+    return ir_error(d, NULL, n, "unknown auto_pad '%s'", ap);
+  int64_t dims[4] = {x->dims[0], w->dims[0], 0, 0};
+  for (int i = 0; i < 2; i++) {
+    if (st[i] < 1 || dl[i] < 1 || pads[i] < 0 || pads[i + 2] < 0)
+      return ir_error(d, NULL, n, "strides and dilations must be >= 1 and pads >= 0");
+    dims[2 + i] = conv_out_dim(x->dims[2 + i], ks[i], st[i], dl[i], ap, &pads[i], &pads[i + 2]);
+    if (dims[2 + i] < 1) return ir_error(d, NULL, n, "kernel is larger than the padded input");
+  }
+  set_out(n, 0, DT_F32, 4, dims);
+  return 0;
+}
+
+/* ---- normalization and reductions ---- */
+
+static int shape_softmax(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  if (expect_dtype(n, x, M_F32, "input", d)) return -1;
+  if (norm_axis(n, ir_attr_i(n, "axis", -1), x->rank, d) < 0) return -1;
+  copy_type(n, 0, x);
+  return 0;
+}
+
+static int shape_layer_norm(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *s = in_t(n, 1), *b = in_t(n, 2);
+  if (expect_dtype(n, x, M_F32, "input", d)) return -1;
+  int axis = norm_axis(n, ir_attr_i(n, "axis", -1), x->rank, d);
+  if (axis < 0) return -1;
+  Tensor norm = {.dtype = DT_F32, .rank = x->rank - axis};
+  memcpy(norm.dims, x->dims + axis, sizeof(int64_t) * (size_t)norm.rank);
+  if (!broadcasts_to(s, &norm) || (b && !broadcasts_to(b, &norm)))
+    return ir_error(d, NULL, n, "scale/bias do not broadcast to the normalized shape");
+  copy_type(n, 0, x);
+  int64_t stat[IR_MAX_RANK];
+  for (int i = 0; i < x->rank; i++) stat[i] = i < axis ? x->dims[i] : 1;
+  for (int j = 1; j < n->n_out; j++) set_out(n, j, DT_F32, x->rank, stat);
+  return 0;
+}
+
+/* Reads the reduce axes into `reduce`; returns the axis count, or -1. */
+static int reduce_axes(Node *n, int rank, int reduce[IR_MAX_RANK], Diag *d) {
+  memset(reduce, 0, sizeof(int) * IR_MAX_RANK);
+  const Tensor *axes = in_t(n, 1);
+  int64_t count = 0;
+  if (axes) {
+    if (!need_data(n, 1, d)) return -1;
+    count = tensor_numel(axes);
+  }
+  if (count == 0) {
+    if (ir_attr_i(n, "noop_with_empty_axes", 0)) return 0;
+    for (int i = 0; i < rank; i++) reduce[i] = 1;
+    return rank;
+  }
+  for (int64_t i = 0; i < count; i++) {
+    int a = norm_axis(n, tensor_get_i64(axes, i), rank, d);
+    if (a < 0) return -1;
+    reduce[a] = 1;
+  }
+  return (int)count;
+}
+
+static int shape_reduce(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  if (expect_dtype(n, x, M_NUM, "input", d)) return -1;
+  int reduce[IR_MAX_RANK];
+  if (reduce_axes(n, x->rank, reduce, d) < 0) return -1;
+  int keep = ir_attr_i(n, "keepdims", 1) != 0;
+  int64_t dims[IR_MAX_RANK];
+  int r = 0;
+  for (int i = 0; i < x->rank; i++) {
+    if (!reduce[i]) dims[r++] = x->dims[i];
+    else if (keep) dims[r++] = 1;
+  }
+  set_out(n, 0, x->dtype, r, dims);
+  return 0;
+}
+static int shape_reduce_mean(Node *n, Diag *d) { return shape_reduce(n, d); }
+static int shape_reduce_sum(Node *n, Diag *d) { return shape_reduce(n, d); }
+static int shape_reduce_max(Node *n, Diag *d) { return shape_reduce(n, d); }
+
+/* ---- layout ---- */
+
+static int shape_reshape(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *s = need_data(n, 1, d);
+  if (!s) return -1;
+  if (s->rank != 1 || tensor_numel(s) > IR_MAX_RANK)
+    return ir_error(d, NULL, n, "shape must be 1-D with at most %d entries", IR_MAX_RANK);
+  int r = (int)tensor_numel(s), infer = -1, allowzero = ir_attr_i(n, "allowzero", 0) != 0;
+  int64_t dims[IR_MAX_RANK], known = 1;
+  for (int i = 0; i < r; i++) {
+    int64_t v = tensor_get_i64(s, i);
+    if (v == 0 && !allowzero) {
+      if (i >= x->rank) return ir_error(d, NULL, n, "shape entry %d is 0 but the input has rank %d", i, x->rank);
+      v = x->dims[i];
+    }
+    if (v == -1) {
+      if (infer >= 0) return ir_error(d, NULL, n, "shape has more than one -1");
+      infer = i;
+      v = 1;
+    } else if (v < 0) {
+      return ir_error(d, NULL, n, "shape entry %d is %lld", i, (long long)v);
+    }
+    dims[i] = v;
+    known *= v;
+  }
+  int64_t total = tensor_numel(x);
+  if (infer >= 0) {
+    if (known == 0 || total % known) return ir_error(d, NULL, n, "cannot infer the -1 entry of the shape");
+    dims[infer] = total / known;
+    known = total;
+  }
+  if (known != total) {
+    char sx[128];
+    return ir_error(d, NULL, n, "cannot reshape %s into %lld elements", tensor_type_str(x, sx, sizeof sx),
+                    (long long)known);
+  }
+  set_out(n, 0, x->dtype, r, dims);
+  return 0;
+}
+
+static int shape_flatten(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  int64_t axis = ir_attr_i(n, "axis", 1);
+  if (axis < -x->rank || axis > x->rank) return ir_error(d, NULL, n, "axis %lld out of range", (long long)axis);
+  if (axis < 0) axis += x->rank;
+  int64_t dims[2] = {1, 1};
+  for (int i = 0; i < x->rank; i++) dims[i >= axis] *= x->dims[i];
+  set_out(n, 0, x->dtype, 2, dims);
+  return 0;
+}
+
+static int shape_squeeze(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  int drop[IR_MAX_RANK] = {0};
+  if (in_t(n, 1)) {
+    const Tensor *axes = need_data(n, 1, d);
+    if (!axes) return -1;
+    for (int64_t i = 0; i < tensor_numel(axes); i++) {
+      int a = norm_axis(n, tensor_get_i64(axes, i), x->rank, d);
+      if (a < 0) return -1;
+      if (x->dims[a] != 1) return ir_error(d, NULL, n, "cannot squeeze axis %d of size %lld", a, (long long)x->dims[a]);
+      drop[a] = 1;
+    }
+  } else {
+    for (int i = 0; i < x->rank; i++) drop[i] = x->dims[i] == 1;
+  }
+  int64_t dims[IR_MAX_RANK];
+  int r = 0;
+  for (int i = 0; i < x->rank; i++)
+    if (!drop[i]) dims[r++] = x->dims[i];
+  set_out(n, 0, x->dtype, r, dims);
+  return 0;
+}
+
+static int shape_unsqueeze(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *axes = need_data(n, 1, d);
+  if (!axes) return -1;
+  int r = x->rank + (int)tensor_numel(axes);
+  if (r > IR_MAX_RANK) return ir_error(d, NULL, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  int ins[IR_MAX_RANK] = {0};
+  for (int64_t i = 0; i < tensor_numel(axes); i++) {
+    int a = norm_axis(n, tensor_get_i64(axes, i), r, d);
+    if (a < 0) return -1;
+    if (ins[a]) return ir_error(d, NULL, n, "axis %d repeated", a);
+    ins[a] = 1;
+  }
+  int64_t dims[IR_MAX_RANK];
+  for (int i = 0, j = 0; i < r; i++) dims[i] = ins[i] ? 1 : x->dims[j++];
+  set_out(n, 0, x->dtype, r, dims);
+  return 0;
+}
+
+static int shape_transpose(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  int64_t perm[IR_MAX_RANK];
+  int np = ir_attr_ints(n, "perm", perm, IR_MAX_RANK);
+  if (np < 0) {
+    np = x->rank;
+    for (int i = 0; i < np; i++) perm[i] = np - 1 - i;
+  }
+  if (np != x->rank) return ir_error(d, NULL, n, "perm has %d entries for rank %d", np, x->rank);
+  int seen[IR_MAX_RANK] = {0};
+  int64_t dims[IR_MAX_RANK];
+  for (int i = 0; i < np; i++) {
+    if (perm[i] < 0 || perm[i] >= np || seen[perm[i]]++) return ir_error(d, NULL, n, "perm is not a permutation");
+    dims[i] = x->dims[perm[i]];
+  }
+  set_out(n, 0, x->dtype, np, dims);
+  return 0;
+}
+
+static int shape_expand(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *s = need_data(n, 1, d);
+  if (!s) return -1;
+  if (s->rank != 1 || tensor_numel(s) > IR_MAX_RANK) return ir_error(d, NULL, n, "shape must be 1-D, rank <= %d", IR_MAX_RANK);
+  Tensor st = {.rank = (int)tensor_numel(s)};
+  for (int i = 0; i < st.rank; i++) st.dims[i] = tensor_get_i64(s, i);
+  Tensor *o = out_t(n, 0);
+  o->dtype = x->dtype;
+  return broadcast_dims(n, x, &st, o, d);
+}
+
+/* ONNX Slice rules for one axis: clamps start/end and returns the output size. */
+static int64_t slice_count(int64_t dim, int64_t start, int64_t end, int64_t step) {
+  if (start < 0) start += dim;
+  if (end < 0) end += dim;
+  if (step > 0) {
+    start = start < 0 ? 0 : start > dim ? dim : start;
+    end = end < 0 ? 0 : end > dim ? dim : end;
+    return end > start ? (end - start + step - 1) / step : 0;
+  }
+  start = start < 0 ? 0 : start > dim - 1 ? dim - 1 : start;
+  end = end < -1 ? -1 : end > dim - 1 ? dim - 1 : end;
+  return start > end ? (start - end - step - 1) / -step : 0;
+}
+
+static int shape_slice(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *st = need_data(n, 1, d), *en = st ? need_data(n, 2, d) : NULL;
+  if (!en) return -1;
+  const Tensor *ax = in_t(n, 3), *sp = in_t(n, 4);
+  if ((ax && !need_data(n, 3, d)) || (sp && !need_data(n, 4, d))) return -1;
+  int64_t k = tensor_numel(st);
+  if (tensor_numel(en) != k || (ax && tensor_numel(ax) != k) || (sp && tensor_numel(sp) != k))
+    return ir_error(d, NULL, n, "starts, ends, axes and steps must have the same length");
+  int64_t dims[IR_MAX_RANK];
+  memcpy(dims, x->dims, sizeof dims);
+  int seen[IR_MAX_RANK] = {0};
+  for (int64_t i = 0; i < k; i++) {
+    int a = norm_axis(n, ax ? tensor_get_i64(ax, i) : i, x->rank, d);
+    if (a < 0) return -1;
+    if (seen[a]++) return ir_error(d, NULL, n, "axis %d repeated", a);
+    int64_t step = sp ? tensor_get_i64(sp, i) : 1;
+    if (step == 0) return ir_error(d, NULL, n, "step must not be 0");
+    dims[a] = slice_count(x->dims[a], tensor_get_i64(st, i), tensor_get_i64(en, i), step);
+  }
+  set_out(n, 0, x->dtype, x->rank, dims);
+  return 0;
+}
+
+static int shape_gather(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *idx = in_t(n, 1);
+  if (expect_dtype(n, idx, M_INT, "indices", d)) return -1;
+  if (x->rank == 0) return ir_error(d, NULL, n, "data must have rank >= 1");
+  int axis = norm_axis(n, ir_attr_i(n, "axis", 0), x->rank, d);
+  if (axis < 0) return -1;
+  int r = x->rank - 1 + idx->rank;
+  if (r > IR_MAX_RANK) return ir_error(d, NULL, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  int64_t dims[IR_MAX_RANK];
+  int j = 0;
+  for (int i = 0; i < axis; i++) dims[j++] = x->dims[i];
+  for (int i = 0; i < idx->rank; i++) dims[j++] = idx->dims[i];
+  for (int i = axis + 1; i < x->rank; i++) dims[j++] = x->dims[i];
+  set_out(n, 0, x->dtype, r, dims);
+  return 0;
+}
+
+static int shape_concat(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  if (!x) return ir_error(d, NULL, n, "input 0 is missing");
+  int axis = norm_axis(n, ir_attr_i(n, "axis", 0), x->rank, d);
+  if (axis < 0) return -1;
+  int64_t dims[IR_MAX_RANK];
+  memcpy(dims, x->dims, sizeof dims);
+  dims[axis] = 0;
+  for (int i = 0; i < n->n_in; i++) {
+    const Tensor *t = in_t(n, i);
+    if (!t) return ir_error(d, NULL, n, "input %d is missing", i);
+    int ok = t->dtype == x->dtype && t->rank == x->rank;
+    for (int k = 0; ok && k < x->rank; k++) ok = k == axis || t->dims[k] == x->dims[k];
+    if (!ok) {
+      char sa[128], sb[128];
+      return ir_error(d, NULL, n, "input %d %s does not match %s outside axis %d", i, tensor_type_str(t, sa, sizeof sa),
+                      tensor_type_str(x, sb, sizeof sb), axis);
+    }
+    dims[axis] += t->dims[axis];
+  }
+  set_out(n, 0, x->dtype, x->rank, dims);
+  return 0;
+}
+
+static int shape_split(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  int axis = norm_axis(n, ir_attr_i(n, "axis", 0), x->rank, d);
+  if (axis < 0) return -1;
+  int64_t dim = x->dims[axis], total = 0;
+  int64_t dims[IR_MAX_RANK];
+  memcpy(dims, x->dims, sizeof dims);
+  const Tensor *sp = in_t(n, 1);
+  if (sp && !need_data(n, 1, d)) return -1;
+  if (sp && tensor_numel(sp) != n->n_out)
+    return ir_error(d, NULL, n, "split has %lld entries for %d outputs", (long long)tensor_numel(sp), n->n_out);
+  int64_t chunk = (dim + n->n_out - 1) / n->n_out; /* equal split: all but the last get ceil(dim / n) */
+  for (int j = 0; j < n->n_out; j++) {
+    int64_t size = sp ? tensor_get_i64(sp, j) : (j + 1 < n->n_out ? chunk : dim - chunk * (n->n_out - 1));
+    if (size < 0) return ir_error(d, NULL, n, "cannot split %lld into %d parts", (long long)dim, n->n_out);
+    dims[axis] = size;
+    total += size;
+    set_out(n, j, x->dtype, x->rank, dims);
+  }
+  if (total != dim) return ir_error(d, NULL, n, "split sizes add up to %lld, axis has %lld", (long long)total, (long long)dim);
+  return 0;
+}
+
+static int shape_shape(Node *n, Diag *d) {
+  (void)d;
+  int r = in_t(n, 0)->rank;
+  int64_t s = ir_attr_i(n, "start", 0), e = ir_attr_i(n, "end", r);
+  if (s < 0) s += r;
+  if (e < 0) e += r;
+  s = s < 0 ? 0 : s > r ? r : s;
+  e = e < 0 ? 0 : e > r ? r : e;
+  int64_t dims[1] = {e > s ? e - s : 0};
+  set_out(n, 0, DT_I64, 1, dims);
+  return 0;
+}
+
+static int shape_size(Node *n, Diag *d) {
+  (void)d;
+  set_out(n, 0, DT_I64, 0, NULL);
+  return 0;
+}
+
+static int shape_constant_of_shape(Node *n, Diag *d) {
+  const Tensor *s = need_data(n, 0, d);
+  if (!s) return -1;
+  if (s->rank != 1 || tensor_numel(s) > IR_MAX_RANK) return ir_error(d, NULL, n, "shape must be 1-D, rank <= %d", IR_MAX_RANK);
+  const Attr *v = ir_attr_find(n, "value");
+  DType dt = v && v->kind == AT_TENSOR ? v->t->dtype : DT_F32;
+  if (v && (v->kind != AT_TENSOR || tensor_numel(v->t) != 1)) return ir_error(d, NULL, n, "value must be a one-element tensor");
+  int64_t dims[IR_MAX_RANK];
+  int r = (int)tensor_numel(s);
+  for (int i = 0; i < r; i++) {
+    dims[i] = tensor_get_i64(s, i);
+    if (dims[i] < 0) return ir_error(d, NULL, n, "negative dimension %lld", (long long)dims[i]);
+  }
+  set_out(n, 0, dt, r, dims);
+  return 0;
+}
+
+static int shape_range(Node *n, Diag *d) {
+  const Tensor *s = need_data(n, 0, d), *l = s ? need_data(n, 1, d) : NULL, *dl = l ? need_data(n, 2, d) : NULL;
+  if (!dl) return -1;
+  if (s->dtype != l->dtype || s->dtype != dl->dtype || tensor_numel(s) != 1 || tensor_numel(l) != 1 || tensor_numel(dl) != 1)
+    return ir_error(d, NULL, n, "start, limit and delta must be scalars of one type");
+  double start, limit, delta;
+  if (s->dtype == DT_F32) {
+    start = *(float *)s->data, limit = *(float *)l->data, delta = *(float *)dl->data;
+  } else {
+    start = (double)tensor_get_i64(s, 0), limit = (double)tensor_get_i64(l, 0), delta = (double)tensor_get_i64(dl, 0);
+  }
+  if (delta == 0) return ir_error(d, NULL, n, "delta must not be 0");
+  double cnt = __builtin_ceil((limit - start) / delta);
+  int64_t dims[1] = {cnt > 0 ? (int64_t)cnt : 0};
+  set_out(n, 0, s->dtype, 1, dims);
+  return 0;
+}
+
+/* ---- driver ---- */
+
+/* Computes the node's outputs with the interpreter when every input is
+ * known and the outputs are small; the data lives in the graph's arena. */
+static int propagate_values(Graph *g, Node *n, Diag *d) {
+  int shape_only = (ir_ops[n->op].flags & OPF_SHAPE_ONLY) != 0;
+  Tensor in[IR_MAX_INPUTS], out[IR_MAX_OUTPUTS];
+  for (int i = 0; i < n->n_in; i++) {
+    if (!n->in[i]) { memset(&in[i], 0, sizeof in[i]); continue; }
+    if (!n->in[i]->t.data && !shape_only) return 0;
+    in[i] = n->in[i]->t;
+  }
+  for (int j = 0; j < n->n_out; j++)
+    if (tensor_numel(&n->out[j]->t) > PROPAGATE_MAX) return 0;
+  for (int j = 0; j < n->n_out; j++) {
+    out[j] = n->out[j]->t;
+    out[j].data = arena_alloc(&g->arena, tensor_bytes(&out[j]));
+    if (!out[j].data) return ir_error(d, g->file, n, "out of memory");
+  }
+  if (ir_interp_node(n, in, out, d)) return -1;
+  for (int j = 0; j < n->n_out; j++) {
+    n->out[j]->t.data = out[j].data;
+    n->out[j]->data_inferred = 1;
+  }
+  return 0;
+}
+
+int ir_infer_shapes(Graph *g, Diag *d) {
+  const char *saved = d->file;
+  d->file = g->file;
+  int rc = 0;
+  for (int i = 0; i < g->n_nodes && rc == 0; i++) {
+    Node *n = g->nodes[i];
+    for (int k = 0; k < n->n_in && rc == 0; k++)
+      if (n->in[k] && n->in[k]->t.dtype == DT_UNDEF)
+        rc = ir_error(d, NULL, n, "input '%s' has no type (not defined before use)", n->in[k]->name);
+    if (rc) break;
+    for (int j = 0; j < n->n_out; j++) {
+      if (n->out[j]->data_inferred) n->out[j]->t.data = NULL; /* stale from an earlier run */
+      n->out[j]->data_inferred = 0;
+    }
+    rc = shape_fns[n->op](n, d);
+    if (rc == 0) rc = propagate_values(g, n, d);
+  }
+  d->file = saved;
+  return rc;
+}

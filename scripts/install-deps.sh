@@ -1,0 +1,24 @@
+#!/bin/sh
+# Installs the Debian packages vitc needs to build and test, skipping those already present.
+# Usage: scripts/install-deps.sh [build|test|models]
+set -e
+BUILD="cmake make gcc libprotobuf-c-dev protobuf-c-compiler llvm-19-dev libcmocka-dev libonnx-dev"
+TEST="libonnx-testdata"
+MODELS="python3-torch python3-torchvision python3-onnx python3-numpy"
+case "${1:-build}" in
+  build) want="$BUILD" ;;
+  test) want="$BUILD $TEST" ;;
+  models) want="$BUILD $TEST $MODELS" ;;
+  *) echo "usage: $0 [build|test|models]" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "install-deps: installing:$missing"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $missing

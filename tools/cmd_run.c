@@ -1,0 +1,75 @@
+/* `vitc run MODEL --input X.npy... --output Y.npy...`: runs a model through the
+ * reference interpreter. Inputs and outputs bind in graph order. */
+#include "cli.h"
+#include "npy.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RUN_MAX_IO 16
+
+typedef struct RunArgs {
+  const char *model;
+  const char *inputs[RUN_MAX_IO], *outputs[RUN_MAX_IO];
+  int n_inputs, n_outputs;
+  LoadOptions lo;
+} RunArgs;
+
+/* Parses the command line; 0 or an exit status. */
+static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
+  for (int i = 0; i < argc; i++) {
+    int used = cli_load_option(argc, argv, &i, &a->lo, d);
+    if (used < 0) return cli_fail(d);
+    if (used) continue;
+    int in = strcmp(argv[i], "--input") == 0, out = strcmp(argv[i], "--output") == 0;
+    if ((in || out) && i + 1 < argc) {
+      int *n = in ? &a->n_inputs : &a->n_outputs;
+      if (*n == RUN_MAX_IO) return fprintf(stderr, "vitc: error: run: too many %s\n", argv[i]), 2;
+      (in ? a->inputs : a->outputs)[(*n)++] = argv[++i];
+    } else if (argv[i][0] == '-' || a->model) {
+      fprintf(stderr, "vitc: error: run: unexpected argument '%s' (see vitc --help)\n", argv[i]);
+      return 2;
+    } else {
+      a->model = argv[i];
+    }
+  }
+  if (!a->model) return fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2;
+  return 0;
+}
+
+/* Reads the input files and checks them against the graph's inputs. */
+static int read_inputs(const Graph *g, const RunArgs *a, Tensor *in, Diag *d) {
+  if (a->n_inputs != g->n_inputs)
+    return ir_error(d, g->file, NULL, "model has %d inputs, %d --input given", g->n_inputs, a->n_inputs);
+  for (int i = 0; i < g->n_inputs; i++) {
+    if (npy_read(a->inputs[i], &in[i], d)) return -1;
+    if (!tensor_same_type(&in[i], &g->inputs[i]->t)) {
+      char s1[128], s2[128];
+      return ir_error(d, a->inputs[i], NULL, "is %s, input '%s' of the model is %s", tensor_type_str(&in[i], s1, sizeof s1),
+                      g->inputs[i]->name, tensor_type_str(&g->inputs[i]->t, s2, sizeof s2));
+    }
+  }
+  return 0;
+}
+
+int cmd_run(int argc, char **argv) {
+  Diag d = {0};
+  RunArgs a = {0};
+  int rc = parse_run_args(argc, argv, &a, &d);
+  if (rc) return rc;
+  Graph *g = cli_load(a.model, &a.lo, &d);
+  if (!g) return cli_fail(&d);
+  Tensor in[RUN_MAX_IO] = {0}, out[RUN_MAX_IO] = {0};
+  if (a.n_outputs > g->n_outputs)
+    rc = ir_error(&d, g->file, NULL, "model has %d outputs, %d --output given", g->n_outputs, a.n_outputs);
+  if (!rc && g->n_outputs > RUN_MAX_IO) rc = ir_error(&d, g->file, NULL, "model has more than %d outputs", RUN_MAX_IO);
+  if (!rc) rc = read_inputs(g, &a, in, &d);
+  if (!rc) rc = ir_interpret(g, in, out, &d);
+  for (int i = 0; !rc && i < a.n_outputs; i++) rc = npy_write(a.outputs[i], &out[i], &d);
+  for (int i = 0; i < RUN_MAX_IO; i++) {
+    free(in[i].data);
+    free(out[i].data);
+  }
+  ir_graph_free(g);
+  return rc ? cli_fail(&d) : 0;
+}

@@ -1,0 +1,229 @@
+/* `vitc test-onnx DIR...`: runs ONNX backend test cases (DIR/model.onnx with
+ * DIR/test_data_set_N/{input,output}_K.pb) through the reference interpreter. */
+#include "cli.h"
+#include "onnx_optypes.h"
+#include <glob.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CASE_MAX_IO 16
+/* Tolerance for float outputs: |got - want| <= ATOL + RTOL * |want|. */
+#define RTOL 1e-4
+#define ATOL 1e-5
+
+typedef enum { CASE_PASS, CASE_FAIL, CASE_SKIP, CASE_IGNORED } CaseResult;
+
+typedef struct DataSet {
+  Tensor in[CASE_MAX_IO], out[CASE_MAX_IO];
+  char *in_names[CASE_MAX_IO];
+  int n_in, n_out;
+} DataSet;
+
+static void dataset_free(DataSet *s) {
+  for (int i = 0; i < CASE_MAX_IO; i++) {
+    free(s->in[i].data);
+    free(s->out[i].data);
+    free(s->in_names[i]);
+  }
+  memset(s, 0, sizeof *s);
+}
+
+/* Reads DIR/{prefix}_K.pb for K = 0.. until one is missing. 0, -1 error, -2 unsupported dtype. */
+static int read_pb_list(const char *dir, const char *prefix, Tensor *t, char **names, int *n, Diag *d) {
+  for (*n = 0; *n < CASE_MAX_IO; (*n)++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s_%d.pb", dir, prefix, *n);
+    if (access(path, F_OK) != 0) return 0;
+    char *name = NULL;
+    int rc = onnx_read_tensor_file(path, &t[*n], &name, d);
+    if (names) names[*n] = name;
+    else free(name);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+/* Turns the non-float inputs into constants holding the test's data: vitc
+ * compiles for static shapes, and integer inputs of node tests are shape-like. */
+static int bind_int_inputs(Graph *g, const DataSet *s, Diag *d) {
+  int kept = 0;
+  for (int i = 0; i < g->n_inputs; i++) {
+    Value *v = g->inputs[i];
+    if (v->t.dtype == DT_F32) {
+      g->inputs[kept++] = v;
+      continue;
+    }
+    size_t bytes = tensor_bytes(&s->in[i]);
+    void *data = arena_alloc(&g->arena, bytes);
+    if (!data) return ir_error(d, g->file, NULL, "out of memory");
+    memcpy(data, s->in[i].data, bytes);
+    v->kind = VK_CONST;
+    v->t = s->in[i];
+    v->t.data = data;
+  }
+  g->n_inputs = kept;
+  return 0;
+}
+
+/* Compares one output; 0 when it matches, else fills why. */
+static int compare(const Tensor *got, const Tensor *want, char *why, size_t n) {
+  char a[128], b[128];
+  if (!tensor_same_type(got, want)) {
+    snprintf(why, n, "output is %s, expected %s", tensor_type_str(got, a, sizeof a), tensor_type_str(want, b, sizeof b));
+    return -1;
+  }
+  int64_t count = tensor_numel(got);
+  for (int64_t i = 0; i < count; i++) {
+    if (got->dtype == DT_F32) {
+      double x = ((float *)got->data)[i], y = ((float *)want->data)[i];
+      if (isnan(y) ? !isnan(x) : !(fabs(x - y) <= ATOL + RTOL * fabs(y)) && x != y) {
+        snprintf(why, n, "element %lld is %.9g, expected %.9g", (long long)i, x, y);
+        return -1;
+      }
+    } else if (tensor_get_i64(got, i) != tensor_get_i64(want, i)) {
+      snprintf(why, n, "element %lld is %lld, expected %lld", (long long)i, (long long)tensor_get_i64(got, i),
+               (long long)tensor_get_i64(want, i));
+      return -1;
+    }
+  }
+  return 0;
+}
+
+/* Imports the model pinned to the data set's input shapes, runs it, compares. */
+static CaseResult run_dataset(const char *model, const DataSet *s, char *why, size_t n) {
+  Diag d = {0};
+  InputShape shapes[CASE_MAX_IO];
+  int ns = 0;
+  for (int i = 0; i < s->n_in; i++) {
+    if (!s->in_names[i] || !*s->in_names[i]) continue;
+    shapes[ns].name = s->in_names[i];
+    shapes[ns].rank = s->in[i].rank;
+    memcpy(shapes[ns].dims, s->in[i].dims, sizeof shapes[ns].dims);
+    ns++;
+  }
+  ImportOptions io = {.shapes = shapes, .n_shapes = ns};
+  Graph *g = onnx_import(model, &io, &d);
+  Tensor out[CASE_MAX_IO] = {0}, in[CASE_MAX_IO];
+  int rc = g ? 0 : -1;
+  if (!rc && (g->n_inputs != s->n_in || g->n_outputs != s->n_out))
+    rc = ir_error(&d, model, NULL, "model has %d inputs and %d outputs, test data %d and %d", g->n_inputs,
+                  g->n_outputs, s->n_in, s->n_out);
+  if (!rc) rc = bind_int_inputs(g, s, &d);
+  if (!rc) rc = ir_infer_shapes(g, &d);
+  if (!rc) rc = ir_verify(g, &d);
+  int k = 0;
+  for (int i = 0; !rc && i < s->n_in; i++)
+    if (s->in[i].dtype == DT_F32) in[k++] = s->in[i];
+  if (!rc) rc = ir_interpret(g, in, out, &d);
+  CaseResult r = CASE_PASS;
+  if (rc) {
+    snprintf(why, n, "%s", d.msg);
+    r = CASE_FAIL;
+  }
+  for (int i = 0; r == CASE_PASS && i < s->n_out; i++)
+    if (compare(&out[i], &s->out[i], why, n)) r = CASE_FAIL;
+  for (int i = 0; g && i < g->n_outputs && i < CASE_MAX_IO; i++) free(out[i].data);
+  ir_graph_free(g);
+  return r;
+}
+
+/* Runs every data set of one case directory. */
+static CaseResult run_case(const char *dir, char *why, size_t n) {
+  char model[4096], pattern[4096];
+  snprintf(model, sizeof model, "%s/model.onnx", dir);
+  snprintf(pattern, sizeof pattern, "%s/test_data_set_*", dir);
+  glob_t gl;
+  if (glob(pattern, 0, NULL, &gl) != 0) {
+    snprintf(why, n, "no test_data_set_* folders");
+    return CASE_FAIL;
+  }
+  CaseResult r = CASE_PASS;
+  for (size_t i = 0; i < gl.gl_pathc && r == CASE_PASS; i++) {
+    DataSet s = {0};
+    Diag d = {0};
+    int rc = read_pb_list(gl.gl_pathv[i], "input", s.in, s.in_names, &s.n_in, &d);
+    if (rc == 0) rc = read_pb_list(gl.gl_pathv[i], "output", s.out, NULL, &s.n_out, &d);
+    if (rc) {
+      snprintf(why, n, "%s", d.msg);
+      r = rc == -2 ? CASE_SKIP : CASE_FAIL;
+    } else {
+      r = run_dataset(model, &s, why, n);
+    }
+    dataset_free(&s);
+  }
+  globfree(&gl);
+  return r;
+}
+
+static int op_known(const char *op_type) { return ir_op_from_onnx(op_type) >= 0; }
+
+/* With --select: a case counts when its ops (those of the non-expanded case,
+ * for an `_expanded` one) are all in vitc's op table. */
+static int selected(const char *dir) {
+  char base[4096], model[4200];
+  snprintf(base, sizeof base, "%s", dir);
+  size_t len = strlen(base);
+  while (len > 1 && base[len - 1] == '/') base[--len] = 0;
+  const char *suffix = "_expanded";
+  size_t sl = strlen(suffix);
+  if (len > sl && strcmp(base + len - sl, suffix) == 0) {
+    base[len - sl] = 0;
+    snprintf(model, sizeof model, "%s/model.onnx", base);
+    if (access(model, F_OK) != 0) snprintf(model, sizeof model, "%s/model.onnx", dir);
+  } else {
+    snprintf(model, sizeof model, "%s/model.onnx", dir);
+  }
+  Diag d = {0};
+  return onnx_all_ops_known(model, op_known, &d) == 1;
+}
+
+/* Parses a percentage option value; -1 when malformed. */
+static double parse_rate(const char *s) {
+  char *end;
+  double v = strtod(s, &end);
+  return (*end || v < 0 || v > 100) ? -1 : v;
+}
+
+int cmd_test_onnx(int argc, char **argv) {
+  int select = 0, counts[4] = {0};
+  double min_pass = 100, max_skip = 100;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--select") == 0) {
+      select = 1;
+    } else if ((strcmp(argv[i], "--min-pass-rate") == 0 || strcmp(argv[i], "--max-skip-rate") == 0) && i + 1 < argc) {
+      double v = parse_rate(argv[i + 1]);
+      if (v < 0) return fprintf(stderr, "vitc: error: test-onnx: %s needs a percentage\n", argv[i]), 2;
+      *(argv[i][2] == 'm' && argv[i][3] == 'i' ? &min_pass : &max_skip) = v;
+      i++;
+    } else if (argv[i][0] == '-') {
+      return fprintf(stderr, "vitc: error: test-onnx: unexpected argument '%s'\n", argv[i]), 2;
+    }
+  }
+  for (int i = 0; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      if (strcmp(argv[i], "--select") != 0) i++;
+      continue;
+    }
+    if (select && !selected(argv[i])) continue;
+    char why[1200] = "", copy[4096];
+    snprintf(copy, sizeof copy, "%s", argv[i]);
+    CaseResult r = run_case(argv[i], why, sizeof why);
+    counts[r]++;
+    static const char *tags[] = {"PASS", "FAIL", "SKIP"};
+    printf("%s %s%s%s\n", tags[r], basename(copy), *why ? ": " : "", r == CASE_PASS ? "" : why);
+  }
+  int ran = counts[CASE_PASS] + counts[CASE_FAIL], total = ran + counts[CASE_SKIP];
+  printf("%d passed, %d failed, %d skipped\n", counts[CASE_PASS], counts[CASE_FAIL], counts[CASE_SKIP]);
+  if (total == 0) return fprintf(stderr, "vitc: error: test-onnx: no test cases ran\n"), 1;
+  double pass_rate = ran ? 100.0 * counts[CASE_PASS] / ran : 0, skip_rate = 100.0 * counts[CASE_SKIP] / total;
+  if (pass_rate < min_pass || skip_rate > max_skip) {
+    fprintf(stderr, "vitc: error: test-onnx: pass rate %.1f%% (need %.1f%%), skip rate %.1f%% (at most %.1f%%)\n",
+            pass_rate, min_pass, skip_rate, max_skip);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+/* vitc: ahead-of-time compiler for Vision Transformer ONNX models. */
+#include "cli.h"
+#include <stdio.h>
+#include <string.h>
+
+static const char usage[] =
+  "usage: vitc COMMAND [ARGS]\n"
+  "\n"
+  "commands:\n"
+  "  ir MODEL [--stats]                 print the IR text form (or `op NAME COUNT` lines)\n"
+  "  run MODEL --input X.npy... --output Y.npy...\n"
+  "                                     run MODEL through the reference interpreter\n"
+  "  test-onnx [--select] DIR...        run ONNX backend test cases (model.onnx + test_data_set_*)\n"
+  "  compare GOT.npy WANT.npy [--atol X] print max_abs_err; fail if shapes differ or it exceeds X (1e-4)\n"
+  "\n"
+  "MODEL is an ONNX file or an IR text file. Options for loading a model:\n"
+  "  --input-shape NAME=1x3x224x224     pin the shape of input NAME (symbolic dims)\n"
+  "  --batch N                          pin a symbolic first dim of every input to N\n"
+  "\n"
+  "test-onnx options:\n"
+  "  --select                           only cases whose ops vitc supports (others are not counted)\n"
+  "  --min-pass-rate P                  exit 0 when at least P%% of the cases that ran passed\n"
+  "  --max-skip-rate S                  ... and at most S%% were skipped (default: any failure fails)\n";
+
+/* One row per command. */
+static const struct { const char *name; int (*run)(int, char **); } commands[] = {
+  {"ir", cmd_ir},
+  {"run", cmd_run},
+  {"test-onnx", cmd_test_onnx},
+  {"compare", cmd_compare},
+};
+
+int main(int argc, char **argv) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+    fputs(usage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? 2 : 0;
+  }
+  for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+    if (strcmp(argv[1], commands[i].name) == 0) return commands[i].run(argc - 2, argv + 2);
+  fprintf(stderr, "vitc: error: unknown command '%s' (see vitc --help)\n", argv[1]);
+  return 2;
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""Writes the bad-input cases of tests/bad/: each NAME.onnx (or other file) comes
+with NAME.expect (a substring the single error line must contain) and optionally
+NAME.args (the vitc command line, with MODEL standing for the file).
+Run with /usr/bin/python3 (Debian's python3-onnx); the outputs are committed."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "tests", "bad")
+
+
+def model(nodes, inputs, outputs, inits=(), opset=17):
+    g = helper.make_graph(nodes, "bad", inputs, outputs, initializer=list(inits))
+    return helper.make_model(g, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def vi(name, shape, dt=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, dt, shape)
+
+
+def write(name, expect, data=None, m=None, args=None):
+    path = os.path.join(OUT, name)
+    if m is not None:
+        data = m.SerializeToString()
+    with open(path, "wb") as f:
+        f.write(data)
+    with open(os.path.join(OUT, os.path.splitext(name)[0] + ".expect"), "w") as f:
+        f.write(expect + "\n")
+    if args:
+        with open(os.path.join(OUT, os.path.splitext(name)[0] + ".args"), "w") as f:
+            f.write(args + "\n")
+
+
+def main():
+    os.makedirs(OUT, exist_ok=True)
+    w = numpy_helper.from_array(np.ones((3, 4), np.float32), "w")
+    good = model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 3])], [vi("y", [2, 4])], [w])
+    write("truncated.onnx", "not a valid ONNX model", data=good.SerializeToString()[:40])
+    write("not_protobuf.onnx", "not a valid ONNX model", data=b"this is plain text, not a protobuf model\n")
+    write("empty.onnx", "not a valid ONNX model", data=b"")
+    write("missing_initializer.onnx", "node 'mm' (MatMul): input 'w' is not defined",
+          m=model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 3])], [vi("y", [2, 4])]))
+    write("dangling_input.onnx", "node 'add' (Add): input 'ghost' is not defined",
+          m=model([helper.make_node("Add", ["x", "ghost"], ["y"], name="add")], [vi("x", [2, 3])], [vi("y", [2, 3])]))
+    bad_w = numpy_helper.from_array(np.ones((4, 5), np.float32), "w")
+    write("shape_mismatch.onnx", "node 'mm' (MatMul): inner dimensions differ",
+          m=model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 3])], [vi("y", [2, 5])], [bad_w]))
+    write("unsupported_op.onnx", "node 'hm' (Hardmax): unsupported op",
+          m=model([helper.make_node("Hardmax", ["x"], ["y"], name="hm")], [vi("x", [2, 3])], [vi("y", [2, 3])]))
+    write("unsupported_dtype.onnx", "DOUBLE",
+          m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2, 3], TensorProto.DOUBLE)],
+                  [vi("y", [2, 3], TensorProto.DOUBLE)]))
+    write("unpinned_dim.onnx", "symbolic",
+          m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", ["N", 3])], [vi("y", ["N", 3])]))
+    write("cyclic.onnx", "cycle",
+          m=model([helper.make_node("Add", ["x", "b"], ["a"], name="first"),
+                   helper.make_node("Relu", ["a"], ["b"], name="second")], [vi("x", [2, 3])], [vi("b", [2, 3])]))
+    write("bad_opset.onnx", "opset",
+          m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2, 3])], [vi("y", [2, 3])], opset=7))
+    write("reshape_mismatch.onnx", "node 'rs' (Reshape): cannot reshape",
+          m=model([helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], [vi("x", [2, 3])], [vi("y", [5])],
+                  [numpy_helper.from_array(np.array([5], np.int64), "s")]))
+    # Files for `vitc run`: a good model with a bad .npy input, and with a wrong-shaped one.
+    write("good_model.onnx", "", m=good)
+    os.remove(os.path.join(OUT, "good_model.expect"))
+    write("garbage.npy", "not a .npy file", data=b"garbage, not numpy\n",
+          args="run good_model.onnx --input MODEL --output OUT")
+    np.save(os.path.join(OUT, "wrong_shape.npy"), np.ones((3, 3), np.float32))
+    with open(os.path.join(OUT, "wrong_shape.expect"), "w") as f:
+        f.write("is f32[3,3], input 'x' of the model is f32[2,3]\n")
+    with open(os.path.join(OUT, "wrong_shape.args"), "w") as f:
+        f.write("run good_model.onnx --input MODEL --output OUT\n")
+    with open(os.path.join(OUT, "bad_ir.vir"), "w") as f:
+        f.write('graph "bad_ir.vir" opset 17\ninput %x: f32[2,3]\n%y: f32[2,3] = frobnicate(%x) @"n"\noutput %y\n')
+    with open(os.path.join(OUT, "bad_ir.expect"), "w") as f:
+        f.write("line 3\n")
+
+
+if __name__ == "__main__":
+    main()
