@@ -7,7 +7,7 @@
 
 #include "onnx_internal.h"
 
-#define OPSET_MIN 11
+#define OPSET_MIN 9
 #define OPSET_MAX 21
 
 /* Frees the unpacked model message a graph borrowed from (Graph.release). */
@@ -167,9 +167,11 @@ static int import_input(ImportCtx *c, const Onnx__ValueInfoProto *vi) {
   int elem = tt->has_elem_type ? tt->elem_type : 0;
   Tensor t = {0};
   t.dtype = dt_from_onnx(elem);
-  if (t.dtype == DT_UNDEF)
+  if (t.dtype == DT_UNDEF) {
+    c->d->unsupported_dtype = 1;
     return ir_error(c->d, c->file, NULL, "input '%s': unsupported dtype %s", name,
                     onnx_dtype_name(elem));
+  }
   if (resolve_input_shape(c, name, tt->shape, &t) < 0) return -1;
   Value *v = import_value(c, name, VK_INPUT);
   if (!v) return -1;

@@ -17,7 +17,7 @@ typedef struct ImportOptions {
   int bind_int_inputs;    /* not used by the importer */
 } ImportOptions;
 
-/* Imports the model at `path` (opset 11..21). Node outputs are left untyped
+/* Imports the model at `path` (opset 9..21; Slice needs 10). Node outputs are left untyped
  * (DT_UNDEF): shape inference runs afterwards. The graph keeps the unpacked
  * protobuf message alive (g->release) because constants point into it.
  * `opt` may be NULL. Returns NULL with `d` filled on any error. */

@@ -55,9 +55,9 @@ __attribute__((format(printf, 3, 4))) static int node_error(const NodeSet *s, si
 /* True when an ONNX value name is empty (an absent optional input or output). */
 static int is_empty(const char *name) { return !name || !*name; }
 
-/* Index of the node producing `name`, or -1 when no node does. */
+/* Index of the node producing `name`, or -1 when no node does (or the name is empty). */
 static long producer_of(const NodeSet *s, const char *name) {
-  void *p = name_map_get(&s->producer, name);
+  void *p = is_empty(name) ? NULL : name_map_get(&s->producer, name);
   return p ? (long)((uintptr_t)p - 1) : -1;
 }
 
@@ -149,7 +149,7 @@ static int cycle_error(const NodeSet *s, const size_t *indeg) {
   for (size_t step = 0; step < s->n; step++) {
     const Onnx__NodeProto *np = s->c->gp->node[u];
     for (size_t k = 0; k < np->n_input; k++) {
-      long p = is_empty(np->input[k]) ? -1 : producer_of(s, np->input[k]);
+      long p = producer_of(s, np->input[k]);
       if (p >= 0 && indeg[p] > 0) {
         u = (size_t)p;
         break;
@@ -174,7 +174,7 @@ static int build_edges(const NodeSet *s, Edges *e) {
   for (size_t i = 0; i < n; i++) {
     const Onnx__NodeProto *np = s->c->gp->node[i];
     for (size_t k = 0; k < np->n_input; k++) {
-      long p = is_empty(np->input[k]) ? -1 : producer_of(s, np->input[k]);
+      long p = producer_of(s, np->input[k]);
       if (p < 0) continue;
       e->off[p + 1]++;
       e->indeg[i]++;
@@ -191,7 +191,7 @@ static int build_edges(const NodeSet *s, Edges *e) {
   for (size_t i = 0; i < n; i++) {
     const Onnx__NodeProto *np = s->c->gp->node[i];
     for (size_t k = 0; k < np->n_input; k++) {
-      long p = is_empty(np->input[k]) ? -1 : producer_of(s, np->input[k]);
+      long p = producer_of(s, np->input[k]);
       if (p >= 0) e->adj[e->off[p] + fill[p]++] = i;
     }
   }
@@ -416,9 +416,14 @@ static int finish_node(const NodeSet *s, size_t i, Node *n) {
   if (n->op == OP_CAST) {
     const Attr *to = ir_attr_find(n, "to");
     if (!to) return node_error(s, i, "missing attribute 'to'");
-    if (dt_from_onnx((int)to->i) == DT_UNDEF)
+    if (dt_from_onnx((int)to->i) == DT_UNDEF) {
+      s->c->d->unsupported_dtype = 1;
       return node_error(s, i, "Cast to %s is not supported", onnx_dtype_name((int)to->i));
+    }
   }
+  /* Opsets 9 and 10 import like 11 except Slice, whose operands were attributes before 10. */
+  if (n->op == OP_SLICE && s->c->opset < 10)
+    return node_error(s, i, "Slice before opset 10 is not supported (re-export at opset 11 or later)");
   return 0;
 }
 

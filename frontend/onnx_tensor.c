@@ -149,6 +149,7 @@ int onnx_decode_tensor(const Onnx__TensorProto *tp, const TensorSink *sink, Tens
   int onnx_type = tp->has_data_type ? tp->data_type : 0;
   DType dt = onnx_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ? DT_F32 : dt_from_onnx(onnx_type);
   if (dt == DT_UNDEF) {
+    d->unsupported_dtype = 1;
     ir_error(d, file, NULL, "%s: unsupported dtype %s", what, onnx_dtype_name(onnx_type));
     return ONNX_UNSUPPORTED_DTYPE;
   }

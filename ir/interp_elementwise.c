@@ -204,11 +204,15 @@ static int64_t relu_i(int64_t x) { return x > 0 ? x : 0; }
 int interp_neg(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, neg_f, neg_i); }
 int interp_abs(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, abs_f, abs_i); }
 int interp_sqrt(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, sqrt, NULL); }
-int interp_reciprocal(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, recip_f, NULL); }
+int interp_reciprocal(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  return unary(n, in, out, d, recip_f, NULL);
+}
 int interp_exp(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, exp, NULL); }
 int interp_erf(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, erf, NULL); }
 int interp_tanh(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, tanh, NULL); }
-int interp_sigmoid(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, sigmoid_f, NULL); }
+int interp_sigmoid(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  return unary(n, in, out, d, sigmoid_f, NULL);
+}
 int interp_relu(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, relu_f, relu_i); }
 int interp_ceil(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, ceil, NULL); }
 
@@ -222,21 +226,25 @@ static int64_t f_to_i(double x) {
   return (int64_t)x;
 }
 
+/* Converts element i of x into element i of y. */
+static void cast_elem(const Tensor *x, Tensor *y, int64_t i) {
+  if (y->dtype == DT_F32)
+    ((float *)y->data)[i] = x->dtype == DT_F32 ? ((const float *)x->data)[i] : (float)tensor_get_i64(x, i);
+  else if (y->dtype == DT_BOOL)
+    ((uint8_t *)y->data)[i] = get_f(x, i) != 0;
+  else
+    put_i(y, i, x->dtype == DT_F32 ? f_to_i(((const float *)x->data)[i]) : tensor_get_i64(x, i));
+}
+
 /* Cast to the type in `to` (ONNX TensorProto number): float->int truncates, ->bool is x != 0. */
 int interp_cast(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   int64_t to = ir_attr_i(n, "to", 0);
-  if (dt_from_onnx((int)to) != out->dtype) return ir_error(d, NULL, n, "output type %s does not match to=%lld",
-                                                           dt_name(out->dtype), (long long)to);
+  if (dt_from_onnx((int)to) != out->dtype)
+    return ir_error(d, NULL, n, "output type %s does not match to=%lld", dt_name(out->dtype), (long long)to);
   if (in[0].dtype == DT_UNDEF || in[0].dtype >= DT_COUNT) return interp_bad_dtype(d, n, "input", &in[0]);
   int64_t total = tensor_numel(out);
   if (tensor_numel(&in[0]) != total) return ir_error(d, NULL, n, "input and output sizes differ");
-  for (int64_t i = 0; i < total; i++) {
-    if (out->dtype == DT_F32 && in[0].dtype == DT_F32) ((float *)out->data)[i] = ((const float *)in[0].data)[i];
-    else if (out->dtype == DT_F32) ((float *)out->data)[i] = (float)tensor_get_i64(&in[0], i);
-    else if (out->dtype == DT_BOOL) ((uint8_t *)out->data)[i] = get_f(&in[0], i) != 0;
-    else if (in[0].dtype == DT_F32) put_i(out, i, f_to_i(((const float *)in[0].data)[i]));
-    else put_i(out, i, tensor_get_i64(&in[0], i));
-  }
+  for (int64_t i = 0; i < total; i++) cast_elem(&in[0], out, i);
   return 0;
 }
 
@@ -247,10 +255,12 @@ int interp_identity(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   return 0;
 }
 
-/* Dropout in inference mode: output = input, mask (when wanted) all true. */
+/* Dropout that drops nothing: inference mode, or training mode with ratio 0
+ * (shape inference rejects the random cases): output = input, mask all true. */
 int interp_dropout(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
-  if (interp_has_in(n, in, 2) && tensor_numel(&in[2]) == 1 && tensor_get_i64(&in[2], 0))
-    return ir_error(d, NULL, n, "training_mode=1 is not supported");
+  int training = interp_has_in(n, in, 2) && tensor_numel(&in[2]) == 1 && tensor_get_i64(&in[2], 0);
+  if (training && !(interp_has_in(n, in, 1) && in[1].dtype == DT_F32 && ((const float *)in[1].data)[0] == 0.0f))
+    return ir_error(d, NULL, n, "training_mode=1 with a non-zero ratio is not supported");
   if (interp_check_numel(d, n, &in[0], &out[0])) return -1;
   memcpy(out[0].data, in[0].data, tensor_bytes(&out[0]));
   if (interp_has_out(n, out, 1)) {

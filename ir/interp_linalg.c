@@ -218,7 +218,8 @@ int interp_conv(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   ConvGeom g;
   if (check_f32(n, in, out, d) || conv_geom(n, &in[0], &in[1], out, &g, d)) return -1;
   int has_bias = interp_has_in(n, in, 2);
-  if (has_bias && tensor_numel(&in[2]) != g.cout) return ir_error(d, NULL, n, "bias must have one value per output channel");
+  if (has_bias && tensor_numel(&in[2]) != g.cout)
+    return ir_error(d, NULL, n, "bias must have one value per output channel");
   const float *x = in[0].data, *w = in[1].data, *bias = has_bias ? in[2].data : NULL;
   float *y = out->data;
   int64_t cg = g.cin / g.group, mg = g.cout / g.group, plane = g.in[0] * g.in[1];

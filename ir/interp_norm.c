@@ -108,7 +108,8 @@ int interp_layer_norm(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   double *scale = affine_expand(n, x, axis, &in[1], "scale", d), *bias = NULL;
   int rc = scale ? 0 : -1;
   if (!rc && interp_has_in(n, in, 2) && !(bias = affine_expand(n, x, axis, &in[2], "bias", d))) rc = -1;
-  if (!rc) layer_norm_rows(x->data, out[0].data, rows, len, ir_attr_f(n, "epsilon", 1e-5f), scale, bias, stats[1], stats[2]);
+  double eps = ir_attr_f(n, "epsilon", 1e-5f);
+  if (!rc) layer_norm_rows(x->data, out[0].data, rows, len, eps, scale, bias, stats[1], stats[2]);
   free(scale);
   free(bias);
   return rc;

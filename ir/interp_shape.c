@@ -18,7 +18,8 @@ static int check_dims(const Node *n, const Tensor *out, const int64_t *want, int
   for (int a = 0; same && a < rank; a++) same = out->dims[a] == want[a];
   if (same) return 0;
   char buf[128];
-  return ir_error(d, NULL, n, "output %s does not match the shape the op computes", tensor_type_str(out, buf, sizeof buf));
+  return ir_error(d, NULL, n, "output %s does not match the shape the op computes",
+                  tensor_type_str(out, buf, sizeof buf));
 }
 
 /* Copies the whole input: the reshape family only relabels dims. */
@@ -156,15 +157,21 @@ int interp_gather(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   int axis = norm_axis(n, ir_attr_i(n, "axis", 0), x->rank, d);
   if (axis < 0) return -1;
   if (idx->dtype != DT_I64 && idx->dtype != DT_I32) return interp_bad_dtype(d, n, "indices", idx);
-  if (out->dtype != x->dtype || tensor_numel(out) != tensor_numel(idx) * tensor_numel(x) / (x->dims[axis] ? x->dims[axis] : 1))
-    return interp_bad_dtype(d, n, "output", out);
+  int64_t want[IR_MAX_RANK];
+  int rank = x->rank - 1 + idx->rank;
+  if (rank > IR_MAX_RANK) return ir_error(d, NULL, n, "output rank %d is too large", rank);
+  for (int a = 0; a < rank; a++)
+    want[a] = a < axis ? x->dims[a] : a < axis + idx->rank ? idx->dims[a - axis] : x->dims[a - idx->rank + 1];
+  if (check_dims(n, out, want, rank, d)) return -1;
+  if (out->dtype != x->dtype) return interp_bad_dtype(d, n, "output", out);
   int64_t outer = interp_dims_prod(x, 0, axis), dim = x->dims[axis], inner = interp_dims_prod(x, axis + 1, x->rank);
   int64_t ni = tensor_numel(idx);
   size_t es = dt_size(x->dtype), row = (size_t)inner * es;
   for (int64_t q = 0; q < ni; q++) {
     int64_t k = tensor_get_i64(idx, q);
     if (k < -dim || k >= dim)
-      return ir_error(d, NULL, n, "index %lld is out of range for axis %d of size %lld", (long long)k, axis, (long long)dim);
+      return ir_error(d, NULL, n, "index %lld is out of range for axis %d of size %lld", (long long)k, axis,
+                      (long long)dim);
     if (k < 0) k += dim;
     for (int64_t o = 0; o < outer; o++)
       memcpy((char *)out->data + (size_t)(o * ni + q) * row, (const char *)x->data + (size_t)(o * dim + k) * row, row);
@@ -198,11 +205,17 @@ int interp_concat(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
 static int split_sizes(const Node *n, const Tensor *in, int64_t dim, int64_t *sizes, Diag *d) {
   int parts = n->n_out;
   if (interp_has_in(n, in, 1) && tensor_numel(&in[1]) > 0) {
-    if (tensor_numel(&in[1]) != parts) return ir_error(d, NULL, n, "split has %lld sizes for %d outputs",
-                                                       (long long)tensor_numel(&in[1]), parts);
+    if (tensor_numel(&in[1]) != parts)
+      return ir_error(d, NULL, n, "split has %lld sizes for %d outputs", (long long)tensor_numel(&in[1]), parts);
     int64_t sum = 0;
-    for (int j = 0; j < parts; j++) sum += sizes[j] = tensor_get_i64(&in[1], j);
-    return sum == dim ? 0 : ir_error(d, NULL, n, "split sizes add up to %lld, not %lld", (long long)sum, (long long)dim);
+    for (int j = 0; j < parts; j++) {
+      sizes[j] = tensor_get_i64(&in[1], j);
+      if (sizes[j] < 0) return ir_error(d, NULL, n, "split size %lld is negative", (long long)sizes[j]);
+      sum += sizes[j];
+    }
+    if (sum != dim)
+      return ir_error(d, NULL, n, "split sizes add up to %lld, not %lld", (long long)sum, (long long)dim);
+    return 0;
   }
   int64_t num = ir_attr_i(n, "num_outputs", parts);
   if (num != parts) return ir_error(d, NULL, n, "num_outputs=%lld but %d outputs", (long long)num, parts);
@@ -227,9 +240,10 @@ int interp_split(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     if (out[j].dtype != x->dtype) return interp_bad_dtype(d, n, "output", &out[j]);
     if (check_dims(n, &out[j], want, x->rank, d)) return -1;
     size_t chunk = (size_t)(sizes[j] * inner) * es;
-    for (int64_t o = 0; o < outer; o++)
-      memcpy((char *)out[j].data + (size_t)o * chunk, (const char *)x->data + (size_t)((o * x->dims[axis] + at) * inner) * es,
-             chunk);
+    for (int64_t o = 0; o < outer; o++) {
+      const char *src = (const char *)x->data + (size_t)((o * x->dims[axis] + at) * inner) * es;
+      memcpy((char *)out[j].data + (size_t)o * chunk, src, chunk);
+    }
   }
   return 0;
 }
@@ -294,6 +308,7 @@ int interp_range(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   } else {
     return interp_bad_dtype(d, n, "output", out);
   }
-  if (count != total) return ir_error(d, NULL, n, "range has %lld elements, output holds %lld", (long long)count, (long long)total);
+  if (count != total)
+    return ir_error(d, NULL, n, "range has %lld elements, output holds %lld", (long long)count, (long long)total);
   return 0;
 }

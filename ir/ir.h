@@ -18,6 +18,7 @@
 typedef struct Diag {
   int has_error;
   const char *file; /* used when ir_error() is passed file == NULL */
+  int unsupported_dtype; /* the error is about a dtype vitc does not compute in */
   char msg[1024]; /* "vitc: error: FILE: node 'NAME' (OpType): what is wrong" */
 } Diag;
 

@@ -377,9 +377,10 @@ static int parse_attr(Parser *ps, Node *n) {
   if (ir_attr_find(n, ps->tok)) return perr(ps, "attribute '%s' given twice", ps->tok);
   static const struct { const char *letters; AttrKind kind; } kinds[] = {
     {"i", AT_INT}, {"f", AT_FLOAT}, {"is", AT_INTS}, {"fs", AT_FLOATS}, {"s", AT_STRING}, {"t", AT_TENSOR}};
+  const int n_kinds = (int)(sizeof kinds / sizeof kinds[0]);
   int k = 0;
-  while (k < 6 && strcmp(kinds[k].letters, kind) != 0) k++;
-  if (k == 6) return perr(ps, "attribute '%s' has unknown kind '%s' in the op table", ps->tok, kind);
+  while (k < n_kinds && strcmp(kinds[k].letters, kind) != 0) k++;
+  if (k == n_kinds) return perr(ps, "attribute '%s' has unknown kind '%s' in the op table", ps->tok, kind);
   Attr *a = ir_attr_add(ps->g, n, ps->tok, kinds[k].kind, ps->d);
   if (!a || expect(ps, '=')) return -1;
   switch (a->kind) {

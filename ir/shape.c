@@ -163,17 +163,23 @@ static int shape_where(Node *n, Diag *d) {
 static int shape_cast(Node *n, Diag *d) {
   int64_t to = ir_attr_i(n, "to", 0);
   DType dt = dt_from_onnx((int)to);
-  if (dt == DT_UNDEF) return ir_error(d, NULL, n, "Cast to %s is not supported", onnx_dtype_name((int)to));
+  if (dt == DT_UNDEF) {
+    d->unsupported_dtype = 1;
+    return ir_error(d, NULL, n, "Cast to %s is not supported", onnx_dtype_name((int)to));
+  }
   const Tensor *x = in_t(n, 0);
   set_out(n, 0, dt, x->rank, x->dims);
   return 0;
 }
 
 static int shape_dropout(Node *n, Diag *d) {
-  const Tensor *mode = in_t(n, 2);
-  if (mode && mode->data && tensor_get_i64(mode, 0))
-    return ir_error(d, NULL, n, "training_mode=true is not supported (vitc compiles inference)");
-  if (mode && !mode->data) return need_data(n, 2, d) ? 0 : -1;
+  /* Training mode drops nothing when the ratio is 0; anything else is random and not compiled. */
+  const Tensor *mode = in_t(n, 2), *ratio = in_t(n, 1);
+  if (mode && !need_data(n, 2, d)) return -1;
+  if (mode && tensor_get_i64(mode, 0)) {
+    if (!ratio || !need_data(n, 1, d) || ((float *)ratio->data)[0] != 0.0f)
+      return d->has_error ? -1 : ir_error(d, NULL, n, "training_mode=true with a non-zero ratio is not supported (vitc compiles inference)");
+  }
   const Tensor *x = in_t(n, 0);
   copy_type(n, 0, x);
   if (n->n_out > 1) set_out(n, 1, DT_BOOL, x->rank, x->dims);

@@ -17,6 +17,8 @@ typedef struct LoadOptions {
 /* Consumes argv[*i] (and its value) when it is a load option; 1 if consumed,
  * 0 if not, -1 on a bad value (d filled). */
 int cli_load_option(int argc, char **argv, int *i, LoadOptions *o, Diag *d);
+/* Frees what cli_load_option allocated (the --input-shape names). */
+void cli_load_options_free(LoadOptions *o);
 
 /* Loads an ONNX model or an IR text file (one that starts with "graph "),
  * infers shapes and verifies. NULL with d filled on error. */

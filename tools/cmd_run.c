@@ -56,8 +56,9 @@ int cmd_run(int argc, char **argv) {
   Diag d = {0};
   RunArgs a = {0};
   int rc = parse_run_args(argc, argv, &a, &d);
+  Graph *g = rc ? NULL : cli_load(a.model, &a.lo, &d);
+  cli_load_options_free(&a.lo);
   if (rc) return rc;
-  Graph *g = cli_load(a.model, &a.lo, &d);
   if (!g) return cli_fail(&d);
   Tensor in[RUN_MAX_IO] = {0}, out[RUN_MAX_IO] = {0};
   if (a.n_outputs > g->n_outputs)

@@ -31,6 +31,11 @@ int cli_load_option(int argc, char **argv, int *i, LoadOptions *o, Diag *d) {
   return 1;
 }
 
+void cli_load_options_free(LoadOptions *o) {
+  for (int i = 0; i < o->n_shapes; i++) free((char *)o->shapes[i].name);
+  o->n_shapes = 0;
+}
+
 /* Reads a small text file (IR) into a malloc'd NUL-terminated string. */
 static char *read_text(const char *path, Diag *d) {
   FILE *f = fopen(path, "rb");

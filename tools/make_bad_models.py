@@ -56,6 +56,9 @@ def main():
                   [vi("y", [2, 3], TensorProto.DOUBLE)]))
     write("unpinned_dim.onnx", "symbolic",
           m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", ["N", 3])], [vi("y", ["N", 3])]))
+    write("pin_wrong_rank.onnx", "rank",
+          m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", ["N", 3])], [vi("y", ["N", 3])]),
+          args="ir MODEL --input-shape x=2x3x4")
     write("cyclic.onnx", "cycle",
           m=model([helper.make_node("Add", ["x", "b"], ["a"], name="first"),
                    helper.make_node("Relu", ["a"], ["b"], name="second")], [vi("x", [2, 3])], [vi("b", [2, 3])]))

@@ -1,0 +1,35 @@
+/* The backend: lowers a verified Graph to LLVM IR (one kernel function per
+ * distinct op signature), optimizes it, emits an object for the target CPU
+ * and links it with the runtime into a shared library. */
+#ifndef VITC_CG_H
+#define VITC_CG_H
+
+#include "ir.h"
+
+typedef enum CgEmitKind {
+  CG_EMIT_SO,   /* shared library + model.h (default) */
+  CG_EMIT_OBJ,  /* relocatable object + model.h; link it with libvitc_rt.a yourself */
+  CG_EMIT_ASM,  /* assembly; .incbin's OUTPUT.weights, which is kept */
+  CG_EMIT_LLVM, /* LLVM IR text after optimization; also keeps OUTPUT.weights */
+} CgEmitKind;
+
+typedef struct CompileOptions {
+  const char *output;      /* the file to write (model.so, model.o, model.s, model.ll) */
+  const char *target_cpu;  /* NULL or "native": the host CPU and its features; else an LLVM CPU name */
+  int opt_level;           /* 0..3, for both the IR pipeline and code generation */
+  CgEmitKind emit;
+  const char *runtime_lib; /* libvitc_rt.a to link; NULL: $VITC_RUNTIME_LIB, the build's, or next to vitc */
+  const char *cc;          /* linker driver; NULL: $CC or "cc" */
+  int verbose;             /* print the time of each stage and the kernel count to stderr */
+} CompileOptions;
+
+/* Compiles g into o->output (and, for CG_EMIT_SO and CG_EMIT_OBJ, a header
+ * with the output's base name and ".h" next to it). Writes go to temporary
+ * names renamed at the end, so nothing half-written is left on error.
+ * 0, or -1 with d filled. */
+int cg_compile(const Graph *g, const CompileOptions *o, Diag *d);
+
+/* The path of the header written next to output ("dir/model.so" -> "dir/model.h"), malloc'd. */
+char *cg_header_path(const char *output);
+
+#endif

@@ -1,0 +1,161 @@
+/* Private to the backend: the memory plan, the code generation context, the
+ * builder helpers kernels are written with, and one emitter per op. */
+#ifndef VITC_CG_CTX_H
+#define VITC_CG_CTX_H
+
+#include "cg.h"
+#include <llvm-c/Core.h>
+#include <llvm-c/TargetMachine.h>
+
+#define CG_VW 16            /* lanes of the vectors kernels compute with */
+#define CG_MAX_ARGS (IR_MAX_INPUTS + IR_MAX_OUTPUTS)
+#define CG_PAR_MIN_WORK (1 << 16) /* elements below which a kernel stays on one thread */
+#define CG_ALIGN 64
+
+/* ---- memory plan (cg_plan.c) ---- */
+
+typedef enum CgLocKind {
+  CG_LOC_NONE,      /* not needed at run time (an input of a node that is skipped) */
+  CG_LOC_INPUT,     /* the caller's input buffer `index` */
+  CG_LOC_OUTPUT,    /* the caller's output buffer `index` */
+  CG_LOC_WORKSPACE, /* workspace + offset */
+  CG_LOC_WEIGHTS,   /* a constant: weights blob + an offset given when first used */
+} CgLocKind;
+
+/* Where a value's data lives. Values a layout op aliases share their root's place. */
+typedef struct CgLoc {
+  CgLocKind kind;
+  int64_t index;      /* buffer index or byte offset */
+  const Value *root;  /* the value that owns the storage (itself unless aliased) */
+} CgLoc;
+
+typedef struct CgPlan {
+  CgLoc *loc;              /* by Value.id */
+  unsigned char *skip;     /* by node index: every output is known at compile time */
+  uint64_t workspace_bytes;
+} CgPlan;
+
+/* Places every value (inputs and outputs in the caller's buffers, layout ops
+ * as aliases, the rest first-fit in one workspace by liveness). */
+int cg_plan(const Graph *g, CgPlan *p, Diag *d);
+void cg_plan_free(CgPlan *p);
+/* Whether v's storage is another value's (so a layout op producing it moves nothing). */
+int cg_plan_is_alias(const CgPlan *p, const Value *v);
+
+/* ---- code generation context ---- */
+
+typedef struct CgKernel {
+  char *key;
+  LLVMValueRef fn;
+} CgKernel;
+
+typedef struct CgCtx {
+  const Graph *g;
+  const CompileOptions *opt;
+  Diag *d;
+  CgPlan plan;
+  LLVMContextRef ctx;
+  LLVMModuleRef mod;
+  LLVMTargetMachineRef tm;
+  LLVMTargetDataRef td;
+  LLVMTypeRef t_void, t_i1, t_i8, t_i32, t_i64, t_f32, t_ptr;
+  LLVMTypeRef t_task;          /* void (ptr arg, i64 begin, i64 end) */
+  LLVMTypeRef t_parallel_for;  /* void (ptr ctx, i64 n, ptr task, ptr arg) */
+  LLVMValueRef parallel_for;
+  /* The run function, built with rb: straight-line calls of kernels. */
+  LLVMValueRef run_fn;
+  LLVMBuilderRef rb;
+  LLVMValueRef run_ctx, run_inputs, run_outputs, run_workspace, run_weights;
+  LLVMValueRef *value_ptr;     /* by Value.id: its address in the run function, once computed */
+  /* Constants placed in the weights blob, in offset order. */
+  const Value **weights;
+  int64_t *weight_offset;      /* by Value.id, -1 until placed */
+  int n_weights, cap_weights;
+  uint64_t weights_bytes;
+  /* Kernels, cached by key. */
+  CgKernel *kernels;
+  int n_kernels, cap_kernels;
+  /* The kernel being built, with b: its ctx and pointer arguments. */
+  LLVMBuilderRef b;
+  LLVMValueRef kernel;         /* the kernel's entry function */
+  LLVMValueRef fn;             /* the function being built: the kernel or its task */
+  LLVMValueRef kctx;           /* the kernel's VitcRunCtx pointer */
+  LLVMValueRef args[CG_MAX_ARGS];
+  int n_args;
+  char *key;                   /* the kernel's cache key (malloc'd until cached) */
+} CgCtx;
+
+/* ---- module (cg_module.c) ---- */
+
+/* Creates the module for tm: types, rt_parallel_for, the run function's entry. */
+int cg_module_begin(CgCtx *c, Diag *d);
+/* Finishes the run function, adds the info global and the weights symbol
+ * (.incbin of blob_path), and verifies the module. */
+int cg_module_end(CgCtx *c, const char *blob_path, Diag *d);
+/* v's address inside the run function (places constants in the blob on first use). */
+LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d);
+/* Writes the weights blob (each constant 64-byte aligned) to path. */
+int cg_write_weights(CgCtx *c, const char *path, Diag *d);
+
+/* ---- kernels (cg_kernel.c) ---- */
+
+/* The cached kernel for key, or NULL when it is not built yet. */
+LLVMValueRef cg_kernel_find(CgCtx *c, const char *key);
+/* Starts `void @k.KEY(ptr ctx, ptr a0, ... a{n_args-1})` and points c->b at
+ * its entry; c->args[i] are the pointers (node inputs, then outputs). */
+LLVMValueRef cg_kernel_begin(CgCtx *c, const char *key, int n_args, Diag *d);
+/* Returns from the function being built and caches the kernel. */
+void cg_kernel_end(CgCtx *c);
+/* Moves the rest of the kernel into a task over [0, n) run by rt_parallel_for
+ * when n * work_per_item reaches CG_PAR_MIN_WORK (else called directly);
+ * c->args are reloaded inside the task and *begin, *end are its range. */
+void cg_kernel_parallel(CgCtx *c, int64_t n, int64_t work_per_item, LLVMValueRef *begin, LLVMValueRef *end);
+/* Calls kernel fn from the run function with n's inputs then outputs. */
+int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, Diag *d);
+/* Appends "f32_1x197x192" for t to buf (at offset *len, capacity cap). */
+void cg_key_tensor(char *buf, size_t cap, size_t *len, const Tensor *t);
+
+/* ---- builder helpers (cg_loop.c) ---- */
+
+/* A counted loop `for (iv = begin; iv < end; iv += step)` in i64. */
+typedef struct CgLoop {
+  LLVMValueRef iv;
+  LLVMBasicBlockRef header, exit;
+  int64_t step;
+} CgLoop;
+CgLoop cg_loop_begin(CgCtx *c, LLVMValueRef begin, LLVMValueRef end, int64_t step);
+void cg_loop_end(CgCtx *c, CgLoop *l);
+/* `if (cond) {` ... cg_if_end closes it; returns the block to continue in. */
+LLVMBasicBlockRef cg_if_begin(CgCtx *c, LLVMValueRef cond);
+void cg_if_end(CgCtx *c, LLVMBasicBlockRef cont);
+
+LLVMValueRef cg_i64(CgCtx *c, int64_t v);
+LLVMTypeRef cg_elem_type(CgCtx *c, DType t);   /* float, i64, i32, i8 (bool) */
+LLVMTypeRef cg_vec_type(CgCtx *c, DType t);    /* <CG_VW x elem> */
+/* &base[idx] for elements of dtype t. */
+LLVMValueRef cg_gep(CgCtx *c, DType t, LLVMValueRef base, LLVMValueRef idx);
+/* Loads / stores CG_VW elements at p; with a mask (see cg_tail_mask) only the enabled lanes. */
+LLVMValueRef cg_load_vec(CgCtx *c, DType t, LLVMValueRef p, LLVMValueRef mask);
+void cg_store_vec(CgCtx *c, DType t, LLVMValueRef p, LLVMValueRef v, LLVMValueRef mask);
+/* <CG_VW x i1> with lane i set when i < remaining (an i64). */
+LLVMValueRef cg_tail_mask(CgCtx *c, LLVMValueRef remaining);
+/* A vector with every lane equal to the scalar s. */
+LLVMValueRef cg_splat(CgCtx *c, LLVMValueRef s);
+/* A call of the overloaded intrinsic `name` (e.g. "llvm.sqrt") on types tys. */
+LLVMValueRef cg_intrinsic(CgCtx *c, const char *name, LLVMTypeRef *tys, int n_tys, LLVMValueRef *args, int n_args);
+
+/* ---- emitters: one per op, a missing one is a link error ---- */
+
+typedef int (*CgEmitFn)(CgCtx *c, const Node *n, Diag *d);
+#define OP(ID, name, ...) int cg_emit_##name(CgCtx *c, const Node *n, Diag *d);
+#include "ops.def"
+#undef OP
+
+/* Computes one vector of the output from the operand vectors x[0..n_in). */
+typedef LLVMValueRef (*CgElemFn)(CgCtx *c, const Node *n, LLVMValueRef *x);
+/* A broadcasting elementwise kernel over static shapes for node n, named op. */
+int cg_emit_elementwise(CgCtx *c, const Node *n, const char *op, CgElemFn f, Diag *d);
+/* A kernel that copies `bytes` bytes from the node's input 0 to its output 0. */
+int cg_emit_copy(CgCtx *c, const Node *n, Diag *d);
+
+#endif

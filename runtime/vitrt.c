@@ -1,0 +1,175 @@
+/* The model loader: dlopen, entry points by dlsym, ABI check, checked runs. */
+#include "vitrt.h"
+#include <dlfcn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VITRT_MAX_IO 64
+
+struct VitrtModel {
+  void *handle;
+  const VitcModelInfo *info;
+  VitcSession *(*create)(int, int *);
+  int (*run)(VitcSession *, const void *const *, void *const *);
+  void (*destroy)(VitcSession *);
+};
+
+struct VitrtSession {
+  VitrtModel *model;
+  VitcSession *session;
+};
+
+/* printf into err when the caller gave room for a message. */
+static void vitrt_msg(char *err, size_t errlen, const char *fmt, ...) {
+  if (!err || errlen == 0) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, errlen, fmt, ap);
+  va_end(ap);
+}
+
+/* Looks up one entry point; NULL (and a message) when missing. */
+static void *vitrt_sym(void *handle, const char *path, const char *name, char *err, size_t errlen) {
+  void *p = dlsym(handle, name);
+  if (!p) vitrt_msg(err, errlen, "%s: not a vitc model (no symbol '%s')", path, name);
+  return p;
+}
+
+VitrtModel *vitrt_open(const char *path, char *err, size_t errlen) {
+  /* dlopen searches the library path for a bare name; a model is a file. */
+  char buf[4096];
+  if (path && !strchr(path, '/') && snprintf(buf, sizeof buf, "./%s", path) < (int)sizeof buf) path = buf;
+  void *h = path ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+  if (!h) {
+    vitrt_msg(err, errlen, "cannot load model: %s", path ? dlerror() : "no path");
+    return NULL;
+  }
+  VitrtModel *m = calloc(1, sizeof *m);
+  void *info = NULL, *create = NULL, *run = NULL, *destroy = NULL;
+  if (!m) vitrt_msg(err, errlen, "%s: out of memory", path);
+  if (m && (info = vitrt_sym(h, path, "vitc_model_info", err, errlen)) &&
+      (create = vitrt_sym(h, path, "vitc_session_create", err, errlen)) &&
+      (run = vitrt_sym(h, path, "vitc_session_run", err, errlen)) &&
+      (destroy = vitrt_sym(h, path, "vitc_session_destroy", err, errlen))) {
+    m->info = ((const VitcModelInfo *(*)(void))info)();
+    m->create = (VitcSession * (*)(int, int *)) create;
+    m->run = (int (*)(VitcSession *, const void *const *, void *const *))run;
+    m->destroy = (void (*)(VitcSession *))destroy;
+    if (m->info && m->info->abi_version == VITC_ABI_VERSION) {
+      m->handle = h;
+      return m;
+    }
+    if (m->info)
+      vitrt_msg(err, errlen, "%s: model was built for vitc ABI version %u, this runtime supports version %d", path,
+                (unsigned)m->info->abi_version, VITC_ABI_VERSION);
+    else
+      vitrt_msg(err, errlen, "%s: vitc_model_info() returned NULL", path);
+  }
+  free(m);
+  dlclose(h);
+  return NULL;
+}
+
+const VitcModelInfo *vitrt_info(const VitrtModel *m) { return m ? m->info : NULL; }
+
+void vitrt_close(VitrtModel *m) {
+  if (!m) return;
+  dlclose(m->handle);
+  free(m);
+}
+
+VitrtSession *vitrt_session_create(VitrtModel *m, int n_threads, int *status) {
+  int st = VITC_ERR_ARG;
+  VitrtSession *s = m ? calloc(1, sizeof *s) : NULL;
+  if (m && !s) st = VITC_ERR_NOMEM;
+  if (s && !(s->session = m->create(n_threads, &st))) {
+    free(s);
+    s = NULL;
+  }
+  if (s) s->model = m, st = VITC_OK;
+  if (status) *status = st;
+  return s;
+}
+
+void vitrt_session_destroy(VitrtSession *s) {
+  if (!s) return;
+  s->model->destroy(s->session);
+  free(s);
+}
+
+int vitrt_run(VitrtSession *s, int n_inputs, const void *const *inputs, int n_outputs, void *const *outputs) {
+  if (!s || n_inputs != s->model->info->n_inputs || n_outputs != s->model->info->n_outputs) return VITC_ERR_ARG;
+  return s->model->run(s->session, inputs, outputs);
+}
+
+const char *vitrt_dtype_name(int32_t dtype) {
+  switch (dtype) {
+  case VITC_DTYPE_F32: return "f32";
+  case VITC_DTYPE_I64: return "i64";
+  case VITC_DTYPE_I32: return "i32";
+  case VITC_DTYPE_BOOL: return "bool";
+  default: return "?";
+  }
+}
+
+size_t vitrt_dtype_size(int32_t dtype) {
+  switch (dtype) {
+  case VITC_DTYPE_F32: case VITC_DTYPE_I32: return 4;
+  case VITC_DTYPE_I64: return 8;
+  case VITC_DTYPE_BOOL: return 1;
+  default: return 0;
+  }
+}
+
+/* "f32[1,3,224,224]" into buf. */
+static const char *vitrt_type_str(int32_t dtype, int32_t rank, const int64_t *dims, char *buf, size_t n) {
+  size_t len = (size_t)snprintf(buf, n, "%s[", vitrt_dtype_name(dtype));
+  for (int i = 0; i < rank && i < 8 && dims && len < n; i++)
+    len += (size_t)snprintf(buf + len, n - len, i ? ",%lld" : "%lld", (long long)dims[i]);
+  if (len < n) snprintf(buf + len, n - len, "]");
+  return buf;
+}
+
+/* Checks one buffer against its info entry; 0 when it matches. */
+static int vitrt_check(const char *kind, int i, const VitrtTensor *t, const VitcTensorInfo *want, char *err,
+                       size_t errlen) {
+  int ok = t->data && t->dtype == want->dtype && t->rank == want->rank && (t->rank == 0 || t->dims);
+  for (int k = 0; ok && k < t->rank; k++) ok = t->dims[k] == want->dims[k];
+  if (ok) return 0;
+  char got[160], exp[160];
+  if (!t->data)
+    vitrt_msg(err, errlen, "%s %d ('%s'): no buffer", kind, i, want->name);
+  else
+    vitrt_msg(err, errlen, "%s %d ('%s') is %s, the model expects %s", kind, i, want->name,
+              vitrt_type_str(t->dtype, t->rank, t->dims, got, sizeof got),
+              vitrt_type_str(want->dtype, want->rank, want->dims, exp, sizeof exp));
+  return -1;
+}
+
+int vitrt_run_checked(VitrtSession *s, int n_inputs, const VitrtTensor *inputs, int n_outputs,
+                      const VitrtTensor *outputs, char *err, size_t errlen) {
+  const VitcModelInfo *info = s ? s->model->info : NULL;
+  if (!info || (n_inputs && !inputs) || (n_outputs && !outputs)) {
+    vitrt_msg(err, errlen, "NULL argument");
+    return VITC_ERR_ARG;
+  }
+  if (n_inputs != info->n_inputs || n_outputs != info->n_outputs || n_inputs > VITRT_MAX_IO ||
+      n_outputs > VITRT_MAX_IO) {
+    vitrt_msg(err, errlen, "model takes %d inputs and %d outputs, got %d and %d", info->n_inputs, info->n_outputs,
+              n_inputs, n_outputs);
+    return VITC_ERR_ARG;
+  }
+  const void *in[VITRT_MAX_IO];
+  void *out[VITRT_MAX_IO];
+  for (int i = 0; i < n_inputs; i++) {
+    if (vitrt_check("input", i, &inputs[i], &info->inputs[i], err, errlen)) return VITC_ERR_ARG;
+    in[i] = inputs[i].data;
+  }
+  for (int i = 0; i < n_outputs; i++) {
+    if (vitrt_check("output", i, &outputs[i], &info->outputs[i], err, errlen)) return VITC_ERR_ARG;
+    out[i] = outputs[i].data;
+  }
+  return s->model->run(s->session, in, out);
+}
