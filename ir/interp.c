@@ -129,7 +129,10 @@ static int alloc_outputs(Run *r, const Node *n, Tensor *out, Diag *d) {
     if (!v) continue;
     if (v->t.dtype == DT_UNDEF)
       return ir_error(d, NULL, n, "output '%s' has no type (run shape inference first)", v->name);
-    if (r->owned[v->id]) free(r->slot[v->id].data); /* only if a value were defined twice */
+    if (r->owned[v->id]) { /* only if a value were defined twice */
+      free(r->slot[v->id].data);
+      r->owned[v->id] = 0;
+    }
     out[j] = v->t;
     size_t bytes = tensor_bytes(&v->t);
     out[j].data = calloc(1, bytes ? bytes : 1); /* never NULL for empty tensors */

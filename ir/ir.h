@@ -154,6 +154,7 @@ struct Node {
   Value **out;
   int n_attrs;
   Attr *attrs;
+  int removed;         /* set by ir_node_remove, dropped by ir_graph_compact */
 };
 
 typedef struct Graph {
@@ -190,6 +191,25 @@ float ir_attr_f(const Node *n, const char *name, float def);
 const char *ir_attr_s(const Node *n, const char *name, const char *def);
 /* Copies ints into out (at most max); returns the count, or -1 when absent. */
 int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max);
+
+/* ---- rewriting (ir/rewrite.c): what passes use to change a graph ---- */
+
+/* A name not yet used in the graph, "base" or "base_N" (arena string). */
+const char *ir_unique_name(Graph *g, const char *base, Diag *d);
+/* A new constant value holding a copy of data (in the arena). */
+Value *ir_const_new(Graph *g, const char *base_name, DType dt, int rank, const int64_t *dims,
+                    const void *data, Diag *d);
+/* Points every use of `from` (node inputs and graph outputs) at `to`. */
+void ir_replace_uses(Graph *g, Value *from, Value *to);
+/* Number of uses of each value, indexed by Value.id (graph outputs count as
+ * one use each); malloc'd, NULL when out of memory. */
+int *ir_use_counts(const Graph *g);
+/* Marks a node for removal by the next ir_graph_compact. */
+void ir_node_remove(Node *n);
+/* Drops removed nodes, puts the nodes back in a stable topological order
+ * (new nodes may have been appended anywhere), drops values nothing uses
+ * (graph inputs stay) and renumbers value ids. -1 with d filled on a cycle. */
+int ir_graph_compact(Graph *g, Diag *d);
 
 /* ---- stages ---- */
 

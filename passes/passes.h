@@ -1,0 +1,60 @@
+/* The graph optimizer: a table of passes (passes.def) run in order, with the
+ * verifier between passes when asked, and IR dumps around them. */
+#ifndef VITC_PASSES_H
+#define VITC_PASSES_H
+#include <stdio.h>
+#include "ir.h"
+
+typedef enum PassId {
+#define PASS(name, summary) PASS_##name,
+#include "passes.def"
+#undef PASS
+  PASS_COUNT
+} PassId;
+
+typedef struct PassInfo {
+  const char *name;
+  const char *summary;
+} PassInfo;
+extern const PassInfo pass_table[PASS_COUNT];
+int pass_from_name(const char *name); /* -1 when unknown */
+
+/* What the options ask of the pipeline. */
+typedef struct PassOptions {
+  unsigned char disabled[PASS_COUNT];
+  unsigned char print_before[PASS_COUNT], print_after[PASS_COUNT];
+  int print_after_all;
+  int verify_each;      /* run ir_verify after every pass (tests turn it on) */
+  int time_passes;      /* print each pass's wall time to `dump` */
+  int explain_fusion;   /* fusion passes report near misses to `dump` */
+  FILE *dump;           /* where dumps, timings and explanations go (stderr by default) */
+} PassOptions;
+
+/* The memory plan (filled by plan_memory). Offsets index Value.id. */
+typedef struct MemoryPlan {
+  int64_t arena_bytes;        /* size of the one arena */
+  int64_t lower_bound_bytes;  /* most bytes live at any one point of the final order */
+  int64_t naive_bytes;        /* every intermediate in its own buffer */
+  int64_t *offset;            /* per value id: arena offset, -1 when not in the arena */
+  int n_values;
+} MemoryPlan;
+
+typedef struct PassCtx {
+  const PassOptions *opt;
+  MemoryPlan plan;            /* owned; freed by pass_ctx_free */
+} PassCtx;
+
+#define PASS(name, summary) int pass_##name(Graph *g, PassCtx *ctx, Diag *d);
+#include "passes.def"
+#undef PASS
+
+/* Runs the enabled passes in table order. */
+int passes_run(Graph *g, PassCtx *ctx, Diag *d);
+void pass_ctx_free(PassCtx *ctx);
+
+/* Explains a fusion near miss when --explain-fusion is on:
+ * "explain: PATTERN at node 'NAME' (op): CONDITION". */
+void pass_explain(const PassCtx *ctx, const char *pattern, const Node *at, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif
