@@ -83,26 +83,53 @@ typedef struct CgCtx {
   LLVMValueRef args[CG_MAX_ARGS];
   int n_args;
   char *key;                   /* the kernel's cache key (malloc'd until cached) */
+  char llvm_error[512];        /* the first error LLVM reported through the diagnostic handler */
 } CgCtx;
 
 /* ---- module (cg_module.c) ---- */
 
 /* Creates the module for tm: types, rt_parallel_for, the run function's entry. */
 int cg_module_begin(CgCtx *c, Diag *d);
-/* Finishes the run function, adds the info global and the weights symbol
- * (.incbin of blob_path), and verifies the module. */
-int cg_module_end(CgCtx *c, const char *blob_path, Diag *d);
+/* Copies the graph outputs no node wrote in place (inputs, constants,
+ * repeats); the last step that can place constants in the blob. */
+int cg_module_outputs(CgCtx *c, Diag *d);
+/* Finishes the run function, adds the info global and (when weights_asm)
+ * the weights symbol as module assembly, and verifies the module. */
+int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d);
+/* Assembly defining the hidden symbol `vitc_weights`: 64-byte aligned,
+ * read-only, `.incbin` of blob_path (64 zero bytes when NULL); malloc'd. */
+char *cg_weights_asm(const CgCtx *c, const char *blob_path);
 /* v's address inside the run function (places constants in the blob on first use). */
 LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d);
 /* Writes the weights blob (each constant 64-byte aligned) to path. */
 int cg_write_weights(CgCtx *c, const char *path, Diag *d);
+
+/* ---- target, optimization, output (cg_target.c) ---- */
+
+/* Routes LLVM's diagnostics on c->ctx into c->llvm_error. */
+void cg_diagnostics(CgCtx *c);
+/* Creates c->tm for the host triple and o->target_cpu (host CPU and features when NULL or "native"). */
+int cg_target_create(CgCtx *c, const CompileOptions *o, Diag *d);
+/* Runs the pipeline "default<O{opt_level}>" of the new pass manager. */
+int cg_optimize(CgCtx *c, int opt_level, Diag *d);
+/* Writes the module to path as an object, assembly, or LLVM IR text. */
+int cg_emit_file(CgCtx *c, CgEmitKind kind, const char *path, Diag *d);
+
+/* ---- linking and files (cg_link.c, cg_header.c) ---- */
+
+/* Links object into a shared library at so_path with the runtime library. */
+int cg_link(const CompileOptions *o, const char *object, const char *so_path, Diag *d);
+/* Writes the model header (ABI declarations, inputs, outputs, sizes) to path. */
+int cg_write_header(const CgCtx *c, const char *path, Diag *d);
 
 /* ---- kernels (cg_kernel.c) ---- */
 
 /* The cached kernel for key, or NULL when it is not built yet. */
 LLVMValueRef cg_kernel_find(CgCtx *c, const char *key);
 /* Starts `void @k.KEY(ptr ctx, ptr a0, ... a{n_args-1})` and points c->b at
- * its entry; c->args[i] are the pointers (node inputs, then outputs). */
+ * its entry; c->args[i] are the pointers (node inputs, then outputs). The key
+ * must spell out everything the code depends on (op, attributes, dtypes,
+ * shapes): nodes with equal keys share the function. */
 LLVMValueRef cg_kernel_begin(CgCtx *c, const char *key, int n_args, Diag *d);
 /* Returns from the function being built and caches the kernel. */
 void cg_kernel_end(CgCtx *c);
@@ -110,9 +137,11 @@ void cg_kernel_end(CgCtx *c);
  * when n * work_per_item reaches CG_PAR_MIN_WORK (else called directly);
  * c->args are reloaded inside the task and *begin, *end are its range. */
 void cg_kernel_parallel(CgCtx *c, int64_t n, int64_t work_per_item, LLVMValueRef *begin, LLVMValueRef *end);
-/* Calls kernel fn from the run function with n's inputs then outputs. */
-int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, Diag *d);
-/* Appends "f32_1x197x192" for t to buf (at offset *len, capacity cap). */
+/* Calls kernel fn from the run function with n's first n_in inputs (NULL
+ * for absent ones), then all its outputs. */
+int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, int n_in, Diag *d);
+/* Appends "f32_1x197x192" for t to buf (at offset *len, capacity cap); a
+ * key that does not fit leaves *len >= cap, which callers must reject. */
 void cg_key_tensor(char *buf, size_t cap, size_t *len, const Tensor *t);
 
 /* ---- builder helpers (cg_loop.c) ---- */
@@ -130,6 +159,8 @@ LLVMBasicBlockRef cg_if_begin(CgCtx *c, LLVMValueRef cond);
 void cg_if_end(CgCtx *c, LLVMBasicBlockRef cont);
 
 LLVMValueRef cg_i64(CgCtx *c, int64_t v);
+/* &array[i] for an array of pointers, built with builder b. */
+LLVMValueRef cg_ptr_slot(CgCtx *c, LLVMBuilderRef b, LLVMValueRef array, int64_t i);
 LLVMTypeRef cg_elem_type(CgCtx *c, DType t);   /* float, i64, i32, i8 (bool) */
 LLVMTypeRef cg_vec_type(CgCtx *c, DType t);    /* <CG_VW x elem> */
 /* &base[idx] for elements of dtype t. */

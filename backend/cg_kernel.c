@@ -28,10 +28,12 @@ LLVMValueRef cg_kernel_begin(CgCtx *c, const char *key, int n_args, Diag *d) {
     ir_error(d, c->g->file, NULL, "kernel %s: too many arguments", key);
     return NULL;
   }
-  if (!(c->key = strdup(key)) ||
-      (c->n_kernels == c->cap_kernels && !(c->kernels = realloc(c->kernels, (size_t)(c->cap_kernels = c->cap_kernels * 2 + 16) * sizeof *c->kernels)))) {
-    free(c->key);
-    c->key = NULL;
+  if (c->n_kernels == c->cap_kernels) {
+    int cap = c->cap_kernels * 2 + 16;
+    CgKernel *k = realloc(c->kernels, (size_t)cap * sizeof *k);
+    if (k) c->kernels = k, c->cap_kernels = cap;
+  }
+  if (c->n_kernels == c->cap_kernels || !(c->key = strdup(key))) {
     ir_error(d, c->g->file, NULL, "out of memory");
     return NULL;
   }
@@ -59,7 +61,7 @@ void cg_kernel_parallel(CgCtx *c, int64_t n, int64_t work_per_item, LLVMValueRef
   LLVMTypeRef arr = LLVMArrayType(c->t_ptr, (unsigned)(c->n_args ? c->n_args : 1));
   LLVMValueRef closure = LLVMBuildAlloca(c->b, arr, "closure");
   for (int i = 0; i < c->n_args; i++)
-    LLVMBuildStore(c->b, c->args[i], LLVMBuildConstInBoundsGEP2(c->b, c->t_ptr, closure, (unsigned)i, ""));
+    LLVMBuildStore(c->b, c->args[i], cg_ptr_slot(c, c->b, closure, i));
   snprintf(name, sizeof name, "k.%s.task", c->key);
   LLVMValueRef task = LLVMAddFunction(c->mod, name, c->t_task);
   LLVMSetLinkage(task, LLVMInternalLinkage);
@@ -76,19 +78,19 @@ void cg_kernel_parallel(CgCtx *c, int64_t n, int64_t work_per_item, LLVMValueRef
   LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, task, "entry"));
   LLVMValueRef cl = LLVMGetParam(task, 0);
   for (int i = 0; i < c->n_args; i++)
-    c->args[i] = LLVMBuildLoad2(c->b, c->t_ptr, LLVMBuildConstInBoundsGEP2(c->b, c->t_ptr, cl, (unsigned)i, ""), "");
+    c->args[i] = LLVMBuildLoad2(c->b, c->t_ptr, cg_ptr_slot(c, c->b, cl, i), "");
   *begin = LLVMGetParam(task, 1);
   *end = LLVMGetParam(task, 2);
 }
 
-int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, Diag *d) {
+int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, int n_in, Diag *d) {
   LLVMValueRef args[CG_MAX_ARGS + 1];
   int k = 0;
   args[k++] = c->run_ctx;
-  for (int i = 0; i < n->n_in; i++)
+  for (int i = 0; i < n_in; i++)
     if (!(args[k++] = n->in[i] ? cg_value_ptr(c, n->in[i], d) : LLVMConstNull(c->t_ptr))) return -1;
   for (int j = 0; j < n->n_out; j++)
-    if (!(args[k++] = cg_value_ptr(c, n->out[j], d))) return -1;
+    if (!(args[k++] = n->out[j] ? cg_value_ptr(c, n->out[j], d) : LLVMConstNull(c->t_ptr))) return -1;
   LLVMBuildCall2(c->rb, LLVMGlobalGetValueType(fn), fn, args, (unsigned)k, "");
   return 0;
 }

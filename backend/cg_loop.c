@@ -43,6 +43,11 @@ void cg_if_end(CgCtx *c, LLVMBasicBlockRef cont) {
 
 LLVMValueRef cg_i64(CgCtx *c, int64_t v) { return LLVMConstInt(c->t_i64, (unsigned long long)v, 1); }
 
+LLVMValueRef cg_ptr_slot(CgCtx *c, LLVMBuilderRef b, LLVMValueRef array, int64_t i) {
+  LLVMValueRef idx = cg_i64(c, i);
+  return LLVMBuildInBoundsGEP2(b, c->t_ptr, array, &idx, 1, "");
+}
+
 LLVMTypeRef cg_elem_type(CgCtx *c, DType t) {
   switch (t) {
   case DT_F32: return c->t_f32;

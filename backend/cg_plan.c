@@ -20,11 +20,12 @@ typedef struct PlanState {
 /* Whether v's data is known at compile time (an initializer or a value shape inference computed). */
 static int plan_is_const(const Value *v) { return v->kind == VK_CONST || (v->kind == VK_NODE && v->data_inferred); }
 
-/* Whether every output of n is known at compile time, so the node needs no code. */
+/* Whether n needs no code: removed by a pass, or every output is known at compile time (or absent). */
 static int plan_node_known(const Node *n) {
+  if (n->removed) return 1;
   for (int j = 0; j < n->n_out; j++)
-    if (!plan_is_const(n->out[j])) return 0;
-  return n->n_out > 0;
+    if (n->out[j] && !plan_is_const(n->out[j])) return 0;
+  return 1;
 }
 
 /* Index of the first graph output that is v, or -1. */
@@ -34,8 +35,8 @@ static int plan_output_index(const Graph *g, const Value *v) {
   return -1;
 }
 
-/* Takes `size` bytes at the lowest offset that fits between live blocks. */
-static int plan_alloc(PlanState *s, uint64_t size, int root) {
+/* Takes `size` bytes at the lowest offset that fits between live blocks; returns the offset. */
+static uint64_t plan_alloc(PlanState *s, uint64_t size, int root) {
   size = (size + CG_ALIGN - 1) & ~(uint64_t)(CG_ALIGN - 1);
   uint64_t at = 0;
   int pos = 0;
@@ -48,7 +49,7 @@ static int plan_alloc(PlanState *s, uint64_t size, int root) {
   s->live[pos] = (PlanBlock){at, size, root};
   s->n_live++;
   if (at + size > s->peak) s->peak = at + size;
-  return 0;
+  return at;
 }
 
 /* Releases the block owned by value id root. */
@@ -73,6 +74,7 @@ static void plan_places(const Graph *g, CgPlan *p) {
     if (p->skip[i]) continue;
     for (int j = 0; j < n->n_out; j++) {
       const Value *v = n->out[j];
+      if (!v) continue;
       int k = plan_output_index(g, v);
       const Value *src = n->n_in > 0 ? n->in[0] : NULL;
       if (k >= 0) p->loc[v->id] = (CgLoc){CG_LOC_OUTPUT, k, v};
@@ -88,7 +90,8 @@ static void plan_last_use(const Graph *g, const CgPlan *p, int *last) {
   for (int i = 0; i < g->n_nodes; i++) {
     if (p->skip[i]) continue;
     const Node *n = g->nodes[i];
-    for (int j = 0; j < n->n_out; j++) last[n->out[j]->id] = i;
+    for (int j = 0; j < n->n_out; j++)
+      if (n->out[j]) last[n->out[j]->id] = i;
   }
   for (int i = 0; i < g->n_nodes; i++) {
     if (p->skip[i]) continue;
@@ -112,11 +115,10 @@ static int plan_workspace(const Graph *g, CgPlan *p, Diag *d) {
     if (p->skip[i]) continue;
     const Node *n = g->nodes[i];
     for (int j = 0; j < n->n_out; j++) {
+      if (!n->out[j]) continue;
       CgLoc *l = &p->loc[n->out[j]->id];
       if (l->kind != CG_LOC_WORKSPACE || l->root != n->out[j]) continue;
-      plan_alloc(&s, tensor_bytes(&n->out[j]->t), n->out[j]->id);
-      for (int b = 0; b < s.n_live; b++)
-        if (s.live[b].root == n->out[j]->id) l->index = (int64_t)s.live[b].offset;
+      l->index = (int64_t)plan_alloc(&s, tensor_bytes(&n->out[j]->t), n->out[j]->id);
     }
     for (int b = s.n_live - 1; b >= 0; b--)
       if (last[s.live[b].root] <= i) plan_release(&s, s.live[b].root);

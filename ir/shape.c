@@ -3,6 +3,7 @@
  * are all known (Shape -> Gather -> Concat chains on shapes), so that the
  * shape operands of Reshape, Expand, Slice, Range ... are static. */
 #include "ir.h"
+#include "shape_fused.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -621,6 +622,12 @@ static int shape_range(Node *n, Diag *d) {
   set_out(n, 0, s->dtype, 1, dims);
   return 0;
 }
+
+/* ---- fused ops (ir/shape_fused.c) ---- */
+
+static int shape_gelu(Node *n, Diag *d) { return shape_fused_gelu(n, d); }
+static int shape_linear(Node *n, Diag *d) { return shape_fused_linear(n, d); }
+static int shape_attention(Node *n, Diag *d) { return shape_fused_attention(n, d); }
 
 /* ---- driver ---- */
 

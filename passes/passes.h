@@ -48,6 +48,11 @@ typedef struct PassCtx {
 #include "passes.def"
 #undef PASS
 
+/* The memory plan of g in its current node order, without running the pass
+ * (what the backend calls); out->offset is malloc'd: plan_memory_free. */
+int plan_memory_compute(const Graph *g, MemoryPlan *out, Diag *d);
+void plan_memory_free(MemoryPlan *p);
+
 /* Runs the enabled passes in table order. */
 int passes_run(Graph *g, PassCtx *ctx, Diag *d);
 void pass_ctx_free(PassCtx *ctx);

@@ -4,6 +4,7 @@
 #define VITC_CLI_H
 #include "ir.h"
 #include "onnx_import.h"
+#include "passes.h"
 
 #define CLI_MAX_SHAPES 16
 
@@ -24,10 +25,27 @@ void cli_load_options_free(LoadOptions *o);
  * infers shapes and verifies. NULL with d filled on error. */
 Graph *cli_load(const char *path, const LoadOptions *o, Diag *d);
 
+/* Optimizer options (tools/pass_options.c): consumes argv[*i] (and its value)
+ * when it is one of -O0, --passes=, --disable-pass=, --print-before=,
+ * --print-after=, --print-after-all, --time-passes, --verify-each,
+ * --explain-fusion; 1 if consumed, 0 if not, -1 on a bad value (d filled,
+ * naming the valid passes). */
+int cli_pass_option(int argc, char **argv, int *i, PassOptions *o, Diag *d);
+/* The optimizer options and the pass list (from pass_table) for --help. */
+void cli_pass_help(FILE *f);
+/* Runs the pipeline as o asks (ctx->opt = o); pass_ctx_free(ctx) afterwards. */
+int cli_optimize(Graph *g, const PassOptions *o, PassCtx *ctx, Diag *d);
+/* Writes g as a Graphviz digraph to path (tools/dot.c). */
+int cli_write_dot(const Graph *g, const char *path, Diag *d);
+
 int cmd_ir(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test_onnx(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_compile(int argc, char **argv);
+/* `vitc run` for a compiled model (tools/run_so.c); cli_run_is_so tells whether MODEL is a .so. */
+int cmd_run_so(int argc, char **argv);
+int cli_run_is_so(int argc, char **argv);
 
 /* Prints d's message (or a generic one) to stderr and returns 1. */
 int cli_fail(const Diag *d);

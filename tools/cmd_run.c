@@ -1,5 +1,6 @@
-/* `vitc run MODEL --input X.npy... --output Y.npy...`: runs a model through the
- * reference interpreter. Inputs and outputs bind in graph order. */
+/* `vitc run MODEL --input X.npy... --output Y.npy...`: runs a model, after the
+ * optimizer (-O0: as imported), through the reference interpreter. Inputs and
+ * outputs bind in graph order. */
 #include "cli.h"
 #include "npy.h"
 #include <stdio.h>
@@ -13,12 +14,14 @@ typedef struct RunArgs {
   const char *inputs[RUN_MAX_IO], *outputs[RUN_MAX_IO];
   int n_inputs, n_outputs;
   LoadOptions lo;
+  PassOptions po;
 } RunArgs;
 
 /* Parses the command line; 0 or an exit status. */
 static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
   for (int i = 0; i < argc; i++) {
     int used = cli_load_option(argc, argv, &i, &a->lo, d);
+    if (!used) used = cli_pass_option(argc, argv, &i, &a->po, d);
     if (used < 0) return cli_fail(d);
     if (used) continue;
     int in = strcmp(argv[i], "--input") == 0, out = strcmp(argv[i], "--output") == 0;
@@ -53,6 +56,7 @@ static int read_inputs(const Graph *g, const RunArgs *a, Tensor *in, Diag *d) {
 }
 
 int cmd_run(int argc, char **argv) {
+  if (cli_run_is_so(argc, argv)) return cmd_run_so(argc, argv);
   Diag d = {0};
   RunArgs a = {0};
   int rc = parse_run_args(argc, argv, &a, &d);
@@ -61,7 +65,10 @@ int cmd_run(int argc, char **argv) {
   if (rc) return rc;
   if (!g) return cli_fail(&d);
   Tensor in[RUN_MAX_IO] = {0}, out[RUN_MAX_IO] = {0};
-  if (a.n_outputs > g->n_outputs)
+  PassCtx ctx = {0};
+  rc = cli_optimize(g, &a.po, &ctx, &d); /* the interpreter runs the optimized graph */
+  pass_ctx_free(&ctx);
+  if (!rc && a.n_outputs > g->n_outputs)
     rc = ir_error(&d, g->file, NULL, "model has %d outputs, %d --output given", g->n_outputs, a.n_outputs);
   if (!rc && g->n_outputs > RUN_MAX_IO) rc = ir_error(&d, g->file, NULL, "model has more than %d outputs", RUN_MAX_IO);
   if (!rc) rc = read_inputs(g, &a, in, &d);

@@ -61,14 +61,20 @@ static char *read_text(const char *path, Diag *d) {
   return s;
 }
 
-/* True when the file begins with the IR text header. */
+/* True when the file's first line that is not blank or a `#` comment begins with the IR text header. */
 static int is_ir_text(const char *path) {
-  char head[8] = {0};
+  char head[4096];
   FILE *f = fopen(path, "rb");
   if (!f) return 0;
-  size_t n = fread(head, 1, 6, f);
+  size_t n = fread(head, 1, sizeof head - 1, f);
   fclose(f);
-  return n == 6 && memcmp(head, "graph ", 6) == 0;
+  head[n] = 0;
+  const char *p = head;
+  while (*p == '#' || *p == '\n' || *p == ' ' || *p == '\r' || *p == '\t') {
+    if (*p == '#') p += strcspn(p, "\n");
+    else p++;
+  }
+  return strncmp(p, "graph ", 6) == 0;
 }
 
 Graph *cli_load(const char *path, const LoadOptions *o, Diag *d) {

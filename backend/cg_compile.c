@@ -1,0 +1,192 @@
+/* cg_compile: plan -> LLVM IR (one emitter per node) -> passes -> object ->
+ * shared library + header. Files are written under temporary names and
+ * renamed at the end; on any error every temporary is removed. */
+#include "cg_ctx.h"
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The emitter of each op, indexed by OpKind. */
+static const CgEmitFn cg_emitters[OP_COUNT] = {
+#define OP(ID, name, ...) [OP_##ID] = cg_emit_##name,
+#include "ops.def"
+#undef OP
+};
+
+/* Every path cg_compile writes; NULL where a kind of output does not use one. */
+typedef struct CgFiles {
+  char *out_tmp, *obj_tmp;  /* the output under a temporary name; the object before linking */
+  char *blob_tmp, *blob;    /* the weights blob, and its final name when it is kept (asm, llvm) */
+  char *blob_ref;           /* the absolute path .incbin reads */
+  char *hdr_tmp, *hdr;
+} CgFiles;
+
+/* Seconds on a monotonic clock. */
+static double cg_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* A malloc'd formatted string; NULL when out of memory. */
+static char *cg_strf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *cg_strf(const char *fmt, ...) {
+  char *s = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  if (vasprintf(&s, fmt, ap) < 0) s = NULL;
+  va_end(ap);
+  return s;
+}
+
+/* The absolute form of path (its directory must exist), malloc'd. */
+static char *cg_abs_path(const char *path) {
+  char dir[PATH_MAX];
+  const char *slash = strrchr(path, '/');
+  char *d = slash ? strndup(path, slash > path ? (size_t)(slash - path) : 1) : strdup(".");
+  char *r = d ? realpath(d, dir) : NULL;
+  free(d);
+  if (!r) return NULL;
+  return cg_strf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", slash ? slash + 1 : path);
+}
+
+/* Chooses the temporary and final names for options o: OUT.tmpPID, OUT.tmpPID.o,
+ * OUT.weights.tmpPID (renamed to OUT.weights for asm and llvm), BASE.h.tmpPID. */
+static int cg_files(const CompileOptions *o, int has_weights, CgFiles *f, Diag *d) {
+  long pid = (long)getpid();
+  int keep_blob = o->emit == CG_EMIT_ASM || o->emit == CG_EMIT_LLVM;
+  int ok = (f->out_tmp = cg_strf("%s.tmp%ld", o->output, pid)) != NULL;
+  if (ok && o->emit == CG_EMIT_SO) ok = (f->obj_tmp = cg_strf("%s.tmp%ld.o", o->output, pid)) != NULL;
+  if (ok && (o->emit == CG_EMIT_SO || o->emit == CG_EMIT_OBJ))
+    ok = (f->hdr = cg_header_path(o->output)) && (f->hdr_tmp = cg_strf("%s.tmp%ld", f->hdr, pid));
+  if (ok && has_weights) {
+    ok = (f->blob_tmp = cg_strf("%s.weights.tmp%ld", o->output, pid)) != NULL;
+    if (ok && keep_blob) ok = (f->blob = cg_strf("%s.weights", o->output)) != NULL;
+    if (ok && !(f->blob_ref = cg_abs_path(keep_blob ? f->blob : f->blob_tmp)))
+      return ir_error(d, o->output, NULL, "cannot resolve the output directory");
+  }
+  return ok ? 0 : ir_error(d, NULL, NULL, "out of memory");
+}
+
+/* Removes the temporaries (after success only those not renamed remain) and frees the names. */
+static void cg_files_free(CgFiles *f) {
+  char *tmps[] = {f->out_tmp, f->obj_tmp, f->blob_tmp, f->hdr_tmp};
+  for (size_t i = 0; i < sizeof tmps / sizeof tmps[0]; i++)
+    if (tmps[i]) unlink(tmps[i]);
+  free(f->out_tmp), free(f->obj_tmp), free(f->blob_tmp), free(f->blob), free(f->blob_ref);
+  free(f->hdr_tmp), free(f->hdr);
+}
+
+/* Renames from into to, or fills d. */
+static int cg_rename(const char *from, const char *to, Diag *d) {
+  if (rename(from, to) == 0) return 0;
+  return ir_error(d, to, NULL, "cannot rename %s into place", from);
+}
+
+/* Runs every node's emitter in graph order. */
+static int cg_emit_nodes(CgCtx *c, Diag *d) {
+  for (int i = 0; i < c->g->n_nodes; i++)
+    if (!c->plan.skip[i] && cg_emitters[c->g->nodes[i]->op](c, c->g->nodes[i], d)) return -1;
+  return 0;
+}
+
+/* Appends the weights directive to the assembly output. */
+static int cg_append_weights(const CgCtx *c, const CgFiles *f, Diag *d) {
+  char *text = cg_weights_asm(c, f->blob_ref);
+  FILE *fp = text ? fopen(f->out_tmp, "a") : NULL;
+  int ok = fp && fputs(text, fp) >= 0;
+  if (fp && fclose(fp) != 0) ok = 0;
+  free(text);
+  return ok ? 0 : ir_error(d, f->out_tmp, NULL, "cannot write the assembly");
+}
+
+/* Writes the final outputs from the finished module and renames them into place. */
+static int cg_finish(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d, double *t_opt, double *t_cg) {
+  double t0 = cg_now();
+  if (cg_optimize(c, o->opt_level, d)) return -1;
+  double t1 = cg_now();
+  *t_opt = t1 - t0;
+  if (o->emit == CG_EMIT_SO) {
+    if (cg_emit_file(c, CG_EMIT_OBJ, f->obj_tmp, d) || cg_link(o, f->obj_tmp, f->out_tmp, d)) return -1;
+  } else if (cg_emit_file(c, o->emit, f->out_tmp, d) || (o->emit == CG_EMIT_ASM && cg_append_weights(c, f, d))) {
+    return -1;
+  }
+  *t_cg = cg_now() - t1;
+  if (f->hdr && cg_write_header(c, f->hdr_tmp, d)) return -1;
+  if (f->blob && cg_rename(f->blob_tmp, f->blob, d)) return -1;
+  if (cg_rename(f->out_tmp, o->output, d)) return -1;
+  if (f->hdr && cg_rename(f->hdr_tmp, f->hdr, d)) {
+    unlink(o->output);
+    return -1;
+  }
+  return 0;
+}
+
+/* Fails unless the directory that will hold output exists and is writable. */
+static int cg_check_output_dir(const char *output, Diag *d) {
+  const char *slash = strrchr(output, '/');
+  char *dir = slash ? strndup(output, slash > output ? (size_t)(slash - output) : 1) : strdup(".");
+  int ok = dir && access(dir, W_OK | X_OK) == 0;
+  free(dir);
+  if (!ok) return ir_error(d, output, NULL, "cannot write to the output's directory");
+  for (const char *p = output; *p; p++) /* the path ends up in an assembler string */
+    if ((unsigned char)*p < 0x20) return ir_error(d, output, NULL, "control characters in the output path");
+  return 0;
+}
+
+/* Everything between the plan and the files; c is torn down by the caller. */
+static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d) {
+  double t0 = cg_now(), t_opt = 0, t_cg = 0;
+  if (cg_check_output_dir(o->output, d) || cg_plan(c->g, &c->plan, d)) return -1;
+  c->ctx = LLVMContextCreate();
+  cg_diagnostics(c);
+  if (cg_target_create(c, o, d) || cg_module_begin(c, d) || cg_emit_nodes(c, d) || cg_module_outputs(c, d))
+    return -1;
+  /* Assembly output gets the weights directive appended as text (LLVM would print the bytes). */
+  if (cg_files(o, c->weights_bytes > 0, f, d) || cg_module_end(c, o->emit != CG_EMIT_ASM, f->blob_ref, d)) return -1;
+  if (c->weights_bytes && cg_write_weights(c, f->blob_tmp, d)) return -1;
+  double t1 = cg_now();
+  if (cg_finish(c, o, f, d, &t_opt, &t_cg)) return -1;
+  if (o->verbose)
+    fprintf(stderr,
+            "vitc: compile: %d nodes, %d kernels, workspace %llu bytes, weights %llu bytes; "
+            "lower %.1f ms, optimize %.1f ms, codegen+link %.1f ms\n",
+            c->g->n_nodes, c->n_kernels, (unsigned long long)c->plan.workspace_bytes,
+            (unsigned long long)c->weights_bytes, (t1 - t0) * 1e3, t_opt * 1e3, t_cg * 1e3);
+  return 0;
+}
+
+/* Frees everything the context holds. */
+static void cg_ctx_free(CgCtx *c) {
+  if (c->b) LLVMDisposeBuilder(c->b);
+  if (c->rb) LLVMDisposeBuilder(c->rb);
+  if (c->mod) LLVMDisposeModule(c->mod);
+  if (c->td) LLVMDisposeTargetData(c->td);
+  if (c->tm) LLVMDisposeTargetMachine(c->tm);
+  if (c->ctx) LLVMContextDispose(c->ctx);
+  for (int i = 0; i < c->n_kernels; i++) free(c->kernels[i].key);
+  free(c->kernels);
+  free(c->key);
+  free(c->value_ptr);
+  free(c->weight_offset);
+  free(c->weights);
+  cg_plan_free(&c->plan);
+}
+
+int cg_compile(const Graph *g, const CompileOptions *o, Diag *d) {
+  if (!o->output || !*o->output) return ir_error(d, NULL, NULL, "compile: no output file");
+  if (o->opt_level < 0 || o->opt_level > 3) return ir_error(d, NULL, NULL, "compile: -O%d is not 0..3", o->opt_level);
+  const char *saved = d->file;
+  d->file = g->file;
+  CgCtx c = {.g = g, .opt = o, .d = d};
+  CgFiles f = {0};
+  int rc = cg_compile_ctx(&c, o, &f, d);
+  cg_files_free(&f);
+  cg_ctx_free(&c);
+  d->file = saved;
+  return rc;
+}

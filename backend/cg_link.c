@@ -1,0 +1,83 @@
+/* Linking the model object with the runtime into a shared library: finds
+ * libvitc_rt.a and runs the C compiler driver (no shell). */
+#include "cg_ctx.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+/* Whether path names an existing regular file we can read. */
+static int cg_readable(const char *path) { return path && *path && access(path, R_OK) == 0; }
+
+/* Finds libvitc_rt.a: the option, $VITC_RUNTIME_LIB, the build tree's, then next to the vitc executable. */
+static const char *cg_runtime_lib(const CompileOptions *o, char *buf, size_t n) {
+  if (o->runtime_lib) return o->runtime_lib;
+  const char *env = getenv("VITC_RUNTIME_LIB");
+  if (env && *env) return env;
+#ifdef VITC_RUNTIME_LIB
+  if (cg_readable(VITC_RUNTIME_LIB)) return VITC_RUNTIME_LIB;
+#endif
+  ssize_t len = readlink("/proc/self/exe", buf, n - 1);
+  if (len <= 0) return NULL;
+  buf[len] = 0;
+  char *slash = strrchr(buf, '/');
+  if (!slash) return NULL;
+  static const char *const rel[] = {"/libvitc_rt.a", "/../lib/vitc/libvitc_rt.a", "/runtime/libvitc_rt.a"};
+  size_t dir = (size_t)(slash - buf);
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    if (dir + strlen(rel[i]) >= n) continue;
+    strcpy(buf + dir, rel[i]);
+    if (cg_readable(buf)) return buf;
+  }
+  return NULL;
+}
+
+/* The first line of a file, for error messages (empty when unreadable). */
+static void cg_first_line(const char *path, char *out, size_t n) {
+  out[0] = 0;
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  if (fgets(out, (int)n, f)) out[strcspn(out, "\n")] = 0;
+  fclose(f);
+}
+
+int cg_link(const CompileOptions *o, const char *object, const char *so_path, Diag *d) {
+  char libbuf[4096], log[4200], line[512];
+  const char *rt = cg_runtime_lib(o, libbuf, sizeof libbuf);
+  if (!cg_readable(rt))
+    return ir_error(d, NULL, NULL, "cannot find the runtime library libvitc_rt.a%s%s (set VITC_RUNTIME_LIB)",
+                    rt ? " at " : "", rt ? rt : "");
+  const char *cc = o->cc ? o->cc : getenv("VITC_CC") ? getenv("VITC_CC") : "cc";
+  /* The whole archive: nothing in the object refers to the exported entry points. */
+  char *argv[] = {(char *)cc, "-shared", "-o", (char *)so_path, (char *)object, "-Wl,--whole-archive", (char *)rt,
+                  "-Wl,--no-whole-archive", "-lm", "-lpthread", "-Wl,-z,noexecstack", "-Wl,--no-undefined", NULL};
+  snprintf(log, sizeof log, "%s.log", so_path);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, cc, &fa, NULL, argv, environ), status = 0;
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    unlink(log);
+    return ir_error(d, NULL, NULL, "cannot run the linker '%s': %s", cc, strerror(rc));
+  }
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) {
+      status = -1;
+      break;
+    }
+  }
+  cg_first_line(log, line, sizeof line);
+  unlink(log);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
+  return ir_error(d, NULL, NULL, "linking %s failed (%s exit %d): %s", so_path, cc,
+                  WIFEXITED(status) ? WEXITSTATUS(status) : -1, line[0] ? line : "no message");
+}

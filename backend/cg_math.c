@@ -1,0 +1,149 @@
+/* Vector math as inline polynomials (see cg_math.h for the accuracy contract). */
+#include "cg_math.h"
+
+/* Lane count of x's type (0 for a scalar). */
+static unsigned lanes(LLVMValueRef x) {
+  LLVMTypeRef t = LLVMTypeOf(x);
+  return LLVMGetTypeKind(t) == LLVMVectorTypeKind ? LLVMGetVectorSize(t) : 0;
+}
+
+/* Builds a constant of element type et shaped like x. */
+static LLVMValueRef shaped_const(LLVMValueRef like, LLVMValueRef scalar) {
+  unsigned n = lanes(like);
+  if (!n) return scalar;
+  LLVMValueRef elems[64];
+  for (unsigned i = 0; i < n && i < 64; i++) elems[i] = scalar;
+  return LLVMConstVector(elems, n);
+}
+
+LLVMValueRef cg_math_const(CgCtx *c, LLVMValueRef like, double v) {
+  return shaped_const(like, LLVMConstReal(c->t_f32, v));
+}
+
+static LLVMValueRef int_const(CgCtx *c, LLVMValueRef like, int64_t v) {
+  return shaped_const(like, LLVMConstInt(c->t_i32, (unsigned long long)v, 1));
+}
+
+static LLVMTypeRef int_type_like(CgCtx *c, LLVMValueRef x) {
+  unsigned n = lanes(x);
+  return n ? LLVMVectorType(c->t_i32, n) : c->t_i32;
+}
+
+/* One-type intrinsic call on x's type. */
+static LLVMValueRef call1(CgCtx *c, const char *name, LLVMValueRef a) {
+  LLVMTypeRef t = LLVMTypeOf(a);
+  return cg_intrinsic(c, name, &t, 1, &a, 1);
+}
+
+static LLVMValueRef fma3(CgCtx *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef d) {
+  LLVMTypeRef t = LLVMTypeOf(a);
+  LLVMValueRef args[3] = {a, b, d};
+  return cg_intrinsic(c, "llvm.fma", &t, 1, args, 3);
+}
+
+/* Horner evaluation of coef[0] + coef[1] x + ... + coef[n-1] x^(n-1). */
+static LLVMValueRef horner(CgCtx *c, LLVMValueRef x, const double *coef, int n) {
+  LLVMValueRef acc = cg_math_const(c, x, coef[n - 1]);
+  for (int i = n - 2; i >= 0; i--) acc = fma3(c, acc, x, cg_math_const(c, x, coef[i]));
+  return acc;
+}
+
+static LLVMValueRef fmin_(CgCtx *c, LLVMValueRef a, LLVMValueRef b) {
+  LLVMTypeRef t = LLVMTypeOf(a);
+  LLVMValueRef args[2] = {a, b};
+  return cg_intrinsic(c, "llvm.minnum", &t, 1, args, 2);
+}
+
+static LLVMValueRef fmax_(CgCtx *c, LLVMValueRef a, LLVMValueRef b) {
+  LLVMTypeRef t = LLVMTypeOf(a);
+  LLVMValueRef args[2] = {a, b};
+  return cg_intrinsic(c, "llvm.maxnum", &t, 1, args, 2);
+}
+
+/* exp(x) = 2^n * e^r with n = round(x / ln2), r = x - n ln2 (in two parts),
+ * e^r by a degree-6 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-8). */
+LLVMValueRef cg_math_exp(CgCtx *c, LLVMValueRef x) {
+  LLVMBuilderRef b = c->b;
+  /* Clamp to where the result is a normal float; the ends are fixed below. */
+  const double hi = 88.72283935546875, lo = -87.33654475;
+  LLVMValueRef xc = fmax_(c, fmin_(c, x, cg_math_const(c, x, hi)), cg_math_const(c, x, lo));
+  LLVMValueRef n = call1(c, "llvm.rint", LLVMBuildFMul(b, xc, cg_math_const(c, x, 1.4426950408889634), ""));
+  LLVMValueRef r = fma3(c, n, cg_math_const(c, x, -0.693145751953125), xc);
+  r = fma3(c, n, cg_math_const(c, x, -1.428606765330187e-06), r);
+  static const double taylor[] = {1.0, 1.0, 0.5, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040};
+  LLVMValueRef p = horner(c, r, taylor, 8);
+  /* 2^n as 2^(n/2) * 2^(n - n/2): both factors stay normal for n in [-126, 128]. */
+  LLVMTypeRef it = int_type_like(c, x);
+  LLVMValueRef ni = LLVMBuildFPToSI(b, n, it, "");
+  LLVMValueRef n1 = LLVMBuildAShr(b, ni, int_const(c, x, 1), "");
+  LLVMValueRef n2 = LLVMBuildSub(b, ni, n1, "");
+  LLVMValueRef s1 = LLVMBuildBitCast(b, LLVMBuildShl(b, LLVMBuildAdd(b, n1, int_const(c, x, 127), ""), int_const(c, x, 23), ""), LLVMTypeOf(x), "");
+  LLVMValueRef s2 = LLVMBuildBitCast(b, LLVMBuildShl(b, LLVMBuildAdd(b, n2, int_const(c, x, 127), ""), int_const(c, x, 23), ""), LLVMTypeOf(x), "");
+  LLVMValueRef y = LLVMBuildFMul(b, LLVMBuildFMul(b, p, s1, ""), s2, "");
+  /* Past the range: +inf above, 0 below (the true result there is a denormal, < 1.2e-38). */
+  LLVMValueRef big = LLVMBuildFCmp(b, LLVMRealOGT, x, cg_math_const(c, x, hi), "");
+  LLVMValueRef tiny = LLVMBuildFCmp(b, LLVMRealOLT, x, cg_math_const(c, x, lo), "");
+  y = LLVMBuildSelect(b, big, cg_math_const(c, x, __builtin_inf()), y, "");
+  y = LLVMBuildSelect(b, tiny, cg_math_const(c, x, 0.0), y, "");
+  LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
+  return LLVMBuildSelect(b, isnan, x, y, "");
+}
+
+/* sigmoid(x) = 1 / (1 + exp(-x)); exp(-x) = inf for x < -88.7 gives 0. */
+LLVMValueRef cg_math_sigmoid(CgCtx *c, LLVMValueRef x) {
+  LLVMValueRef one = cg_math_const(c, x, 1.0);
+  LLVMValueRef e = cg_math_exp(c, LLVMBuildFNeg(c->b, x, ""));
+  return LLVMBuildFDiv(c->b, one, LLVMBuildFAdd(c->b, one, e, ""), "");
+}
+
+/* tanh(x): an odd Taylor polynomial for |x| < 0.125 (keeps the relative
+ * accuracy near 0), else sign(x) (1 - 2 / (exp(2|x|) + 1)). */
+LLVMValueRef cg_math_tanh(CgCtx *c, LLVMValueRef x) {
+  LLVMBuilderRef b = c->b;
+  LLVMValueRef ax = call1(c, "llvm.fabs", x);
+  LLVMValueRef one = cg_math_const(c, x, 1.0);
+  LLVMValueRef e = cg_math_exp(c, LLVMBuildFMul(b, ax, cg_math_const(c, x, 2.0), ""));
+  LLVMValueRef big = LLVMBuildFSub(b, one, LLVMBuildFDiv(b, cg_math_const(c, x, 2.0), LLVMBuildFAdd(b, e, one, ""), ""), "");
+  LLVMValueRef args[2] = {big, x};
+  LLVMTypeRef t = LLVMTypeOf(x);
+  big = cg_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
+  /* x - x^3/3 + 2x^5/15 - 17x^7/315: error < 1e-9 for |x| < 0.125. */
+  static const double odd[] = {1.0, -1.0 / 3, 2.0 / 15, -17.0 / 315};
+  LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
+  LLVMValueRef small = LLVMBuildFMul(b, x, horner(c, x2, odd, 4), "");
+  LLVMValueRef is_small = LLVMBuildFCmp(b, LLVMRealOLT, ax, cg_math_const(c, x, 0.125), "");
+  LLVMValueRef y = LLVMBuildSelect(b, is_small, small, big, "");
+  LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
+  return LLVMBuildSelect(b, isnan, x, y, "");
+}
+
+/* erf(x): for |x| < 1 the Maclaurin series (odd, 12 terms, error < 1e-9);
+ * else 1 - t P(t) exp(-x^2) with t = 1 / (1 + 0.3275911 |x|)
+ * (Abramowitz & Stegun 7.1.26 coefficients, error < 1.5e-7), sign restored. */
+LLVMValueRef cg_math_erf(CgCtx *c, LLVMValueRef x) {
+  LLVMBuilderRef b = c->b;
+  LLVMValueRef ax = call1(c, "llvm.fabs", x);
+  LLVMValueRef one = cg_math_const(c, x, 1.0);
+  LLVMValueRef axc = fmin_(c, ax, cg_math_const(c, x, 10.0));
+  LLVMValueRef t = LLVMBuildFDiv(b, one, fma3(c, axc, cg_math_const(c, x, 0.3275911), one), "");
+  static const double as[] = {0.0, 0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429};
+  LLVMValueRef poly = horner(c, t, as, 6);
+  LLVMValueRef e = cg_math_exp(c, LLVMBuildFNeg(b, LLVMBuildFMul(b, axc, axc, ""), ""));
+  LLVMValueRef big = LLVMBuildFSub(b, one, LLVMBuildFMul(b, poly, e, ""), "");
+  LLVMTypeRef ty = LLVMTypeOf(x);
+  LLVMValueRef args[2] = {big, x};
+  big = cg_intrinsic(c, "llvm.copysign", &ty, 1, args, 2);
+  /* Maclaurin series 2/sqrt(pi) sum (-1)^k x^(2k+1) / (k! (2k+1)), k < 12: error < 1e-9 for |x| < 1. */
+  static const double series[] = {1.1283791670955126, -0.37612638903183754, 0.11283791670955126, -0.026866170645131252, 0.0052239776254421879, -0.00085483270234508522, 0.00012055332981789664, -1.492565035840625e-05, 1.6462114365889246e-06, -1.6365844691234924e-07, 1.4807192815879218e-08, -1.2290555301717926e-09};
+  LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
+  LLVMValueRef small = LLVMBuildFMul(b, x, horner(c, x2, series, 12), "");
+  LLVMValueRef is_small = LLVMBuildFCmp(b, LLVMRealOLT, ax, cg_math_const(c, x, 1.0), "");
+  LLVMValueRef y = LLVMBuildSelect(b, is_small, small, big, "");
+  LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
+  return LLVMBuildSelect(b, isnan, x, y, "");
+}
+
+/* 1 / sqrt(x) with the sqrt instruction and a true division. */
+LLVMValueRef cg_math_rsqrt(CgCtx *c, LLVMValueRef x) {
+  return LLVMBuildFDiv(c->b, cg_math_const(c, x, 1.0), call1(c, "llvm.sqrt", x), "");
+}

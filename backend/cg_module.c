@@ -1,0 +1,216 @@
+/* The LLVM module around the kernels: the run function that calls them in
+ * graph order, the addresses of values (caller buffers, workspace, weights),
+ * the model info global and the weights blob pulled in with .incbin. */
+#include "cg_ctx.h"
+#include "vitc_abi.h"
+#include <llvm-c/Analysis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cg_module_begin(CgCtx *c, Diag *d) {
+  c->mod = LLVMModuleCreateWithNameInContext("vitc", c->ctx);
+  char *triple = LLVMGetTargetMachineTriple(c->tm);
+  LLVMSetTarget(c->mod, triple);
+  LLVMDisposeMessage(triple);
+  c->td = LLVMCreateTargetDataLayout(c->tm);
+  LLVMSetModuleDataLayout(c->mod, c->td);
+  c->t_void = LLVMVoidTypeInContext(c->ctx);
+  c->t_i1 = LLVMInt1TypeInContext(c->ctx);
+  c->t_i8 = LLVMInt8TypeInContext(c->ctx);
+  c->t_i32 = LLVMInt32TypeInContext(c->ctx);
+  c->t_i64 = LLVMInt64TypeInContext(c->ctx);
+  c->t_f32 = LLVMFloatTypeInContext(c->ctx);
+  c->t_ptr = LLVMPointerTypeInContext(c->ctx, 0);
+  LLVMTypeRef task_params[3] = {c->t_ptr, c->t_i64, c->t_i64};
+  c->t_task = LLVMFunctionType(c->t_void, task_params, 3, 0);
+  LLVMTypeRef pf_params[4] = {c->t_ptr, c->t_i64, c->t_ptr, c->t_ptr};
+  c->t_parallel_for = LLVMFunctionType(c->t_void, pf_params, 4, 0);
+  c->parallel_for = LLVMAddFunction(c->mod, "rt_parallel_for", c->t_parallel_for);
+  LLVMSetVisibility(c->parallel_for, LLVMHiddenVisibility);
+  LLVMTypeRef run_params[5] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr};
+  c->run_fn = LLVMAddFunction(c->mod, "vitc_generated_run", LLVMFunctionType(c->t_void, run_params, 5, 0));
+  LLVMSetVisibility(c->run_fn, LLVMHiddenVisibility);
+  unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
+  LLVMAddAttributeAtIndex(c->run_fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->ctx, nounwind, 0));
+  c->rb = LLVMCreateBuilderInContext(c->ctx);
+  c->b = LLVMCreateBuilderInContext(c->ctx);
+  LLVMPositionBuilderAtEnd(c->rb, LLVMAppendBasicBlockInContext(c->ctx, c->run_fn, "entry"));
+  c->run_ctx = LLVMGetParam(c->run_fn, 0);
+  c->run_inputs = LLVMGetParam(c->run_fn, 1);
+  c->run_outputs = LLVMGetParam(c->run_fn, 2);
+  c->run_workspace = LLVMGetParam(c->run_fn, 3);
+  c->run_weights = LLVMGetParam(c->run_fn, 4);
+  c->value_ptr = calloc((size_t)c->g->n_values + 1, sizeof *c->value_ptr);
+  c->weight_offset = malloc(((size_t)c->g->n_values + 1) * sizeof *c->weight_offset);
+  c->weights = malloc(((size_t)c->g->n_values + 1) * sizeof *c->weights);
+  if (!c->value_ptr || !c->weight_offset || !c->weights) return ir_error(d, c->g->file, NULL, "out of memory");
+  for (int i = 0; i < c->g->n_values; i++) c->weight_offset[i] = -1;
+  return 0;
+}
+
+/* Loads element i of a pointer array (the run function's inputs or outputs). */
+static LLVMValueRef cg_load_ptr_elem(CgCtx *c, LLVMValueRef array, int64_t i) {
+  LLVMValueRef p = cg_ptr_slot(c, c->rb, array, i);
+  return LLVMBuildLoad2(c->rb, c->t_ptr, p, "");
+}
+
+/* Byte offset of constant v in the blob, appending it on first use. */
+static int64_t cg_weight_offset(CgCtx *c, const Value *v) {
+  if (c->weight_offset[v->id] >= 0) return c->weight_offset[v->id];
+  uint64_t off = (c->weights_bytes + CG_ALIGN - 1) & ~(uint64_t)(CG_ALIGN - 1);
+  c->weight_offset[v->id] = (int64_t)off;
+  c->weights[c->n_weights++] = v;
+  c->weights_bytes = off + tensor_bytes(&v->t);
+  return (int64_t)off;
+}
+
+LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d) {
+  const CgLoc *l = &c->plan.loc[v->id];
+  const Value *root = l->root;
+  if (c->value_ptr[root->id]) return c->value_ptr[root->id];
+  LLVMValueRef p = NULL;
+  LLVMValueRef off;
+  switch (l->kind) {
+  case CG_LOC_INPUT: p = cg_load_ptr_elem(c, c->run_inputs, l->index); break;
+  case CG_LOC_OUTPUT: p = cg_load_ptr_elem(c, c->run_outputs, l->index); break;
+  case CG_LOC_WORKSPACE:
+    off = LLVMConstInt(c->t_i64, (unsigned long long)l->index, 0);
+    p = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, c->run_workspace, &off, 1, v->name);
+    break;
+  case CG_LOC_WEIGHTS:
+    if (!root->t.data) {
+      ir_error(d, c->g->file, root->def, "constant '%s' has no data (IR text elides large constants)", root->name);
+      return NULL;
+    }
+    off = LLVMConstInt(c->t_i64, (unsigned long long)cg_weight_offset(c, root), 0);
+    p = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, c->run_weights, &off, 1, root->name);
+    break;
+  default: ir_error(d, c->g->file, NULL, "internal error: value '%s' has no place in memory", v->name); return NULL;
+  }
+  return c->value_ptr[root->id] = p;
+}
+
+int cg_module_outputs(CgCtx *c, Diag *d) {
+  for (int k = 0; k < c->g->n_outputs; k++) {
+    const Value *v = c->g->outputs[k];
+    const CgLoc *l = &c->plan.loc[v->id];
+    if (l->kind == CG_LOC_OUTPUT && l->index == k) continue;
+    LLVMValueRef src = cg_value_ptr(c, v, d);
+    if (!src) return -1;
+    LLVMValueRef dst = cg_load_ptr_elem(c, c->run_outputs, k);
+    LLVMBuildMemCpy(c->rb, dst, 1, src, 1, LLVMConstInt(c->t_i64, tensor_bytes(&v->t), 0));
+  }
+  return 0;
+}
+
+/* A private constant C string. */
+static LLVMValueRef cg_cstring(CgCtx *c, const char *s) {
+  LLVMValueRef init = LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0);
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "name");
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMPrivateLinkage);
+  LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+  return g;
+}
+
+/* A private constant array of VitcTensorInfo for values vs[0..n); null when n == 0. */
+static LLVMValueRef cg_tensor_infos(CgCtx *c, LLVMTypeRef ti, Value *const *vs, int n, const char *name) {
+  if (n == 0) return LLVMConstNull(c->t_ptr);
+  LLVMValueRef *elems = calloc((size_t)n, sizeof *elems);
+  if (!elems) return NULL;
+  for (int i = 0; i < n; i++) {
+    LLVMValueRef dims[8];
+    for (int k = 0; k < 8; k++) dims[k] = cg_i64(c, k < vs[i]->t.rank ? vs[i]->t.dims[k] : 0);
+    LLVMValueRef f[4] = {cg_cstring(c, vs[i]->name), LLVMConstInt(c->t_i32, (unsigned)dt_to_onnx(vs[i]->t.dtype), 0),
+                         LLVMConstInt(c->t_i32, (unsigned)vs[i]->t.rank, 0), LLVMConstArray2(c->t_i64, dims, 8)};
+    elems[i] = LLVMConstNamedStruct(ti, f, 4);
+  }
+  LLVMValueRef init = LLVMConstArray2(ti, elems, (uint64_t)n);
+  free(elems);
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetLinkage(g, LLVMPrivateLinkage);
+  return g;
+}
+
+/* Defines `vitc_generated_info` (hidden), laid out as VitcModelInfo. */
+static int cg_info_global(CgCtx *c, Diag *d) {
+  LLVMTypeRef ti = LLVMStructCreateNamed(c->ctx, "VitcTensorInfo");
+  LLVMTypeRef ti_fields[4] = {c->t_ptr, c->t_i32, c->t_i32, LLVMArrayType2(c->t_i64, 8)};
+  LLVMStructSetBody(ti, ti_fields, 4, 0);
+  LLVMTypeRef mi = LLVMStructCreateNamed(c->ctx, "VitcModelInfo");
+  LLVMTypeRef mi_fields[7] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64, c->t_i64};
+  LLVMStructSetBody(mi, mi_fields, 7, 0);
+  LLVMValueRef ins = cg_tensor_infos(c, ti, c->g->inputs, c->g->n_inputs, "vitc_inputs");
+  LLVMValueRef outs = cg_tensor_infos(c, ti, c->g->outputs, c->g->n_outputs, "vitc_outputs");
+  if (!ins || !outs) return ir_error(d, c->g->file, NULL, "out of memory");
+  LLVMValueRef f[7] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
+                       LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
+                       LLVMConstInt(c->t_i64, c->plan.workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0)};
+  LLVMValueRef g = LLVMAddGlobal(c->mod, mi, "vitc_generated_info");
+  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 7));
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetVisibility(g, LLVMHiddenVisibility);
+  return 0;
+}
+
+char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
+  size_t n = blob_path ? strlen(blob_path) : 0, len = 0;
+  char *s = malloc(2 * n + 512);
+  if (!s) return NULL;
+  len += (size_t)sprintf(s, ".pushsection .rodata.vitc_weights,\"a\",@progbits\n.p2align 6\n.globl vitc_weights\n"
+                            ".hidden vitc_weights\n.type vitc_weights,@object\nvitc_weights:\n");
+  if (blob_path) {
+    len += (size_t)sprintf(s + len, ".incbin \"");
+    for (size_t i = 0; i < n; i++) {
+      if (blob_path[i] == '"' || blob_path[i] == '\\') s[len++] = '\\';
+      s[len++] = blob_path[i];
+    }
+    sprintf(s + len, "\"\n.size vitc_weights, %llu\n.popsection\n", (unsigned long long)c->weights_bytes);
+  } else {
+    sprintf(s + len, ".zero 64\n.size vitc_weights, 64\n.popsection\n");
+  }
+  return s;
+}
+
+int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d) {
+  LLVMBuildRetVoid(c->rb);
+  if (cg_info_global(c, d)) return -1;
+  if (weights_asm) {
+    char *text = cg_weights_asm(c, blob_path);
+    if (!text) return ir_error(d, c->g->file, NULL, "out of memory");
+    LLVMAppendModuleInlineAsm(c->mod, text, strlen(text));
+    free(text);
+  }
+  char *msg = NULL;
+  if (LLVMVerifyModule(c->mod, LLVMReturnStatusAction, &msg)) {
+    char *nl = msg ? strchr(msg, '\n') : NULL;
+    if (nl) *nl = 0;
+    ir_error(d, c->g->file, NULL, "internal error: generated LLVM IR is invalid: %s", msg ? msg : "?");
+    LLVMDisposeMessage(msg);
+    return -1;
+  }
+  LLVMDisposeMessage(msg);
+  return 0;
+}
+
+int cg_write_weights(CgCtx *c, const char *path, Diag *d) {
+  static const unsigned char zeros[CG_ALIGN];
+  FILE *f = fopen(path, "wb");
+  if (!f) return ir_error(d, path, NULL, "cannot create the weights file");
+  uint64_t at = 0;
+  int ok = 1;
+  for (int i = 0; i < c->n_weights && ok; i++) {
+    const Value *v = c->weights[i];
+    uint64_t off = (uint64_t)c->weight_offset[v->id];
+    ok = fwrite(zeros, 1, off - at, f) == off - at;
+    size_t bytes = tensor_bytes(&v->t);
+    ok = ok && fwrite(v->t.data, 1, bytes, f) == bytes;
+    at = off + bytes;
+  }
+  if (fclose(f) != 0) ok = 0;
+  return ok ? 0 : ir_error(d, path, NULL, "cannot write the weights file");
+}

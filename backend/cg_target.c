@@ -1,0 +1,112 @@
+/* The target machine (host triple; host or named CPU), the new pass manager
+ * pipeline, and writing the module as an object, assembly or LLVM IR. */
+#include "cg_ctx.h"
+#include <llvm-c/Target.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Copies an LLVM error message into d (first line) and frees it. */
+static int cg_llvm_error(Diag *d, const char *file, const char *what, char *msg) {
+  char *nl = msg ? strchr(msg, '\n') : NULL;
+  if (nl) *nl = 0;
+  ir_error(d, file, NULL, "%s: %s", what, msg ? msg : "unknown LLVM error");
+  LLVMDisposeMessage(msg);
+  return -1;
+}
+
+/* Keeps the first error LLVM reports (for example from module assembly), which
+ * would otherwise be printed and end the process. */
+static void cg_on_diagnostic(LLVMDiagnosticInfoRef info, void *opaque) {
+  CgCtx *c = opaque;
+  if (LLVMGetDiagInfoSeverity(info) != LLVMDSError || c->llvm_error[0]) return;
+  char *msg = LLVMGetDiagInfoDescription(info);
+  snprintf(c->llvm_error, sizeof c->llvm_error, "%s", msg ? msg : "unknown error");
+  c->llvm_error[strcspn(c->llvm_error, "\n")] = 0;
+  LLVMDisposeMessage(msg);
+}
+
+void cg_diagnostics(CgCtx *c) { LLVMContextSetDiagnosticHandler(c->ctx, cg_on_diagnostic, c); }
+
+/* LLVM 19's x86 CPU names that can run 64-bit code (from `llc -mtriple=x86_64
+ * -mcpu=help`, less the 32-bit-only ones). LLVM ignores an unknown name and
+ * then aborts the process, so names are checked here first. */
+static const char *const cg_x86_64_cpus[] = {
+  "x86-64", "x86-64-v2", "x86-64-v3", "x86-64-v4", "generic", "alderlake", "amdfam10", "arrowlake", "arrowlake-s",
+  "arrowlake_s", "athlon-fx", "athlon64", "athlon64-sse3", "atom", "atom_sse4_2", "atom_sse4_2_movbe", "barcelona",
+  "bdver1", "bdver2", "bdver3", "bdver4", "bonnell", "broadwell", "btver1", "btver2", "cannonlake", "cascadelake",
+  "clearwaterforest", "cooperlake", "core-avx-i", "core-avx2", "core2", "core_2_duo_sse4_1", "core_2_duo_ssse3",
+  "core_2nd_gen_avx", "core_3rd_gen_avx", "core_4th_gen_avx", "core_4th_gen_avx_tsx", "core_5th_gen_avx",
+  "core_5th_gen_avx_tsx", "core_aes_pclmulqdq", "core_i7_sse4_2", "corei7", "corei7-avx", "emeraldrapids",
+  "goldmont", "goldmont-plus", "goldmont_plus", "gracemont", "grandridge", "graniterapids", "graniterapids-d",
+  "graniterapids_d", "haswell", "icelake-client", "icelake-server", "icelake_client", "icelake_server", "ivybridge",
+  "k8", "k8-sse3", "knl", "knm", "lunarlake", "meteorlake", "mic_avx512", "nehalem", "nocona", "opteron",
+  "opteron-sse3", "pantherlake", "penryn", "raptorlake", "rocketlake", "sandybridge", "sapphirerapids", "sierraforest",
+  "silvermont", "skx", "skylake", "skylake-avx512", "skylake_avx512", "slm", "tigerlake", "tremont", "westmere",
+  "znver1", "znver2", "znver3", "znver4", "znver5",
+};
+
+/* Whether LLVM knows cpu as an x86-64 processor. */
+static int cg_known_cpu(const char *cpu) {
+  for (size_t i = 0; i < sizeof cg_x86_64_cpus / sizeof cg_x86_64_cpus[0]; i++)
+    if (strcmp(cg_x86_64_cpus[i], cpu) == 0) return 1;
+  return 0;
+}
+
+int cg_target_create(CgCtx *c, const CompileOptions *o, Diag *d) {
+  if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter() || LLVMInitializeNativeAsmParser())
+    return ir_error(d, NULL, NULL, "LLVM has no backend for the host");
+  char *triple = LLVMGetDefaultTargetTriple(), *msg = NULL;
+  LLVMTargetRef target;
+  if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
+    LLVMDisposeMessage(triple);
+    return cg_llvm_error(d, NULL, "no LLVM target for the host", msg);
+  }
+  int host = !o->target_cpu || strcmp(o->target_cpu, "native") == 0;
+  if (!host && !cg_known_cpu(o->target_cpu)) {
+    LLVMDisposeMessage(triple);
+    return ir_error(d, NULL, NULL, "unknown --target-cpu '%s' (native, x86-64-v2, x86-64-v3, x86-64-v4, or an "
+                    "x86-64 CPU name such as sapphirerapids or znver4)", o->target_cpu);
+  }
+  char *cpu = host ? LLVMGetHostCPUName() : NULL, *features = host ? LLVMGetHostCPUFeatures() : NULL;
+  static const LLVMCodeGenOptLevel levels[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault,
+                                                LLVMCodeGenLevelAggressive};
+  int lvl = o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level;
+  c->tm = LLVMCreateTargetMachine(target, triple, host ? cpu : o->target_cpu, host ? features : "", levels[lvl],
+                                  LLVMRelocPIC, LLVMCodeModelDefault);
+  if (o->verbose)
+    fprintf(stderr, "vitc: compile: target %s, cpu %s\n", triple, host ? cpu : o->target_cpu);
+  LLVMDisposeMessage(triple);
+  LLVMDisposeMessage(cpu);
+  LLVMDisposeMessage(features);
+  return c->tm ? 0 : ir_error(d, NULL, NULL, "cannot create an LLVM target machine for cpu '%s'", o->target_cpu);
+}
+
+int cg_optimize(CgCtx *c, int opt_level, Diag *d) {
+  char pipeline[32];
+  snprintf(pipeline, sizeof pipeline, "default<O%d>", opt_level < 0 ? 0 : opt_level > 3 ? 3 : opt_level);
+  LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+  LLVMPassBuilderOptionsSetLoopVectorization(po, opt_level >= 2);
+  LLVMPassBuilderOptionsSetSLPVectorization(po, opt_level >= 2);
+  LLVMPassBuilderOptionsSetLoopUnrolling(po, opt_level >= 2);
+  LLVMErrorRef err = LLVMRunPasses(c->mod, pipeline, c->tm, po);
+  LLVMDisposePassBuilderOptions(po);
+  if (err) return cg_llvm_error(d, c->g->file, "LLVM optimization failed", LLVMGetErrorMessage(err));
+  return 0;
+}
+
+int cg_emit_file(CgCtx *c, CgEmitKind kind, const char *path, Diag *d) {
+  char *msg = NULL;
+  if (kind == CG_EMIT_LLVM) {
+    if (LLVMPrintModuleToFile(c->mod, path, &msg)) return cg_llvm_error(d, path, "cannot write LLVM IR", msg);
+    return 0;
+  }
+  LLVMCodeGenFileType ft = kind == CG_EMIT_ASM ? LLVMAssemblyFile : LLVMObjectFile;
+  /* The API takes a non-const name. */
+  char buf[4096];
+  if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) return ir_error(d, path, NULL, "path too long");
+  if (LLVMTargetMachineEmitToFile(c->tm, c->mod, buf, ft, &msg))
+    return cg_llvm_error(d, path, "LLVM code generation failed", msg);
+  if (c->llvm_error[0]) return ir_error(d, c->g->file, NULL, "LLVM code generation failed: %s", c->llvm_error);
+  return 0;
+}

@@ -1,0 +1,118 @@
+/* Emitters for the arithmetic elementwise ops: the vector operation of each,
+ * handed to cg_emit_elementwise. Results match the reference interpreter:
+ * integers wrap, integer x/0 gives 0 (the interpreter reports an error). */
+#include "cg_ctx.h"
+
+/* Fails unless t is one of the dtypes in mask (bit per DType). */
+static int arith_need(const Node *n, const Tensor *t, unsigned mask, Diag *d) {
+  if (mask & (1u << t->dtype)) return 0;
+  return ir_error(d, NULL, n, "%s operands are not supported by the backend yet", dt_name(t->dtype));
+}
+
+#define NUMERIC ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32))
+#define FLOAT (1u << DT_F32)
+
+/* Whether node n computes in f32 (else in its integer type). */
+static int is_f32(const Node *n) { return n->in[0]->t.dtype == DT_F32; }
+
+/* + - * in the operands' type (integers wrap). */
+static LLVMValueRef v_add(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return is_f32(n) ? LLVMBuildFAdd(c->b, x[0], x[1], "") : LLVMBuildAdd(c->b, x[0], x[1], "");
+}
+static LLVMValueRef v_sub(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return is_f32(n) ? LLVMBuildFSub(c->b, x[0], x[1], "") : LLVMBuildSub(c->b, x[0], x[1], "");
+}
+static LLVMValueRef v_mul(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return is_f32(n) ? LLVMBuildFMul(c->b, x[0], x[1], "") : LLVMBuildMul(c->b, x[0], x[1], "");
+}
+
+/* Division; integers truncate, x/0 is 0 and x/-1 is -x (no trap, no UB). */
+static LLVMValueRef v_div(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  if (is_f32(n)) return LLVMBuildFDiv(c->b, x[0], x[1], "");
+  LLVMTypeRef vt = LLVMTypeOf(x[1]);
+  LLVMValueRef zero = LLVMConstNull(vt), one = LLVMConstInt(LLVMGetElementType(vt), 1, 0);
+  LLVMValueRef m1 = LLVMConstAllOnes(vt);
+  LLVMValueRef is0 = LLVMBuildICmp(c->b, LLVMIntEQ, x[1], zero, "");
+  LLVMValueRef ism1 = LLVMBuildICmp(c->b, LLVMIntEQ, x[1], m1, "");
+  LLVMValueRef safe = LLVMBuildSelect(c->b, LLVMBuildOr(c->b, is0, ism1, ""), cg_splat(c, one), x[1], "");
+  LLVMValueRef q = LLVMBuildSDiv(c->b, x[0], safe, "");
+  q = LLVMBuildSelect(c->b, ism1, LLVMBuildSub(c->b, zero, x[0], ""), q, "");
+  return LLVMBuildSelect(c->b, is0, zero, q, "");
+}
+
+/* -x; integers wrap (-INT_MIN is INT_MIN). */
+static LLVMValueRef v_neg(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return is_f32(n) ? LLVMBuildFNeg(c->b, x[0], "") : LLVMBuildSub(c->b, LLVMConstNull(LLVMTypeOf(x[0])), x[0], "");
+}
+
+/* |x|; integers wrap (|INT_MIN| is INT_MIN). */
+static LLVMValueRef v_abs(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  LLVMTypeRef t = LLVMTypeOf(x[0]);
+  if (is_f32(n)) return cg_intrinsic(c, "llvm.fabs", &t, 1, x, 1);
+  LLVMValueRef args[2] = {x[0], LLVMConstInt(c->t_i1, 0, 0)};
+  return cg_intrinsic(c, "llvm.abs", &t, 1, args, 2);
+}
+
+/* max(x, 0) that keeps NaN: x <= 0 (ordered) gives 0, anything else x. */
+static LLVMValueRef v_relu(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(x[0]));
+  if (is_f32(n)) return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLE, x[0], zero, ""), zero, x[0], "");
+  return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSGT, x[0], zero, ""), x[0], zero, "");
+}
+
+/* sqrt, ceil, 1/x: f32 only, correctly rounded like the interpreter's double math. */
+static LLVMValueRef v_sqrt(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  LLVMTypeRef t = LLVMTypeOf(x[0]);
+  return cg_intrinsic(c, "llvm.sqrt", &t, 1, x, 1);
+}
+
+static LLVMValueRef v_ceil(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  LLVMTypeRef t = LLVMTypeOf(x[0]);
+  return cg_intrinsic(c, "llvm.ceil", &t, 1, x, 1);
+}
+
+static LLVMValueRef v_reciprocal(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  return LLVMBuildFDiv(c->b, cg_splat(c, LLVMConstReal(c->t_f32, 1.0)), x[0], "");
+}
+
+/* Equal -> bool (one byte): floats compare ordered, so NaN != NaN. */
+static LLVMValueRef v_equal(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  LLVMValueRef eq = is_f32(n) ? LLVMBuildFCmp(c->b, LLVMRealOEQ, x[0], x[1], "")
+                              : LLVMBuildICmp(c->b, LLVMIntEQ, x[0], x[1], "");
+  return LLVMBuildZExt(c->b, eq, cg_vec_type(c, DT_BOOL), "");
+}
+
+/* Where: cond (bytes) ? x : y. */
+static LLVMValueRef v_where(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  LLVMValueRef cond = LLVMBuildICmp(c->b, LLVMIntNE, x[0], LLVMConstNull(LLVMTypeOf(x[0])), "");
+  return LLVMBuildSelect(c->b, cond, x[1], x[2], "");
+}
+
+/* An elementwise op whose input 0 must have a dtype in mask. */
+static int arith(CgCtx *c, const Node *n, const char *op, unsigned mask, CgElemFn f, Diag *d) {
+  if (arith_need(n, &n->in[0]->t, mask, d)) return -1;
+  return cg_emit_elementwise(c, n, op, f, d);
+}
+
+/* The emitters (declared from ops.def in cg_ctx.h). */
+int cg_emit_add(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "add", NUMERIC, v_add, d); }
+int cg_emit_sub(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "sub", NUMERIC, v_sub, d); }
+int cg_emit_mul(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "mul", NUMERIC, v_mul, d); }
+int cg_emit_div(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "div", NUMERIC, v_div, d); }
+int cg_emit_neg(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "neg", NUMERIC, v_neg, d); }
+int cg_emit_abs(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "abs", NUMERIC, v_abs, d); }
+int cg_emit_relu(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "relu", NUMERIC, v_relu, d); }
+int cg_emit_sqrt(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "sqrt", FLOAT, v_sqrt, d); }
+int cg_emit_ceil(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "ceil", FLOAT, v_ceil, d); }
+int cg_emit_reciprocal(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "reciprocal", FLOAT, v_reciprocal, d); }
+int cg_emit_equal(CgCtx *c, const Node *n, Diag *d) {
+  return arith(c, n, "equal", NUMERIC | (1u << DT_BOOL), v_equal, d);
+}
+int cg_emit_where(CgCtx *c, const Node *n, Diag *d) {
+  if (arith_need(n, &n->in[1]->t, NUMERIC | (1u << DT_BOOL), d)) return -1;
+  return cg_emit_elementwise(c, n, "where", v_where, d);
+}

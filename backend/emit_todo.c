@@ -1,0 +1,42 @@
+/* Ops the backend does not lower yet: each emitter reports so, which keeps
+ * the emitter table complete (a missing emitter is a link error). Move an op
+ * out of this file when its real emitter is written. */
+#include "cg_ctx.h"
+
+/* The error every op here returns. */
+static int todo(const Node *n, Diag *d) { return ir_error(d, NULL, n, "not supported by the backend yet"); }
+
+#define TODO(name) \
+  int cg_emit_##name(CgCtx *c, const Node *n, Diag *d) { \
+    (void)c; \
+    return todo(n, d); \
+  }
+
+TODO(pow)
+TODO(exp)
+TODO(erf)
+TODO(tanh)
+TODO(sigmoid)
+TODO(cast)
+TODO(dropout)
+TODO(matmul)
+TODO(gemm)
+TODO(conv)
+TODO(softmax)
+TODO(layer_norm)
+TODO(reduce_mean)
+TODO(reduce_sum)
+TODO(reduce_max)
+TODO(transpose)
+TODO(expand)
+TODO(slice)
+TODO(gather)
+TODO(concat)
+TODO(split)
+TODO(shape)
+TODO(size)
+TODO(constant_of_shape)
+TODO(range)
+TODO(gelu)
+TODO(linear)
+TODO(attention)

@@ -1,0 +1,134 @@
+/* Reference kernels of the fused ops: gelu, linear, attention (f32 data,
+ * everything computed in double). Plain loops, written to be obviously
+ * right: the passes that produce these ops are checked against them. */
+#include "interp.h"
+#include "shape_fused.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* GELU of one value: x * Phi(x) with the exact normal CDF (erf), or the tanh
+ * approximation 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+static double gelu_d(double x, int tanh_form) {
+  if (tanh_form) return 0.5 * x * (1.0 + tanh(sqrt(2.0 / M_PI) * (x + 0.044715 * x * x * x)));
+  return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
+}
+
+/* Checks the operands that are present and the output are f32. */
+static int check_f32(const Node *n, const Tensor *in, const Tensor *out, Diag *d) {
+  for (int i = 0; i < n->n_in; i++)
+    if (interp_has_in(n, in, i) && in[i].dtype != DT_F32) return interp_bad_dtype(d, n, "operand", &in[i]);
+  if (out->dtype != DT_F32) return interp_bad_dtype(d, n, "output", out);
+  return 0;
+}
+
+/* gelu(x) {approximate = "none" | "tanh"}. */
+int interp_gelu(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (check_f32(n, in, out, d) || interp_check_numel(d, n, &in[0], out)) return -1;
+  int form = gelu_is_tanh(n);
+  if (form < 0) return ir_error(d, NULL, n, "unknown approximate \"%s\"", ir_attr_s(n, "approximate", ""));
+  const float *x = in[0].data;
+  float *y = out->data;
+  for (int64_t i = 0; i < tensor_numel(out); i++) y[i] = (float)gelu_d(x[i], form);
+  return 0;
+}
+
+/* y = act(x @ w + bias) + residual over the rows of x [..., K]; w [K, N];
+ * bias [N] optional; residual optional, broadcast to y. */
+int interp_linear(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (check_f32(n, in, out, d)) return -1;
+  const Tensor *x = &in[0], *w = &in[1];
+  LinearAct act = linear_act_of(n);
+  if (act == LINEAR_ACT_INVALID) return ir_error(d, NULL, n, "unknown act \"%s\"", ir_attr_s(n, "act", ""));
+  if (x->rank < 1 || w->rank != 2 || w->dims[0] != x->dims[x->rank - 1] || out->dims[out->rank - 1] != w->dims[1])
+    return ir_error(d, NULL, n, "operand shapes do not match the output");
+  int64_t k = w->dims[0], nc = w->dims[1], rows = nc ? tensor_numel(out) / nc : 0;
+  int has_b = interp_has_in(n, in, 2), has_r = interp_has_in(n, in, 3);
+  if (has_b && tensor_numel(&in[2]) != nc) return ir_error(d, NULL, n, "bias must have N elements");
+  InterpIter it;
+  interp_iter_init(&it, out, 1);
+  if (has_r && interp_iter_broadcast(&it, 0, &in[3], n, d)) return -1;
+  double *acc = malloc((size_t)(nc ? nc : 1) * sizeof *acc);
+  if (!acc) return ir_error(d, NULL, n, "out of memory");
+  const float *xv = x->data, *wv = w->data, *bv = has_b ? in[2].data : NULL, *rv = has_r ? in[3].data : NULL;
+  float *y = out->data;
+  for (int64_t r = 0; r < rows; r++) {
+    for (int64_t j = 0; j < nc; j++) acc[j] = bv ? bv[j] : 0.0;
+    for (int64_t p = 0; p < k; p++) {
+      double a = xv[r * k + p];
+      for (int64_t j = 0; j < nc; j++) acc[j] += a * wv[p * nc + j];
+    }
+    for (int64_t j = 0; j < nc; j++, interp_iter_next(&it)) {
+      double v = act == LINEAR_ACT_NONE ? acc[j] : gelu_d(acc[j], act == LINEAR_ACT_GELU_TANH);
+      y[r * nc + j] = (float)(v + (rv ? rv[it.off[0]] : 0.0));
+    }
+  }
+  free(acc);
+  return 0;
+}
+
+/* Row-wise softmax of s[0..len) in place (max subtracted first). */
+static void softmax_d(double *s, int64_t len) {
+  double mx = -INFINITY, sum = 0;
+  for (int64_t j = 0; j < len; j++) mx = s[j] > mx ? s[j] : mx;
+  for (int64_t j = 0; j < len; j++) sum += (s[j] = exp(s[j] - mx));
+  for (int64_t j = 0; j < len; j++) s[j] /= sum;
+}
+
+/* One (batch, head) of attention: out[i, hD:(h+1)D] = softmax(scale q_i k^T) v,
+ * reading q, k, v from the packed projection qkv [N, 3E] of this batch. */
+static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e, int64_t hd, int64_t h,
+                           double scale, double *s) {
+  const double *q = qkv + h * hd, *k = qkv + e + h * hd, *v = qkv + 2 * e + h * hd;
+  for (int64_t i = 0; i < nt; i++) {
+    for (int64_t j = 0; j < nt; j++) {
+      double dot = 0;
+      for (int64_t c = 0; c < hd; c++) dot += q[i * 3 * e + c] * k[j * 3 * e + c];
+      s[j] = scale * dot;
+    }
+    softmax_d(s, nt);
+    for (int64_t c = 0; c < hd; c++) {
+      double o = 0;
+      for (int64_t j = 0; j < nt; j++) o += s[j] * v[j * 3 * e + c];
+      out[i * e + h * hd + c] = (float)o;
+    }
+  }
+}
+
+/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?) {heads, scale}: the
+ * projection x @ w_qkv + b_qkv split into q | k | v, per batch and head
+ * softmax(scale q k^T) v, heads merged back into [B, N, E]. */
+int interp_attention(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (check_f32(n, in, out, d)) return -1;
+  const Tensor *x = &in[0], *w = &in[1];
+  int has_b = interp_has_in(n, in, 2);
+  int64_t heads = ir_attr_i(n, "heads", 0);
+  if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
+      (w->dims[1] / 3) % heads || (has_b && tensor_numel(&in[2]) != w->dims[1]))
+    return ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]");
+  int64_t bt = x->dims[0], nt = x->dims[1], c = x->dims[2], e3 = w->dims[1], e = e3 / 3, hd = e / heads;
+  double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)hd)));
+  double *qkv = malloc((size_t)(nt * e3 > 0 ? nt * e3 : 1) * sizeof *qkv);
+  double *s = malloc((size_t)(nt > 0 ? nt : 1) * sizeof *s);
+  if (!qkv || !s) {
+    free(qkv);
+    free(s);
+    return ir_error(d, NULL, n, "out of memory");
+  }
+  const float *xv = x->data, *wv = w->data, *bv = has_b ? in[2].data : NULL;
+  for (int64_t b = 0; b < bt; b++) {
+    for (int64_t i = 0; i < nt; i++) {
+      double *row = qkv + i * e3;
+      for (int64_t j = 0; j < e3; j++) row[j] = bv ? bv[j] : 0.0;
+      for (int64_t p = 0; p < c; p++) {
+        double a = xv[(b * nt + i) * c + p];
+        for (int64_t j = 0; j < e3; j++) row[j] += a * wv[p * e3 + j];
+      }
+    }
+    for (int64_t h = 0; h < heads; h++)
+      attention_head(qkv, (float *)out->data + b * nt * e, nt, e, hd, h, scale, s);
+  }
+  free(qkv);
+  free(s);
+  return 0;
+}

@@ -1,0 +1,17 @@
+/* Shape functions of the fused ops (ir/shape_fused.c); ir/shape.c's table
+ * reaches them through its shape_<name> entries. */
+#ifndef VITC_SHAPE_FUSED_H
+#define VITC_SHAPE_FUSED_H
+#include "ir.h"
+
+int shape_fused_gelu(Node *n, Diag *d);
+int shape_fused_linear(Node *n, Diag *d);
+int shape_fused_attention(Node *n, Diag *d);
+
+/* The activations `linear` accepts: "none", "gelu" (erf form), "gelu_tanh". */
+typedef enum LinearAct { LINEAR_ACT_NONE, LINEAR_ACT_GELU, LINEAR_ACT_GELU_TANH, LINEAR_ACT_INVALID } LinearAct;
+LinearAct linear_act_of(const Node *n);
+/* gelu's `approximate`: 0 for "none" (erf), 1 for "tanh", -1 for anything else. */
+int gelu_is_tanh(const Node *n);
+
+#endif

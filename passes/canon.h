@@ -1,0 +1,16 @@
+/* The rewrite rules of canonicalize, one file per family. Each rule looks at
+ * one live node and returns 1 when it changed the graph, 0 when it did not
+ * apply, -1 on error (d filled). */
+#ifndef VITC_CANON_H
+#define VITC_CANON_H
+#include "pass_util.h"
+
+/* canonicalize.c: operand order, Div by a constant, x+0 / x-0 / x*1, Cast to the same type. */
+int canon_arith(Graph *g, Node *n, Diag *d);
+/* canon_layout.c: no-op Reshape/Flatten/Squeeze/Unsqueeze, Reshape of a reshape,
+ * layout pairs that cancel, identity Transpose, Transpose of Transpose. */
+int canon_layout(Graph *g, Node *n, Diag *d);
+/* canon_split.c: Slices that tile one axis of a tensor into one Split. */
+int canon_slices(Graph *g, Node *n, Diag *d);
+
+#endif

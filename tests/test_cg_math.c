@@ -1,0 +1,130 @@
+/* Accuracy of the backend's inline vector math (backend/cg_math.c) against
+ * libm in double, over a sweep of the whole float range: the functions are
+ * built as LLVM IR, JIT-compiled for the host and run on 16 lanes at a time. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <llvm-c/Analysis.h>
+#include <llvm-c/ExecutionEngine.h>
+#include <llvm-c/Target.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cg_math.h"
+
+typedef LLVMValueRef (*MathFn)(CgCtx *, LLVMValueRef);
+typedef void (*Kernel)(float *);
+
+/* One row per function: its emitter, the reference, and the contract from cg_math.h. */
+static const struct {
+  const char *name;
+  MathFn emit;
+  double (*ref)(double);
+  int relative;   /* bound on |got - want| / |want| instead of |got - want| */
+  double bound;
+} cases[] = {
+  {"exp", cg_math_exp, exp, 1, 4e-7},
+  {"sigmoid", cg_math_sigmoid, NULL, 1, 6e-7},
+  {"tanh", cg_math_tanh, tanh, 0, 3e-7},
+  {"erf", cg_math_erf, erf, 0, 2.5e-7},
+  {"rsqrt", cg_math_rsqrt, NULL, 1, 1.2e-7},
+};
+
+static double sigmoid_ref(double x) { return 1.0 / (1.0 + exp(-x)); }
+static double rsqrt_ref(double x) { return 1.0 / sqrt(x); }
+
+/* Builds `void NAME(float *p)` applying the emitter to 16 floats in place. */
+static void build_kernel(CgCtx *c, const char *name, MathFn emit) {
+  LLVMTypeRef vt = LLVMVectorType(c->t_f32, CG_VW);
+  LLVMTypeRef fty = LLVMFunctionType(c->t_void, &c->t_ptr, 1, 0);
+  LLVMValueRef fn = LLVMAddFunction(c->mod, name, fty);
+  LLVMPositionBuilderAtEnd(c->b, LLVMAppendBasicBlockInContext(c->ctx, fn, "entry"));
+  LLVMValueRef p = LLVMGetParam(fn, 0);
+  LLVMValueRef x = LLVMBuildLoad2(c->b, vt, p, "");
+  LLVMSetAlignment(x, 4);
+  LLVMSetAlignment(LLVMBuildStore(c->b, emit(c, x), p), 4);
+  LLVMBuildRetVoid(c->b);
+}
+
+/* Largest error of one function over every 251st float bit pattern (and a few specials). */
+static double sweep(Kernel k, int fi, double *worst_x) {
+  double worst = 0;
+  float buf[CG_VW], in[CG_VW];
+  int lane = 0;
+  for (uint64_t bits = 0; bits <= 0xffffffffull; bits += 251) {
+    uint32_t u = (uint32_t)bits;
+    float x;
+    memcpy(&x, &u, 4);
+    if (isnan(x)) continue;
+    in[lane] = buf[lane] = x;
+    if (++lane < CG_VW) continue;
+    lane = 0;
+    k(buf);
+    for (int i = 0; i < CG_VW; i++) {
+      double (*ref)(double) = cases[fi].ref ? cases[fi].ref : fi == 1 ? sigmoid_ref : rsqrt_ref;
+      double want = (float)ref(in[i]), got = buf[i];
+      if (isinf(want) || want == 0 || isnan(want)) {
+        /* Exact at the ends, except denormal-range results flushed to zero. */
+        if (!(got == want || (isnan(want) && isnan(got)) || (want == 0 && fabs(got) < 1.2e-38))) {
+          *worst_x = in[i];
+          return INFINITY;
+        }
+        continue;
+      }
+      if (fabs(want) < 1.2e-38) continue; /* denormal results may flush to 0 */
+      double err = fabs(got - want) / (cases[fi].relative ? fabs(want) : 1.0);
+      if (err > worst) {
+        worst = err;
+        *worst_x = in[i];
+      }
+    }
+  }
+  return worst;
+}
+
+static void test_accuracy(void **state) {
+  (void)state;
+  LLVMLinkInMCJIT();
+  LLVMInitializeNativeTarget();
+  LLVMInitializeNativeAsmPrinter();
+  CgCtx c = {0};
+  c.ctx = LLVMContextCreate();
+  c.mod = LLVMModuleCreateWithNameInContext("math", c.ctx);
+  c.b = LLVMCreateBuilderInContext(c.ctx);
+  c.t_void = LLVMVoidTypeInContext(c.ctx);
+  c.t_f32 = LLVMFloatTypeInContext(c.ctx);
+  c.t_i32 = LLVMInt32TypeInContext(c.ctx);
+  c.t_i64 = LLVMInt64TypeInContext(c.ctx);
+  c.t_ptr = LLVMPointerTypeInContext(c.ctx, 0);
+  int n = (int)(sizeof cases / sizeof cases[0]);
+  for (int i = 0; i < n; i++) build_kernel(&c, cases[i].name, cases[i].emit);
+  char *err = NULL;
+  assert_int_equal(LLVMVerifyModule(c.mod, LLVMReturnStatusAction, &err), 0);
+  LLVMDisposeMessage(err);
+  LLVMExecutionEngineRef ee;
+  struct LLVMMCJITCompilerOptions opts;
+  LLVMInitializeMCJITCompilerOptions(&opts, sizeof opts);
+  opts.OptLevel = 2;
+  assert_int_equal(LLVMCreateMCJITCompilerForModule(&ee, c.mod, &opts, sizeof opts, &err), 0);
+  int ok = 1;
+  for (int i = 0; i < n; i++) {
+    Kernel k = (Kernel)(uintptr_t)LLVMGetFunctionAddress(ee, cases[i].name);
+    assert_non_null(k);
+    double x = 0, e = sweep(k, i, &x);
+    printf("%-8s max %s error %.3g (at x = %.9g), bound %.3g\n", cases[i].name,
+           cases[i].relative ? "relative" : "absolute", e, x, cases[i].bound);
+    ok &= e <= cases[i].bound;
+  }
+  LLVMDisposeBuilder(c.b);
+  LLVMDisposeExecutionEngine(ee); /* owns the module */
+  LLVMContextDispose(c.ctx);
+  assert_true(ok);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_accuracy)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,388 @@
+/* Runtime, loader and backend tests: the thread pool covers [0, n) exactly
+ * once; the loader refuses other ABI versions and non-models and checks
+ * buffers; a compiled graph matches the reference interpreter bit for bit,
+ * its header compiles, and a failed compile leaves no files behind. Helper
+ * models are C files compiled at test time with `cc`. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cg.h"
+#include "rt.h"
+#include "vitrt.h"
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/vitc_test_runtime.XXXXXX";
+
+/* Runs a shell command built from fmt; returns its exit status. */
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...) {
+  char cmd[4096];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(cmd, sizeof cmd, fmt, ap);
+  va_end(ap);
+  return system(cmd);
+}
+
+/* Writes text to tmpdir/name; returns the full path in buf. */
+static const char *write_file(const char *name, const char *text, char *buf, size_t n) {
+  snprintf(buf, n, "%s/%s", tmpdir, name);
+  FILE *f = fopen(buf, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+  return buf;
+}
+
+/* ---- thread pool ---- */
+
+typedef struct Marks {
+  _Atomic int *count;
+  int64_t n;
+  VitcRunCtx *nested; /* when set, each slice runs a nested parallel_for */
+} Marks;
+
+/* Counts every index of the slice once. */
+static void mark(void *arg, int64_t begin, int64_t end) {
+  Marks *m = arg;
+  assert_true(begin >= 0 && begin < end && end <= m->n);
+  for (int64_t i = begin; i < end; i++) atomic_fetch_add(&m->count[i], 1);
+}
+
+/* Runs an inner loop over the slice from inside a task (it must run inline). */
+static void mark_nested(void *arg, int64_t begin, int64_t end) {
+  Marks *m = arg;
+  Marks inner = {m->count + begin, end - begin, NULL};
+  rt_parallel_for(m->nested, end - begin, mark, &inner);
+}
+
+static void test_pool_covers_once(void **state) {
+  (void)state;
+  static const int threads[] = {1, 2, 3, 4, 8};
+  static const int64_t sizes[] = {0, 1, 2, 3, 5, 16, 17, 31, 100, 1000, 4099};
+  _Atomic int *count = calloc(4099, sizeof *count);
+  assert_non_null(count);
+  for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+    VitcRunCtx ctx = {rt_pool_create(threads[t])};
+    assert_non_null(ctx.pool);
+    assert_int_equal(rt_pool_threads(ctx.pool), threads[t]);
+    for (int rep = 0; rep < 20; rep++) {
+      for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        int64_t n = sizes[s];
+        for (int64_t i = 0; i < n; i++) atomic_store(&count[i], 0);
+        Marks m = {count, n, rep % 2 ? &ctx : NULL};
+        rt_parallel_for(&ctx, n, rep % 2 ? mark_nested : mark, &m);
+        for (int64_t i = 0; i < n; i++) assert_int_equal(atomic_load(&count[i]), 1);
+      }
+    }
+    rt_pool_destroy(ctx.pool);
+  }
+  free(count);
+}
+
+static void test_pool_without_ctx_runs_inline(void **state) {
+  (void)state;
+  _Atomic int count[10] = {0};
+  Marks m = {count, 10, NULL};
+  rt_parallel_for(NULL, 10, mark, &m);
+  for (int i = 0; i < 10; i++) assert_int_equal(atomic_load(&count[i]), 1);
+  rt_pool_destroy(NULL);
+}
+
+/* ---- loader ---- */
+
+static const char fake_model_c[] =
+  "#include \"vitc_abi.h\"\n"
+  "static const VitcModelInfo info = {ABI, 0, 0, 0, 0, 0, 0};\n"
+  "const VitcModelInfo *vitc_model_info(void) { return &info; }\n"
+  "VitcSession *vitc_session_create(int n, int *s) { (void)n; if (s) *s = VITC_ERR_NOMEM; return 0; }\n"
+  "int vitc_session_run(VitcSession *s, const void *const *i, void *const *o) { (void)s; (void)i; (void)o; return 0; }\n"
+  "void vitc_session_destroy(VitcSession *s) { (void)s; }\n";
+
+/* A model as the backend would generate it, written in C: y = 2 * x over f32[4,5]. */
+static const char twice_model_c[] =
+  "#include \"rt.h\"\n"
+  "static const VitcTensorInfo ins[1] = {{\"x\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
+  "static const VitcTensorInfo outs[1] = {{\"y\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
+  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64};\n"
+  "const uint8_t vitc_weights[64] = {0};\n"
+  "typedef struct { const float *x; float *y; } Args;\n"
+  "static void twice(void *arg, int64_t b, int64_t e) {\n"
+  "  Args *a = arg;\n"
+  "  for (int64_t i = b; i < e; i++) a->y[i] = 2 * a->x[i];\n"
+  "}\n"
+  "void vitc_generated_run(VitcRunCtx *ctx, const void *const *in, void *const *out, uint8_t *ws, const uint8_t *w) {\n"
+  "  (void)ws; (void)w;\n"
+  "  Args a = {in[0], out[0]};\n"
+  "  rt_parallel_for(ctx, 20, twice, &a);\n"
+  "}\n";
+
+/* Compiles tmpdir/src into tmpdir/so with extra flags (the runtime headers are on the path). */
+static void build_so(const char *src, const char *so, const char *flags) {
+  assert_int_equal(sh("cc -shared -fPIC -I%s -o %s/%s %s/%s %s", VITC_RT_INCLUDE, tmpdir, so, tmpdir, src, flags), 0);
+}
+
+static void test_loader_refuses_other_abi(void **state) {
+  (void)state;
+  char path[512], err[512];
+  write_file("fake.c", fake_model_c, path, sizeof path);
+  build_so("fake.c", "abi2.so", "-DABI=2");
+  snprintf(path, sizeof path, "%s/abi2.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "ABI version 2"));
+  assert_non_null(strstr(err, "version 1"));
+  build_so("fake.c", "abi1.so", "-DABI=1");
+  snprintf(path, sizeof path, "%s/abi1.so", tmpdir);
+  VitrtModel *m = vitrt_open(path, err, sizeof err);
+  assert_non_null(m);
+  int st = VITC_OK;
+  assert_null(vitrt_session_create(m, 1, &st));
+  assert_int_equal(st, VITC_ERR_NOMEM);
+  vitrt_close(m);
+}
+
+static void test_loader_refuses_non_models(void **state) {
+  (void)state;
+  char path[512], err[512];
+  write_file("other.c", "int vitc_unrelated(void) { return 1; }\n", path, sizeof path);
+  build_so("other.c", "other.so", "");
+  snprintf(path, sizeof path, "%s/other.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "not a vitc model"));
+  snprintf(path, sizeof path, "%s/missing.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "cannot load model"));
+  assert_null(vitrt_open(NULL, NULL, 0));
+}
+
+static void test_session_checks_buffers(void **state) {
+  (void)state;
+  char path[512], err[512];
+  write_file("twice.c", twice_model_c, path, sizeof path);
+  build_so("twice.c", "twice.so", "-Wl,--whole-archive " VITC_RT_LIB " -Wl,--no-whole-archive -lpthread");
+  snprintf(path, sizeof path, "%s/twice.so", tmpdir);
+  VitrtModel *m = vitrt_open(path, err, sizeof err);
+  assert_non_null(m);
+  assert_int_equal(vitrt_info(m)->workspace_bytes, 64);
+  int st;
+  VitrtSession *s = vitrt_session_create(m, 3, &st);
+  assert_non_null(s);
+  float x[20], y[20] = {0};
+  for (int i = 0; i < 20; i++) x[i] = (float)i;
+  int64_t good[2] = {4, 5}, bad[2] = {5, 4};
+  VitrtTensor in = {VITC_DTYPE_F32, 2, good, x}, out = {VITC_DTYPE_F32, 2, good, y};
+  VitrtTensor in_shape = {VITC_DTYPE_F32, 2, bad, x}, in_type = {VITC_DTYPE_I32, 2, good, x};
+  VitrtTensor in_rank = {VITC_DTYPE_F32, 1, good, x}, in_null = {VITC_DTYPE_F32, 2, good, NULL};
+  assert_int_equal(vitrt_run_checked(s, 1, &in_shape, 1, &out, err, sizeof err), VITC_ERR_ARG);
+  assert_non_null(strstr(err, "f32[5,4], the model expects f32[4,5]"));
+  assert_int_equal(vitrt_run_checked(s, 1, &in_type, 1, &out, err, sizeof err), VITC_ERR_ARG);
+  assert_int_equal(vitrt_run_checked(s, 1, &in_rank, 1, &out, err, sizeof err), VITC_ERR_ARG);
+  assert_int_equal(vitrt_run_checked(s, 1, &in_null, 1, &out, err, sizeof err), VITC_ERR_ARG);
+  assert_int_equal(vitrt_run_checked(s, 2, &in, 1, &out, err, sizeof err), VITC_ERR_ARG);
+  assert_int_equal(vitrt_run_checked(NULL, 1, &in, 1, &out, NULL, 0), VITC_ERR_ARG);
+  const void *ins[1] = {x};
+  void *outs[1] = {y};
+  assert_int_equal(vitrt_run(s, 1, ins, 2, outs), VITC_ERR_ARG);
+  for (int i = 0; i < 20; i++) assert_true(y[i] == 0.0f);
+  assert_int_equal(vitrt_run_checked(s, 1, &in, 1, &out, err, sizeof err), VITC_OK);
+  for (int i = 0; i < 20; i++) assert_true(y[i] == 2.0f * (float)i);
+  assert_string_equal(vitc_status_string(VITC_ERR_ABI), "ABI version mismatch");
+  vitrt_session_destroy(s);
+  vitrt_close(m);
+}
+
+/* ---- backend ---- */
+
+static const char diff_vir[] =
+  "graph \"diff\" opset 17\n"
+  "input %x: f32[3,1,37]\n"
+  "input %y: f32[4,37]\n"
+  "const %s: f32[] = [0.75]\n"
+  "%a: f32[3,4,37] = add(%x, %y) @\"a\"\n"
+  "%m: f32[3,4,37] = mul(%a, %s) @\"m\"\n"
+  "%d: f32[3,4,37] = div(%m, %y) @\"d\"\n"
+  "%r: f32[3,4,37] = relu(%d) @\"r\"\n"
+  "output %r\n";
+
+/* Parses and verifies IR text. */
+static Graph *load_ir(const char *text) {
+  Diag d = {0};
+  Graph *g = ir_parse(text, "test.vir", &d);
+  if (g && ir_verify(g, &d)) {
+    ir_graph_free(g);
+    g = NULL;
+  }
+  if (!g) fprintf(stderr, "%s\n", d.msg);
+  assert_non_null(g);
+  return g;
+}
+
+/* Fills t (allocated) with a deterministic pattern that has both signs. */
+static void fill(Tensor *t, const Value *v, unsigned seed) {
+  *t = v->t;
+  t->data = malloc(tensor_bytes(t));
+  assert_non_null(t->data);
+  for (int64_t i = 0; i < tensor_numel(t); i++) ((float *)t->data)[i] = (float)((int)((i * 37 + seed) % 101) - 50) / 8.0f;
+}
+
+/* Whether tmpdir holds a file whose name starts with prefix. */
+static int has_file_with_prefix(const char *prefix) {
+  DIR *dir = opendir(tmpdir);
+  struct dirent *e;
+  int found = 0;
+  while (dir && (e = readdir(dir)))
+    if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) found = 1;
+  if (dir) closedir(dir);
+  return found;
+}
+
+/* Runs tmpdir/so on the diff graph's inputs and compares with the interpreter, bit for bit. */
+static void check_diff_so(Graph *g, const char *so_name, int threads) {
+  char so[512], err[512];
+  snprintf(so, sizeof so, "%s/%s", tmpdir, so_name);
+  Diag d = {0};
+  Tensor in[2], want[1] = {{0}};
+  fill(&in[0], g->inputs[0], 5);
+  fill(&in[1], g->inputs[1], 7);
+  assert_int_equal(ir_interpret(g, in, want, &d), 0);
+  VitrtModel *m = vitrt_open(so, err, sizeof err);
+  if (!m) fprintf(stderr, "%s\n", err);
+  assert_non_null(m);
+  VitrtSession *s = vitrt_session_create(m, threads, NULL);
+  assert_non_null(s);
+  float got[3 * 4 * 37];
+  const void *ins[2] = {in[0].data, in[1].data};
+  void *outs[1] = {got};
+  assert_int_equal(vitrt_run(s, 2, ins, 1, outs), VITC_OK);
+  assert_memory_equal(got, want[0].data, sizeof got);
+  vitrt_session_destroy(s);
+  vitrt_close(m);
+  free(in[0].data), free(in[1].data), free(want[0].data);
+}
+
+static void test_backend_matches_interpreter(void **state) {
+  (void)state;
+  Graph *g = load_ir(diff_vir);
+  char so[512];
+  snprintf(so, sizeof so, "%s/diff.so", tmpdir);
+  CompileOptions o = {.output = so, .opt_level = 3, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB};
+  Diag d = {0};
+  if (cg_compile(g, &o, &d)) fprintf(stderr, "%s\n", d.msg);
+  assert_false(d.has_error);
+  check_diff_so(g, "diff.so", 1);
+  check_diff_so(g, "diff.so", 3);
+  ir_graph_free(g);
+}
+
+/* --emit asm keeps the weights next to the .s (by .incbin); it assembles and links by hand. */
+static void test_backend_emit_asm_and_obj(void **state) {
+  (void)state;
+  Graph *g = load_ir(diff_vir);
+  char out[512];
+  Diag d = {0};
+  snprintf(out, sizeof out, "%s/k.s", tmpdir);
+  CompileOptions o = {.output = out, .opt_level = 2, .emit = CG_EMIT_ASM, .target_cpu = "x86-64-v2"};
+  assert_int_equal(cg_compile(g, &o, &d), 0);
+  snprintf(out, sizeof out, "%s/k.s.weights", tmpdir);
+  assert_int_equal(access(out, R_OK), 0);
+  assert_int_equal(sh("cc -c -x assembler -o %s/k_s.o %s/k.s && cc -shared -o %s/k_s.so %s/k_s.o -Wl,--whole-archive "
+                      VITC_RT_LIB " -Wl,--no-whole-archive -lpthread", tmpdir, tmpdir, tmpdir, tmpdir), 0);
+  check_diff_so(g, "k_s.so", 2);
+  snprintf(out, sizeof out, "%s/k.o", tmpdir);
+  o = (CompileOptions){.output = out, .opt_level = 0, .emit = CG_EMIT_OBJ};
+  assert_int_equal(cg_compile(g, &o, &d), 0);
+  assert_false(has_file_with_prefix("k.o."));
+  snprintf(out, sizeof out, "%s/k.h", tmpdir);
+  assert_int_equal(access(out, R_OK), 0);
+  assert_int_equal(sh("cc -shared -o %s/k_o.so %s/k.o -Wl,--whole-archive " VITC_RT_LIB " -Wl,--no-whole-archive -lpthread",
+                      tmpdir, tmpdir), 0);
+  check_diff_so(g, "k_o.so", 2);
+  ir_graph_free(g);
+}
+
+/* A program that includes the generated header and links the .so directly. */
+static const char app_c[] =
+  "#include \"vitc_abi.h\"\n"
+  "#include \"diff.h\"\n"
+  "static float x[DIFF_INPUT0_NUMEL], y[DIFF_INPUT1_NUMEL], r[DIFF_OUTPUT0_NUMEL];\n"
+  "int main(void) {\n"
+  "  const VitcModelInfo *info = vitc_model_info();\n"
+  "  static const int64_t shape[] = DIFF_OUTPUT0_SHAPE;\n"
+  "  if (info->abi_version != VITC_ABI_VERSION || info->n_inputs != DIFF_N_INPUTS) return 1;\n"
+  "  if (info->outputs[0].dims[2] != shape[2] || info->workspace_bytes != DIFF_WORKSPACE_BYTES) return 2;\n"
+  "  int st;\n"
+  "  VitcSession *s = vitc_session_create(2, &st);\n"
+  "  if (!s) return 3;\n"
+  "  for (int i = 0; i < DIFF_INPUT1_NUMEL; i++) y[i] = 1;\n"
+  "  const void *in[2] = {x, y};\n"
+  "  void *out[1] = {r};\n"
+  "  st = vitc_session_run(s, in, out);\n"
+  "  vitc_session_destroy(s);\n"
+  "  return st == VITC_OK && vitc_session_run(0, in, out) == VITC_ERR_ARG ? 0 : 4;\n"
+  "}\n";
+
+static void test_backend_header_compiles(void **state) {
+  (void)state;
+  char path[512];
+  write_file("app.c", app_c, path, sizeof path);
+  assert_int_equal(sh("cc -std=c11 -Wall -Werror -I%s -I%s -o %s/app %s/app.c %s/diff.so -Wl,-rpath,%s", VITC_RT_INCLUDE,
+                      tmpdir, tmpdir, tmpdir, tmpdir, tmpdir),
+                   0);
+  assert_int_equal(sh("%s/app", tmpdir), 0);
+}
+
+static void test_backend_failure_leaves_nothing(void **state) {
+  (void)state;
+  Graph *g = load_ir("graph \"bad\" opset 17\ninput %x: f32[2,3]\n%y: f32[2,3] = exp(%x) @\"e\"\n"
+                     "%z: f32[2,3] = relu(%y) @\"r\"\noutput %z\n");
+  char so[512];
+  snprintf(so, sizeof so, "%s/bad.so", tmpdir);
+  CompileOptions o = {.output = so, .opt_level = 3, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB};
+  Diag d = {0};
+  assert_int_equal(cg_compile(g, &o, &d), -1);
+  assert_non_null(strstr(d.msg, "not supported by the backend yet"));
+  assert_non_null(strstr(d.msg, "node 'e'"));
+  assert_false(has_file_with_prefix("bad."));
+  /* A runtime library that does not exist fails at link time, also cleanly. */
+  Graph *g2 = load_ir("graph \"bad\" opset 17\ninput %x: f32[2,3]\n%z: f32[2,3] = relu(%x) @\"r\"\noutput %z\n");
+  o.runtime_lib = "/nonexistent/libvitc_rt.a";
+  Diag d2 = {0};
+  assert_int_equal(cg_compile(g2, &o, &d2), -1);
+  assert_non_null(strstr(d2.msg, "runtime library"));
+  assert_false(has_file_with_prefix("bad."));
+  ir_graph_free(g);
+  ir_graph_free(g2);
+}
+
+static int setup(void **state) {
+  (void)state;
+  return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state) {
+  (void)state;
+  return sh("rm -rf %s", tmpdir);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_pool_covers_once),
+    cmocka_unit_test(test_pool_without_ctx_runs_inline),
+    cmocka_unit_test(test_loader_refuses_other_abi),
+    cmocka_unit_test(test_loader_refuses_non_models),
+    cmocka_unit_test(test_session_checks_buffers),
+    cmocka_unit_test(test_backend_matches_interpreter),
+    cmocka_unit_test(test_backend_header_compiles),
+    cmocka_unit_test(test_backend_emit_asm_and_obj),
+    cmocka_unit_test(test_backend_failure_leaves_nothing),
+  };
+  return cmocka_run_group_tests(tests, setup, teardown);
+}

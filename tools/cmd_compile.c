@@ -1,0 +1,74 @@
+/* `vitc compile MODEL -o OUT [--emit so|obj|asm|llvm] [--target-cpu CPU] [-O0..3]`:
+ * loads and verifies MODEL, runs the graph optimizer (the optimizer options of
+ * `vitc ir`; -O0 turns the graph passes off too), then the backend (cg_compile). */
+#include "cg.h"
+#include "cli.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The emit kind spelled s, or -1. */
+static int compile_emit_kind(const char *s) {
+  static const char *const names[] = {[CG_EMIT_SO] = "so", [CG_EMIT_OBJ] = "obj", [CG_EMIT_ASM] = "asm",
+                                      [CG_EMIT_LLVM] = "llvm"};
+  for (int i = 0; i < 4; i++)
+    if (strcmp(s, names[i]) == 0) return i;
+  return -1;
+}
+
+/* The emit kind an output name implies when --emit is absent (.o .s .ll; else a shared library). */
+static CgEmitKind compile_emit_from_name(const char *out) {
+  const char *dot = strrchr(out, '.');
+  if (dot && strcmp(dot, ".o") == 0) return CG_EMIT_OBJ;
+  if (dot && strcmp(dot, ".s") == 0) return CG_EMIT_ASM;
+  if (dot && strcmp(dot, ".ll") == 0) return CG_EMIT_LLVM;
+  return CG_EMIT_SO;
+}
+
+/* Parses the command line into o and lo; 0 or an exit status. */
+static int compile_args(int argc, char **argv, const char **model, CompileOptions *o, LoadOptions *lo, PassOptions *po,
+                        Diag *d) {
+  int emit = -1;
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "-O0") == 0) o->opt_level = 0; /* and, below, no graph passes */
+    int used = cli_load_option(argc, argv, &i, lo, d);
+    if (!used) used = cli_pass_option(argc, argv, &i, po, d);
+    if (used < 0) return cli_fail(d);
+    if (used) continue;
+    int has_val = i + 1 < argc;
+    if (strcmp(a, "-o") == 0 && has_val) o->output = argv[++i];
+    else if (strcmp(a, "--target-cpu") == 0 && has_val) o->target_cpu = argv[++i];
+    else if (strcmp(a, "--runtime-lib") == 0 && has_val) o->runtime_lib = argv[++i];
+    else if (strcmp(a, "--emit") == 0 && has_val) {
+      if ((emit = compile_emit_kind(argv[++i])) < 0)
+        return fprintf(stderr, "vitc: error: compile: --emit takes so, obj, asm or llvm, not '%s'\n", argv[i]), 2;
+    } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->opt_level = a[2] - '0';
+    else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) o->verbose = 1;
+    else if (a[0] == '-' || *model)
+      return fprintf(stderr, "vitc: error: compile: unexpected argument '%s' (see vitc --help)\n", a), 2;
+    else *model = a;
+  }
+  if (!*model) return fprintf(stderr, "vitc: error: compile: missing MODEL\n"), 2;
+  if (!o->output) return fprintf(stderr, "vitc: error: compile: missing -o OUTPUT\n"), 2;
+  o->emit = emit >= 0 ? (CgEmitKind)emit : compile_emit_from_name(o->output);
+  return 0;
+}
+
+int cmd_compile(int argc, char **argv) {
+  Diag d = {0};
+  LoadOptions lo = {0};
+  PassOptions po = {0};
+  CompileOptions o = {.opt_level = 3};
+  const char *model = NULL;
+  int rc = compile_args(argc, argv, &model, &o, &lo, &po, &d);
+  Graph *g = rc ? NULL : cli_load(model, &lo, &d);
+  if (!rc && !g) rc = cli_fail(&d);
+  PassCtx ctx = {0};
+  if (!rc && cli_optimize(g, &po, &ctx, &d)) rc = cli_fail(&d);
+  pass_ctx_free(&ctx);
+  if (!rc && cg_compile(g, &o, &d)) rc = cli_fail(&d);
+  ir_graph_free(g);
+  cli_load_options_free(&lo);
+  return rc;
+}

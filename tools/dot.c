@@ -1,0 +1,75 @@
+/* `vitc ir MODEL --dot OUT.dot`: the IR as a Graphviz digraph. Nodes are
+ * boxes labelled op, name and output types; inputs and outputs ovals;
+ * constants small grey boxes; edges follow the data. */
+#include "cli.h"
+#include <stdio.h>
+
+/* Writes s inside a DOT double-quoted string. */
+static void dot_str(FILE *f, const char *s) {
+  for (; *s; s++) {
+    if (*s == '"' || *s == '\\') fputc('\\', f);
+    fputc(*s, f);
+  }
+}
+
+/* The DOT id of the vertex that defines v: its node, or the value itself. */
+static void dot_src(FILE *f, const Graph *g, const Value *v) {
+  if (v->kind == VK_NODE && v->def)
+    for (int k = 0; k < g->n_nodes; k++)
+      if (g->nodes[k] == v->def) {
+        fprintf(f, "n%d", k);
+        return;
+      }
+  fprintf(f, "v%d", v->id);
+}
+
+/* One box per node: op, name, then one line per output type. */
+static void dot_node(FILE *f, const Node *n, int k) {
+  fprintf(f, "  n%d [shape=box, style=rounded, label=\"%s\\n", k, ir_ops[n->op].name);
+  dot_str(f, n->name);
+  for (int j = 0; j < n->n_out; j++) {
+    char buf[128];
+    if (n->out[j]) fprintf(f, "\\n%s", tensor_type_str(&n->out[j]->t, buf, sizeof buf));
+  }
+  fputs("\"];\n", f);
+}
+
+/* Inputs and the constants nodes read. */
+static void dot_values(FILE *f, const Graph *g) {
+  for (int i = 0; i < g->n_values; i++) {
+    const Value *v = g->values[i];
+    if (v->kind == VK_NODE) continue;
+    char buf[128];
+    int in = v->kind == VK_INPUT;
+    fprintf(f, "  v%d [shape=%s, label=\"", v->id,
+            in ? "oval" : "box, style=filled, fillcolor=gray90, fontsize=8, height=0.2");
+    dot_str(f, v->name);
+    fprintf(f, "\\n%s\"];\n", tensor_type_str(&v->t, buf, sizeof buf));
+  }
+}
+
+int cli_write_dot(const Graph *g, const char *path, Diag *d) {
+  FILE *f = fopen(path, "w");
+  if (!f) return ir_error(d, path, NULL, "cannot write");
+  fputs("digraph \"", f);
+  dot_str(f, g->source ? g->source : g->file);
+  fputs("\" {\n  node [fontname=\"monospace\", fontsize=10];\n", f);
+  dot_values(f, g);
+  for (int k = 0; k < g->n_nodes; k++) dot_node(f, g->nodes[k], k);
+  for (int k = 0; k < g->n_nodes; k++)
+    for (int i = 0; i < g->nodes[k]->n_in; i++)
+      if (g->nodes[k]->in[i]) {
+        fputs("  ", f);
+        dot_src(f, g, g->nodes[k]->in[i]);
+        fprintf(f, " -> n%d;\n", k);
+      }
+  for (int i = 0; i < g->n_outputs; i++) {
+    fprintf(f, "  out%d [shape=oval, label=\"output ", i);
+    dot_str(f, g->outputs[i]->name);
+    fputs("\"];\n  ", f);
+    dot_src(f, g, g->outputs[i]);
+    fprintf(f, " -> out%d;\n", i);
+  }
+  fputs("}\n", f);
+  return fclose(f) ? ir_error(d, path, NULL, "write failed") : 0;
+}

@@ -1,0 +1,155 @@
+/* `vitc run MODEL.so --input X.npy... [--output Y.npy...] [--threads N] [--bench N]`:
+ * runs a compiled model through the loader (vitrt), with checked buffers;
+ * --bench times N runs after a warm-up and prints `latency_ms min=X median=Y runs=N`. */
+#include "cli.h"
+#include "npy.h"
+#include "vitrt.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define RUN_SO_MAX_IO 16
+
+typedef struct RunSoArgs {
+  const char *model;
+  const char *inputs[RUN_SO_MAX_IO], *outputs[RUN_SO_MAX_IO];
+  int n_inputs, n_outputs, threads, bench;
+} RunSoArgs;
+
+/* Whether s ends with ".so". */
+static int ends_with_so(const char *s) {
+  size_t n = strlen(s);
+  return n > 3 && strcmp(s + n - 3, ".so") == 0;
+}
+
+int cli_run_is_so(int argc, char **argv) {
+  for (int i = 0; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      i += argv[i][1] == '-' && !strchr(argv[i], '=') && i + 1 < argc; /* skip the option's value */
+      continue;
+    }
+    return ends_with_so(argv[i]);
+  }
+  return 0;
+}
+
+/* Parses a positive count for option opt; -1 when s is not one. */
+static int parse_count(const char *opt, const char *s) {
+  char *end;
+  long v = strtol(s, &end, 10);
+  if (*end || v < 1 || v > 1000000) {
+    fprintf(stderr, "vitc: error: run: %s needs a positive integer, got '%s'\n", opt, s);
+    return -1;
+  }
+  return (int)v;
+}
+
+/* Parses the command line; 0 or an exit status. */
+static int run_so_args(int argc, char **argv, RunSoArgs *a) {
+  for (int i = 0; i < argc; i++) {
+    int has_val = i + 1 < argc;
+    int in = strcmp(argv[i], "--input") == 0, out = strcmp(argv[i], "--output") == 0;
+    if ((in || out) && has_val) {
+      int *n = in ? &a->n_inputs : &a->n_outputs;
+      if (*n == RUN_SO_MAX_IO) return fprintf(stderr, "vitc: error: run: too many %s\n", argv[i]), 2;
+      (in ? a->inputs : a->outputs)[(*n)++] = argv[++i];
+    } else if (strcmp(argv[i], "--threads") == 0 && has_val) {
+      if ((a->threads = parse_count("--threads", argv[++i])) < 0) return 2;
+    } else if (strcmp(argv[i], "--bench") == 0 && has_val) {
+      if ((a->bench = parse_count("--bench", argv[++i])) < 0) return 2;
+    } else if (argv[i][0] == '-' || a->model) {
+      return fprintf(stderr, "vitc: error: run: unexpected argument '%s' for a compiled model\n", argv[i]), 2;
+    } else {
+      a->model = argv[i];
+    }
+  }
+  return 0;
+}
+
+/* Milliseconds on a monotonic clock. */
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+/* qsort order for doubles. */
+static int cmp_double(const void *x, const void *y) {
+  double a = *(const double *)x, b = *(const double *)y;
+  return (a > b) - (a < b);
+}
+
+/* Warm-up, then `runs` timed runs; prints the summary line. */
+static int run_so_bench(VitrtSession *s, int n_in, const VitrtTensor *in, int n_out, const VitrtTensor *out,
+                        int runs, Diag *d) {
+  double *ms = malloc((size_t)runs * sizeof *ms);
+  char err[512];
+  if (!ms) return ir_error(d, NULL, NULL, "out of memory");
+  for (int r = -1; r < runs; r++) {
+    double t0 = now_ms();
+    int st = vitrt_run_checked(s, n_in, in, n_out, out, err, sizeof err);
+    if (st) {
+      free(ms);
+      return ir_error(d, NULL, NULL, "run: %s", err);
+    }
+    if (r >= 0) ms[r] = now_ms() - t0;
+  }
+  qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
+  double median = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
+  printf("latency_ms min=%.3f median=%.3f runs=%d\n", ms[0], median, runs);
+  free(ms);
+  return 0;
+}
+
+/* Runs once (or benchmarks) with tensors read from the input files; fills out. */
+static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor *out, Diag *d) {
+  const VitcModelInfo *info = vitrt_info(m);
+  VitrtTensor vin[RUN_SO_MAX_IO], vout[RUN_SO_MAX_IO];
+  char err[512];
+  if (a->n_inputs != info->n_inputs)
+    return ir_error(d, a->model, NULL, "model has %d inputs, %d --input given", info->n_inputs, a->n_inputs);
+  if (info->n_outputs > RUN_SO_MAX_IO || a->n_outputs > info->n_outputs)
+    return ir_error(d, a->model, NULL, "model has %d outputs, %d --output given", info->n_outputs, a->n_outputs);
+  for (int i = 0; i < a->n_inputs; i++) {
+    if (npy_read(a->inputs[i], &in[i], d)) return -1;
+    vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};
+  }
+  for (int j = 0; j < info->n_outputs; j++) {
+    const VitcTensorInfo *t = &info->outputs[j];
+    out[j].dtype = dt_from_onnx(t->dtype);
+    out[j].rank = t->rank;
+    memcpy(out[j].dims, t->dims, sizeof out[j].dims);
+    if (!(out[j].data = malloc(tensor_bytes(&out[j]) + 1))) return ir_error(d, NULL, NULL, "out of memory");
+    vout[j] = (VitrtTensor){t->dtype, t->rank, out[j].dims, out[j].data};
+  }
+  int st;
+  VitrtSession *s = vitrt_session_create(m, a->threads, &st); /* 0: every CPU */
+  if (!s) return ir_error(d, a->model, NULL, "cannot create a session: %s", vitc_status_string(st));
+  int rc = 0;
+  if (a->bench) rc = run_so_bench(s, info->n_inputs, vin, info->n_outputs, vout, a->bench, d);
+  else if ((st = vitrt_run_checked(s, info->n_inputs, vin, info->n_outputs, vout, err, sizeof err)))
+    rc = ir_error(d, a->model, NULL, "%s", err);
+  vitrt_session_destroy(s);
+  return rc;
+}
+
+int cmd_run_so(int argc, char **argv) {
+  Diag d = {0};
+  RunSoArgs a = {0};
+  int rc = run_so_args(argc, argv, &a);
+  if (rc) return rc;
+  if (!a.model) return fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2;
+  char err[1024];
+  VitrtModel *m = vitrt_open(a.model, err, sizeof err);
+  if (!m) return fprintf(stderr, "vitc: error: %s\n", err), 1;
+  Tensor in[RUN_SO_MAX_IO] = {0}, out[RUN_SO_MAX_IO] = {0};
+  rc = run_so_session(m, &a, in, out, &d);
+  for (int j = 0; !rc && j < a.n_outputs; j++) rc = npy_write(a.outputs[j], &out[j], &d);
+  for (int i = 0; i < RUN_SO_MAX_IO; i++) {
+    free(in[i].data);
+    free(out[i].data);
+  }
+  vitrt_close(m);
+  return rc ? cli_fail(&d) : 0;
+}
