@@ -173,6 +173,7 @@ static void cg_ctx_free(CgCtx *c) {
   free(c->key);
   free(c->value_ptr);
   free(c->weight_offset);
+  for (int i = 0; i < c->n_weights; i++) free(c->weights[i].owned);
   free(c->weights);
   cg_plan_free(&c->plan);
 }

@@ -32,6 +32,7 @@ typedef struct CgLoc {
 typedef struct CgPlan {
   CgLoc *loc;              /* by Value.id */
   unsigned char *skip;     /* by node index: every output is known at compile time */
+  int64_t *scratch;        /* by node index: workspace offset of the node's scratch, -1 when it has none */
   uint64_t workspace_bytes;
 } CgPlan;
 
@@ -41,6 +42,11 @@ int cg_plan(const Graph *g, CgPlan *p, Diag *d);
 void cg_plan_free(CgPlan *p);
 /* Whether v's storage is another value's (so a layout op producing it moves nothing). */
 int cg_plan_is_alias(const CgPlan *p, const Value *v);
+/* Bytes of scratch memory node n needs while it runs (0 for most ops): the
+ * plan gives it a workspace block live during n only (after n's outputs, so
+ * it overlaps none of n's operands). Per op, from the op's emitter file. */
+uint64_t cg_scratch_bytes(const Node *n);
+uint64_t cg_scratch_attention(const Node *n);
 
 /* ---- code generation context ---- */
 
@@ -67,8 +73,13 @@ typedef struct CgCtx {
   LLVMBuilderRef rb;
   LLVMValueRef run_ctx, run_inputs, run_outputs, run_workspace, run_weights;
   LLVMValueRef *value_ptr;     /* by Value.id: its address in the run function, once computed */
-  /* Constants placed in the weights blob, in offset order. */
-  const Value **weights;
+  /* The pieces of the weights blob, in offset order: constants' data, and
+   * transformed copies (packed weights) the context owns. */
+  struct CgBlobPart {
+    const void *data;
+    uint64_t offset, bytes;
+    void *owned;               /* == data when the context frees it, else NULL */
+  } *weights;
   int64_t *weight_offset;      /* by Value.id, -1 until placed */
   int n_weights, cap_weights;
   uint64_t weights_bytes;
@@ -103,6 +114,14 @@ char *cg_weights_asm(const CgCtx *c, const char *blob_path);
 LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d);
 /* Writes the weights blob (each constant 64-byte aligned) to path. */
 int cg_write_weights(CgCtx *c, const char *path, Diag *d);
+/* Appends `bytes` bytes of malloc'd data (a transformed copy of a constant,
+ * such as packed weights; the context frees it, also on error) to the blob,
+ * 64-byte aligned; its offset, or -1 when out of memory. */
+int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes);
+/* The address of blob offset off, for the run function. */
+LLVMValueRef cg_weights_ptr(CgCtx *c, int64_t off);
+/* The address of node n's scratch block (see cg_scratch_bytes), for the run function. */
+LLVMValueRef cg_scratch_ptr(CgCtx *c, const Node *n, Diag *d);
 
 /* ---- target, optimization, output (cg_target.c) ---- */
 
@@ -140,6 +159,8 @@ void cg_kernel_parallel(CgCtx *c, int64_t n, int64_t work_per_item, LLVMValueRef
 /* Calls kernel fn from the run function with n's first n_in inputs (NULL
  * for absent ones), then all its outputs. */
 int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, int n_in, Diag *d);
+/* Calls kernel fn from the run function with the run context and args[0..n). */
+void cg_kernel_call_args(CgCtx *c, LLVMValueRef fn, LLVMValueRef *args, int n);
 /* Appends "f32_1x197x192" for t to buf (at offset *len, capacity cap); a
  * key that does not fit leaves *len >= cap, which callers must reject. */
 void cg_key_tensor(char *buf, size_t cap, size_t *len, const Tensor *t);

@@ -95,6 +95,13 @@ int cg_kernel_call(CgCtx *c, LLVMValueRef fn, const Node *n, int n_in, Diag *d) 
   return 0;
 }
 
+void cg_kernel_call_args(CgCtx *c, LLVMValueRef fn, LLVMValueRef *args, int n) {
+  LLVMValueRef all[CG_MAX_ARGS + 1];
+  all[0] = c->run_ctx;
+  for (int i = 0; i < n && i < CG_MAX_ARGS; i++) all[i + 1] = args[i];
+  LLVMBuildCall2(c->rb, LLVMGlobalGetValueType(fn), fn, all, (unsigned)(n < CG_MAX_ARGS ? n : CG_MAX_ARGS) + 1, "");
+}
+
 void cg_key_tensor(char *buf, size_t cap, size_t *len, const Tensor *t) {
   if (*len < cap) *len += (size_t)snprintf(buf + *len, cap - *len, "%s_", dt_name(t->dtype));
   if (t->rank == 0 && *len < cap) *len += (size_t)snprintf(buf + *len, cap - *len, "s");

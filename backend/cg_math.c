@@ -147,3 +147,49 @@ LLVMValueRef cg_math_erf(CgCtx *c, LLVMValueRef x) {
 LLVMValueRef cg_math_rsqrt(CgCtx *c, LLVMValueRef x) {
   return LLVMBuildFDiv(c->b, cg_math_const(c, x, 1.0), call1(c, "llvm.sqrt", x), "");
 }
+
+/* log(x): x = 2^k m with m in [sqrt(1/2), sqrt(2)) (denormals scaled by 2^23
+ * first), f = m - 1, s = f / (2 + f), log(m) = f - hf + s (hf + R(s^2)) with
+ * hf = f^2 / 2 and R the minimax polynomial of the classic fdlibm logf. */
+LLVMValueRef cg_math_log(CgCtx *c, LLVMValueRef x) {
+  LLVMBuilderRef b = c->b;
+  LLVMTypeRef it = int_type_like(c, x), ft = LLVMTypeOf(x);
+  LLVMValueRef tiny = LLVMBuildFCmp(b, LLVMRealOLT, x, cg_math_const(c, x, 0x1p-126), "");
+  LLVMValueRef xs = LLVMBuildSelect(b, tiny, LLVMBuildFMul(b, x, cg_math_const(c, x, 0x1p23), ""), x, "");
+  LLVMValueRef k0 = LLVMBuildSelect(b, tiny, int_const(c, x, -23), int_const(c, x, 0), "");
+  /* Offsetting the bits by 1 - sqrt(1/2) makes the exponent field round m into [sqrt(1/2), sqrt(2)). */
+  LLVMValueRef ix = LLVMBuildAdd(b, LLVMBuildBitCast(b, xs, it, ""), int_const(c, x, 0x3f800000 - 0x3f3504f3), "");
+  LLVMValueRef k = LLVMBuildAdd(b, k0, LLVMBuildSub(b, LLVMBuildLShr(b, ix, int_const(c, x, 23), ""), int_const(c, x, 0x7f), ""), "");
+  ix = LLVMBuildAdd(b, LLVMBuildAnd(b, ix, int_const(c, x, 0x007fffff), ""), int_const(c, x, 0x3f3504f3), "");
+  LLVMValueRef f = LLVMBuildFSub(b, LLVMBuildBitCast(b, ix, ft, ""), cg_math_const(c, x, 1.0), "");
+  LLVMValueRef s = LLVMBuildFDiv(b, f, LLVMBuildFAdd(b, f, cg_math_const(c, x, 2.0), ""), "");
+  LLVMValueRef z = LLVMBuildFMul(b, s, s, "");
+  static const double lg[] = {0.0, 0.66666662693, 0.40000972152, 0.28498786688, 0.24279078841};
+  LLVMValueRef r = horner(c, z, lg, 5); /* z (Lg1 + z (Lg2 + ...)) */
+  LLVMValueRef hf = LLVMBuildFMul(b, LLVMBuildFMul(b, f, f, ""), cg_math_const(c, x, 0.5), "");
+  LLVMValueRef dk = LLVMBuildSIToFP(b, k, ft, "");
+  LLVMValueRef y = fma3(c, s, LLVMBuildFAdd(b, hf, r, ""), LLVMBuildFMul(b, dk, cg_math_const(c, x, 9.0580006145e-06), ""));
+  y = LLVMBuildFAdd(b, LLVMBuildFSub(b, y, hf, ""), f, "");
+  y = fma3(c, dk, cg_math_const(c, x, 6.9313812256e-01), y);
+  /* The ends: log(0) = -inf, log(+inf) = +inf, negative or NaN inputs give NaN. */
+  y = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOEQ, x, cg_math_const(c, x, 0.0), ""), cg_math_const(c, x, -__builtin_inf()), y, "");
+  y = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOEQ, x, cg_math_const(c, x, __builtin_inf()), ""), x, y, "");
+  LLVMValueRef bad = LLVMBuildFCmp(b, LLVMRealULT, x, cg_math_const(c, x, 0.0), "");
+  return LLVMBuildSelect(b, bad, cg_math_const(c, x, __builtin_nan("")), y, "");
+}
+
+/* GELU: 0.5 x (1 + erf(x / sqrt 2)), or with tanh_form
+ * 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))). */
+LLVMValueRef cg_math_gelu(CgCtx *c, LLVMValueRef x, int tanh_form) {
+  LLVMBuilderRef b = c->b;
+  LLVMValueRef t;
+  if (tanh_form) {
+    LLVMValueRef x3 = LLVMBuildFMul(b, LLVMBuildFMul(b, x, x, ""), x, "");
+    LLVMValueRef u = fma3(c, x3, cg_math_const(c, x, 0.044715), x);
+    t = cg_math_tanh(c, LLVMBuildFMul(b, u, cg_math_const(c, x, 0.79788456080286536), ""));
+  } else {
+    t = cg_math_erf(c, LLVMBuildFMul(b, x, cg_math_const(c, x, 0.70710678118654752), ""));
+  }
+  LLVMValueRef hx = LLVMBuildFMul(b, x, cg_math_const(c, x, 0.5), "");
+  return fma3(c, hx, t, hx);
+}

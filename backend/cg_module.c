@@ -43,8 +43,7 @@ int cg_module_begin(CgCtx *c, Diag *d) {
   c->run_weights = LLVMGetParam(c->run_fn, 4);
   c->value_ptr = calloc((size_t)c->g->n_values + 1, sizeof *c->value_ptr);
   c->weight_offset = malloc(((size_t)c->g->n_values + 1) * sizeof *c->weight_offset);
-  c->weights = malloc(((size_t)c->g->n_values + 1) * sizeof *c->weights);
-  if (!c->value_ptr || !c->weight_offset || !c->weights) return ir_error(d, c->g->file, NULL, "out of memory");
+  if (!c->value_ptr || !c->weight_offset) return ir_error(d, c->g->file, NULL, "out of memory");
   for (int i = 0; i < c->g->n_values; i++) c->weight_offset[i] = -1;
   return 0;
 }
@@ -55,14 +54,44 @@ static LLVMValueRef cg_load_ptr_elem(CgCtx *c, LLVMValueRef array, int64_t i) {
   return LLVMBuildLoad2(c->rb, c->t_ptr, p, "");
 }
 
-/* Byte offset of constant v in the blob, appending it on first use. */
-static int64_t cg_weight_offset(CgCtx *c, const Value *v) {
-  if (c->weight_offset[v->id] >= 0) return c->weight_offset[v->id];
+/* Appends a piece to the blob, 64-byte aligned; its offset, or -1 when out of memory (owned is freed then). */
+static int64_t cg_blob_append(CgCtx *c, const void *data, uint64_t bytes, void *owned) {
+  if (c->n_weights == c->cap_weights) {
+    int cap = c->cap_weights * 2 + 16;
+    struct CgBlobPart *w = realloc(c->weights, (size_t)cap * sizeof *w);
+    if (!w) {
+      free(owned);
+      return -1;
+    }
+    c->weights = w, c->cap_weights = cap;
+  }
   uint64_t off = (c->weights_bytes + CG_ALIGN - 1) & ~(uint64_t)(CG_ALIGN - 1);
-  c->weight_offset[v->id] = (int64_t)off;
-  c->weights[c->n_weights++] = v;
-  c->weights_bytes = off + tensor_bytes(&v->t);
+  c->weights[c->n_weights++] = (struct CgBlobPart){data, off, bytes, owned};
+  c->weights_bytes = off + bytes;
   return (int64_t)off;
+}
+
+/* Byte offset of constant v in the blob, appending it on first use; -1 when out of memory. */
+static int64_t cg_weight_offset(CgCtx *c, const Value *v) {
+  if (c->weight_offset[v->id] < 0) c->weight_offset[v->id] = cg_blob_append(c, v->t.data, tensor_bytes(&v->t), NULL);
+  return c->weight_offset[v->id];
+}
+
+int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes) { return cg_blob_append(c, data, bytes, data); }
+
+LLVMValueRef cg_weights_ptr(CgCtx *c, int64_t off) {
+  LLVMValueRef o = LLVMConstInt(c->t_i64, (unsigned long long)off, 0);
+  return LLVMBuildInBoundsGEP2(c->rb, c->t_i8, c->run_weights, &o, 1, "packed");
+}
+
+LLVMValueRef cg_scratch_ptr(CgCtx *c, const Node *n, Diag *d) {
+  for (int i = 0; i < c->g->n_nodes; i++) {
+    if (c->g->nodes[i] != n || c->plan.scratch[i] < 0) continue;
+    LLVMValueRef o = LLVMConstInt(c->t_i64, (unsigned long long)c->plan.scratch[i], 0);
+    return LLVMBuildInBoundsGEP2(c->rb, c->t_i8, c->run_workspace, &o, 1, "scratch");
+  }
+  ir_error(d, c->g->file, n, "internal error: the node has no scratch memory");
+  return NULL;
 }
 
 LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d) {
@@ -81,6 +110,10 @@ LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d) {
   case CG_LOC_WEIGHTS:
     if (!root->t.data) {
       ir_error(d, c->g->file, root->def, "constant '%s' has no data (IR text elides large constants)", root->name);
+      return NULL;
+    }
+    if (cg_weight_offset(c, root) < 0) {
+      ir_error(d, c->g->file, NULL, "out of memory");
       return NULL;
     }
     off = LLVMConstInt(c->t_i64, (unsigned long long)cg_weight_offset(c, root), 0);
@@ -204,12 +237,10 @@ int cg_write_weights(CgCtx *c, const char *path, Diag *d) {
   uint64_t at = 0;
   int ok = 1;
   for (int i = 0; i < c->n_weights && ok; i++) {
-    const Value *v = c->weights[i];
-    uint64_t off = (uint64_t)c->weight_offset[v->id];
-    ok = fwrite(zeros, 1, off - at, f) == off - at;
-    size_t bytes = tensor_bytes(&v->t);
-    ok = ok && fwrite(v->t.data, 1, bytes, f) == bytes;
-    at = off + bytes;
+    const struct CgBlobPart *w = &c->weights[i];
+    ok = fwrite(zeros, 1, w->offset - at, f) == w->offset - at;
+    ok = ok && fwrite(w->data, 1, w->bytes, f) == w->bytes;
+    at = w->offset + w->bytes;
   }
   if (fclose(f) != 0) ok = 0;
   return ok ? 0 : ir_error(d, path, NULL, "cannot write the weights file");

@@ -101,10 +101,18 @@ static void plan_last_use(const Graph *g, const CgPlan *p, int *last) {
   }
 }
 
-/* Gives workspace roots offsets: allocate a node's outputs, then free what it read last. */
+uint64_t cg_scratch_bytes(const Node *n) {
+  switch (n->op) {
+  case OP_ATTENTION: return cg_scratch_attention(n);
+  default: return 0;
+  }
+}
+
+/* Gives workspace roots offsets: allocate a node's outputs and its scratch,
+ * free the scratch, then free what it read last. */
 static int plan_workspace(const Graph *g, CgPlan *p, Diag *d) {
   int *last = calloc((size_t)g->n_values + 1, sizeof *last);
-  PlanState s = {calloc((size_t)g->n_values + 1, sizeof *s.live), 0, 0};
+  PlanState s = {calloc((size_t)g->n_values + 2, sizeof *s.live), 0, 0};
   if (!last || !s.live) {
     free(last);
     free(s.live);
@@ -119,6 +127,11 @@ static int plan_workspace(const Graph *g, CgPlan *p, Diag *d) {
       CgLoc *l = &p->loc[n->out[j]->id];
       if (l->kind != CG_LOC_WORKSPACE || l->root != n->out[j]) continue;
       l->index = (int64_t)plan_alloc(&s, tensor_bytes(&n->out[j]->t), n->out[j]->id);
+    }
+    uint64_t scratch = cg_scratch_bytes(n);
+    if (scratch) { /* live while n runs: its own root id, past every value id */
+      p->scratch[i] = (int64_t)plan_alloc(&s, scratch, g->n_values);
+      plan_release(&s, g->n_values);
     }
     for (int b = s.n_live - 1; b >= 0; b--)
       if (last[s.live[b].root] <= i) plan_release(&s, s.live[b].root);
@@ -136,10 +149,12 @@ int cg_plan(const Graph *g, CgPlan *p, Diag *d) {
   memset(p, 0, sizeof *p);
   p->loc = calloc((size_t)g->n_values + 1, sizeof *p->loc);
   p->skip = calloc((size_t)g->n_nodes + 1, 1);
-  if (!p->loc || !p->skip) {
+  p->scratch = malloc(((size_t)g->n_nodes + 1) * sizeof *p->scratch);
+  if (!p->loc || !p->skip || !p->scratch) {
     cg_plan_free(p);
     return ir_error(d, g->file, NULL, "out of memory");
   }
+  for (int i = 0; i < g->n_nodes; i++) p->scratch[i] = -1;
   plan_places(g, p);
   if (plan_workspace(g, p, d)) {
     cg_plan_free(p);
@@ -151,8 +166,10 @@ int cg_plan(const Graph *g, CgPlan *p, Diag *d) {
 void cg_plan_free(CgPlan *p) {
   free(p->loc);
   free(p->skip);
+  free(p->scratch);
   p->loc = NULL;
   p->skip = NULL;
+  p->scratch = NULL;
 }
 
 int cg_plan_is_alias(const CgPlan *p, const Value *v) { return p->loc[v->id].root != v; }

@@ -98,22 +98,6 @@ int interp_expand(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
 /* Clamps v into [lo, hi]. */
 static int64_t clamp(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* Resolves one sliced axis per the ONNX rules: negative starts/ends count
- * from the end, then clamp to [0, dim] (step > 0) or [-1, dim-1] (step < 0;
- * start to [0, dim-1]). Returns the element count. */
-static int64_t slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step) {
-  if (*start < 0) *start += dim;
-  if (end < 0) end += dim;
-  if (step > 0) {
-    *start = clamp(*start, 0, dim);
-    end = clamp(end, 0, dim);
-    return end > *start ? (end - *start + step - 1) / step : 0;
-  }
-  *start = clamp(*start, 0, dim - 1);
-  end = clamp(end, -1, dim - 1);
-  return *start > end ? (*start - end + (-step) - 1) / (-step) : 0;
-}
-
 /* Slice with starts, ends and optional axes and steps inputs. */
 int interp_slice(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   const Tensor *x = &in[0];
@@ -131,7 +115,7 @@ int interp_slice(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     int64_t s = tensor_get_i64(&in[1], i), e = tensor_get_i64(&in[2], i);
     step[a] = has_steps ? tensor_get_i64(&in[4], i) : 1;
     if (step[a] == 0) return ir_error(d, NULL, n, "step must not be 0");
-    want[a] = slice_axis(x->dims[a], &s, e, step[a]);
+    want[a] = ir_slice_axis(x->dims[a], &s, e, step[a]);
     start[a] = s;
   }
   if (check_dims(n, out, want, rank, d)) return -1;

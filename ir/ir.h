@@ -218,6 +218,12 @@ int ir_graph_compact(Graph *g, Diag *d);
  * shapes) so that Reshape, Expand, Slice and friends get static shapes. */
 int ir_infer_shapes(Graph *g, Diag *d);
 
+/* ONNX Slice on one axis of size dim (ir/shape.c): a negative *start or end
+ * counts from the end, then both are clamped ([0, dim] for step > 0; start to
+ * [0, dim-1] and end to [-1, dim-1] for step < 0). Sets *start to the first
+ * index read and returns the element count. */
+int64_t ir_slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step);
+
 /* Verifier (ir/verify.c): names, arity, attribute names and kinds,
  * topological order, and that every type matches what inference computes. */
 int ir_verify(Graph *g, Diag *d);

@@ -468,18 +468,17 @@ static int shape_expand(Node *n, Diag *d) {
   return broadcast_dims(n, x, &st, o, d);
 }
 
-/* ONNX Slice rules for one axis: clamps start/end and returns the output size. */
-static int64_t slice_count(int64_t dim, int64_t start, int64_t end, int64_t step) {
-  if (start < 0) start += dim;
+int64_t ir_slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step) {
+  int64_t s = *start < 0 ? *start + dim : *start;
   if (end < 0) end += dim;
   if (step > 0) {
-    start = start < 0 ? 0 : start > dim ? dim : start;
+    *start = s < 0 ? 0 : s > dim ? dim : s;
     end = end < 0 ? 0 : end > dim ? dim : end;
-    return end > start ? (end - start + step - 1) / step : 0;
+    return end > *start ? (end - *start + step - 1) / step : 0;
   }
-  start = start < 0 ? 0 : start > dim - 1 ? dim - 1 : start;
+  *start = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
   end = end < -1 ? -1 : end > dim - 1 ? dim - 1 : end;
-  return start > end ? (start - end - step - 1) / -step : 0;
+  return *start > end ? (*start - end - step - 1) / -step : 0;
 }
 
 static int shape_slice(Node *n, Diag *d) {
@@ -499,7 +498,8 @@ static int shape_slice(Node *n, Diag *d) {
     if (seen[a]++) return ir_error(d, NULL, n, "axis %d repeated", a);
     int64_t step = sp ? tensor_get_i64(sp, i) : 1;
     if (step == 0) return ir_error(d, NULL, n, "step must not be 0");
-    dims[a] = slice_count(x->dims[a], tensor_get_i64(st, i), tensor_get_i64(en, i), step);
+    int64_t start = tensor_get_i64(st, i);
+    dims[a] = ir_slice_axis(x->dims[a], &start, tensor_get_i64(en, i), step);
   }
   set_out(n, 0, x->dtype, x->rank, dims);
   return 0;

@@ -5,6 +5,7 @@
  * tile an axis into one Split (canon_split.c). Rules run to a fixed point
  * (bounded); nodes left dead by a rewrite are removed each round. */
 #include "canon.h"
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -22,14 +23,23 @@ static int const_right(Node *n) {
 }
 
 /* Div(x, c) with an f32 constant c into Mul(x, 1/c). x * (1/c) can differ
- * from x / c by one rounding (at most ~1 ulp); exact when c is a power of two. */
+ * from x / c by one rounding (at most ~1 ulp); exact when c is a power of two.
+ * Only when every c and 1/c is a normal float (no overflow to inf, no
+ * subnormal reciprocal losing precision). */
 static int div_to_mul(Graph *g, Node *n, Diag *d) {
   Value *c = n->in[1];
   if (n->op != OP_DIV || !pass_is_const(c) || c->t.dtype != DT_F32) return 0;
   int64_t count = tensor_numel(&c->t);
   float *r = malloc(sizeof *r * (size_t)(count ? count : 1));
   if (!r) return ir_error(d, g->file, n, "out of memory");
-  for (int64_t i = 0; i < count; i++) r[i] = 1.0f / ((const float *)c->t.data)[i];
+  for (int64_t i = 0; i < count; i++) {
+    float ci = ((const float *)c->t.data)[i];
+    r[i] = 1.0f / ci;
+    if (!isnormal(ci) || !isnormal(r[i])) {
+      free(r);
+      return 0;
+    }
+  }
   char base[512];
   snprintf(base, sizeof base, "%.480s_recip", c->name);
   Value *rv = ir_const_new(g, base, DT_F32, c->t.rank, c->t.dims, r, d);
@@ -76,6 +86,7 @@ static int canon_node(Graph *g, Node *n, Diag *d) {
   return changed;
 }
 
+/* Sweeps every rule over the graph until nothing changes (at most CANON_MAX_ROUNDS). */
 int pass_canonicalize(Graph *g, PassCtx *ctx, Diag *d) {
   (void)ctx;
   for (int round = 0; round < CANON_MAX_ROUNDS; round++) {

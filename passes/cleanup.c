@@ -20,6 +20,7 @@ static int const_mask(Graph *g, Node *n, const int *uses, Diag *d) {
   return 0;
 }
 
+/* Bypasses every Identity and Dropout, then removes dead nodes and compacts. */
 int pass_cleanup(Graph *g, PassCtx *ctx, Diag *d) {
   (void)ctx;
   int *uses = ir_use_counts(g);

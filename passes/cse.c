@@ -126,6 +126,7 @@ static void merge_nodes(Graph *g, Table *t, Value **map) {
   }
 }
 
+/* Merges equal constants, then equal nodes, then compacts. */
 int pass_cse(Graph *g, PassCtx *ctx, Diag *d) {
   (void)ctx;
   size_t cap = 64;

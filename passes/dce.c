@@ -3,6 +3,7 @@
  * values nothing refers to (unused constants included). */
 #include "pass_util.h"
 
+/* Removes dead nodes and compacts. */
 int pass_dce(Graph *g, PassCtx *ctx, Diag *d) {
   (void)ctx;
   if (pass_remove_dead(g, d) < 0) return -1;

@@ -85,6 +85,7 @@ static int fold_node(Graph *g, Node *n, const int *uses, Diag *d) {
   return 0;
 }
 
+/* Folds every foldable node in one walk in order, then compacts. */
 int pass_fold(Graph *g, PassCtx *ctx, Diag *d) {
   (void)ctx;
   int *uses = ir_use_counts(g);

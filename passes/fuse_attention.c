@@ -1,9 +1,143 @@
-/* fuse_attention: work in progress. */
-#include "passes.h"
+/* fuse_attention: multi-head self-attention becomes
+ *   attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]) {heads, scale}
+ * followed by the out-projection as a linear. Anchored at a Softmax over the
+ * last axis whose input is (a scalar multiple of) MatMul(Q, K^T) and whose
+ * result feeds MatMul(P, V); Q, K and V are followed back to projections of
+ * one input (packed qkv, separate q/k/v linears, torchvision's in_proj)
+ * through any layout ops; see fuse_attention.h for how that is checked. */
+#include "fuse_attention.h"
+#include <stdlib.h>
+#include <string.h>
+
+int attn_fail(Attn *a, const char *why) {
+  if (!a->why) a->why = why;
+  return 0;
+}
+
+void attn_free(Attn *a) {
+  free(a->qrow);
+  free(a->krow);
+  for (int p = 0; p < 3; p++) {
+    free(a->gcol[p]);
+    free(a->col[p]);
+  }
+}
+
+/* Adds a chain's nodes to the match. */
+static void add_steps(Attn *a, const FuseStep *s, int n) {
+  for (int i = 0; i < n; i++) fuse_match_add(&a->m, s[i].n);
+}
+
+/* Softmax over the last axis of scale * MatMul(Q, K^T), read by MatMul(P, V). */
+static int match_core(Attn *a, Node *sm) {
+  const Tensor *st = &sm->in[0]->t;
+  int64_t axis = ir_attr_i(sm, "axis", -1);
+  if (axis < 0) axis += st->rank;
+  if (axis != st->rank - 1) return attn_fail(a, "the softmax is not over the last axis");
+  FuseStep steps[FUSE_MAX_STEPS];
+  int n;
+  double s = 1;
+  Value *src = fuse_trace_back(sm->in[0], steps, &n, &s);
+  for (int i = 0; i < n; i++)
+    if (!steps[i].scale) return attn_fail(a, "a layout op sits between Q K^T and the softmax");
+  a->qk = src->kind == VK_NODE ? src->def : NULL;
+  if (!a->qk || a->qk->op != OP_MATMUL) return attn_fail(a, "the softmax input is not a MatMul (Q K^T)");
+  a->pv = fuse_sole_user(a->u, sm->out[0]);
+  if (!a->pv || a->pv->op != OP_MATMUL || a->pv->in[0] != sm->out[0])
+    return attn_fail(a, "the softmax result is not multiplied by V (read once)");
+  a->scale = s;
+  add_steps(a, steps, n);
+  fuse_match_add(&a->m, a->qk);
+  fuse_match_add(&a->m, a->pv);
+  const Tensor *q = &a->qk->in[0]->t, *k = &a->qk->in[1]->t, *v = &a->pv->in[1]->t;
+  int r = q->rank;
+  if (r < 2 || k->rank != r || v->rank != r || st->rank != r) return attn_fail(a, "Q, K^T and V differ in rank");
+  for (int i = 0; i + 2 < r; i++)
+    if (k->dims[i] != q->dims[i] || v->dims[i] != q->dims[i]) return attn_fail(a, "Q, K^T and V differ in batch dims");
+  a->n = q->dims[r - 2];
+  a->dh = q->dims[r - 1];
+  if (k->dims[r - 2] != a->dh || k->dims[r - 1] != a->n || v->dims[r - 2] != a->n || v->dims[r - 1] != a->dh)
+    return attn_fail(a, "Q, K^T and V are not [.., N, D], [.., D, N], [.., N, D] (self-attention)");
+  a->g = a->n > 0 && a->dh > 0 ? tensor_numel(q) / (a->n * a->dh) : 0;
+  return 1;
+}
+
+/* The projection producing src: (MatMul | Gemm)(x, W) with an optional bias Add. */
+static int match_proj(Attn *a, Value *src, AttnProj *p) {
+  Node *n = src->kind == VK_NODE ? src->def : NULL, *add = NULL;
+  p->src = src;
+  if (n && n->op == OP_ADD) {
+    add = n;
+    for (int i = 0; i < 2; i++) {
+      Node *mm = n->in[i] && n->in[i]->kind == VK_NODE ? n->in[i]->def : NULL;
+      if (mm && (mm->op == OP_MATMUL || mm->op == OP_GEMM)) n = mm;
+    }
+  }
+  if (!n || (n->op != OP_MATMUL && n->op != OP_GEMM)) return attn_fail(a, "Q, K or V does not come from a MatMul/Gemm projection");
+  const char *why = fuse_linear_check(n, &p->f);
+  if (!why && p->f.residual) why = "a projection's Gemm adds a non-constant C";
+  if (!why && add && !p->f.c) why = fuse_linear_check_bias(add, n->out[0], &p->f);
+  else if (!why && add) why = "a projection adds a second bias";
+  if (why) return attn_fail(a, why);
+  fuse_match_add(&a->m, n);
+  fuse_match_add(&a->m, add);
+  return 1;
+}
+
+/* Q, K, V chains back to their projections, which must share one input x. */
+static int match_inputs(Attn *a) {
+  Value *ends[3] = {a->qk->in[0], a->qk->in[1], a->pv->in[1]};
+  double s[3] = {1, 1, 1};
+  for (int p = 0; p < 3; p++) {
+    Value *src = fuse_trace_back(ends[p], a->ch[p], &a->nch[p], &s[p]);
+    add_steps(a, a->ch[p], a->nch[p]);
+    if (!match_proj(a, src, &a->pr[p])) return 0;
+  }
+  a->scale *= s[ATTN_Q] * s[ATTN_K];
+  a->vscale = s[ATTN_V];
+  a->x = a->pr[0].f.x;
+  if (a->pr[1].f.x != a->x || a->pr[2].f.x != a->x) return attn_fail(a, "Q, K and V are not projections of one input");
+  const Tensor *xt = &a->x->t;
+  a->c = xt->rank ? xt->dims[xt->rank - 1] : 0;
+  a->t = a->c ? tensor_numel(xt) / a->c : 0;
+  if (xt->rank < 2 || xt->dtype != DT_F32) return attn_fail(a, "the projected input is not f32 rows [.., C]");
+  return 1;
+}
+
+/* Tries the pattern at Softmax sm; 1 when fused. */
+static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *sm, Diag *d) {
+  Attn *a = calloc(1, sizeof *a);
+  if (!a) return ir_error(d, g->file, sm, "out of memory");
+  a->u = u;
+  a->softmax = sm;
+  fuse_match_add(&a->m, sm);
+  int rc = 0;
+  if (match_core(a, sm) && match_inputs(a) && attn_columns(a)) {
+    a->nout = fuse_trace_fwd(u, a->pv->out[0], a->out, a->outv, FUSE_MAX_STEPS);
+    for (int k = a->nout; k >= 0 && rc == 0; k--)
+      if (attn_merge(a, k)) {
+        a->why = NULL;
+        rc = attn_rewrite(g, ctx, a, d);
+      }
+  }
+  if (rc == 0)
+    pass_explain(ctx, "attention", sm, "%s%s%s", a->why ? a->why : "no layout of the output fits",
+                 a->leak ? ": " : "", a->leak ? a->leak->name : "");
+  attn_free(a);
+  free(a);
+  return rc;
+}
 
 int pass_fuse_attention(Graph *g, PassCtx *ctx, Diag *d) {
-  (void)g;
-  (void)ctx;
-  (void)d;
-  return 0;
+  int changed = 0, rc = 0;
+  for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
+    Node *n = g->nodes[k];
+    if (n->removed || n->op != OP_SOFTMAX) continue;
+    FuseUsers u;
+    if (fuse_users_build(g, &u, d)) return -1;
+    rc = fuse_at(g, ctx, &u, n, d);
+    fuse_users_free(&u);
+    changed |= rc > 0;
+  }
+  return rc < 0 ? -1 : fuse_finish(g, changed, d);
 }

@@ -92,7 +92,7 @@ static int tanh_arg(Gelu *g, Node *tn) {
 static Value *product(Gelu *g, Node *a) {
   Value *av = a->out[0], *x = g->x;
   Node *m1 = fuse_sole_user(g->u, av);
-  if (!m1 || (m1->op != OP_MUL && m1->op != OP_DIV)) return fail(g, "1 + erf/tanh is not multiplied"), NULL;
+  if (!m1 || (m1->op != OP_MUL && m1->op != OP_DIV)) return fail(g, "1 + erf/tanh is not read once, by a Mul"), NULL;
   fuse_match_add(&g->m, m1);
   Node *m2 = fuse_sole_user(g->u, m1->out[0]);
   if (scaled_by(m1, av, 0.5)) { /* x * (a * 0.5) */

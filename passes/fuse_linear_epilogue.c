@@ -3,7 +3,6 @@
  * connection) becomes its residual input, y = act(x @ w + b) + r. A Reshape
  * between the linear and the Add is moved after it (r is reshaped instead). */
 #include "fuse_util.h"
-#include <stdlib.h>
 #include <string.h>
 
 /* Sets linear n's act attribute. */
@@ -16,35 +15,6 @@ static int set_act(Graph *g, Node *n, const char *act, Diag *d) {
 
 /* Whether linear n already has a residual input. */
 static int has_residual(const Node *n) { return n->n_in > 3 && n->in[3]; }
-
-/* Whether value v is computed from node n's results (so n cannot read v). */
-static int depends_on(const Graph *g, const Value *v, const Node *n, Diag *d, int *err) {
-  const Value **stack = malloc(sizeof *stack * (size_t)(g->n_values + 1));
-  char *seen = calloc((size_t)g->n_values + 1, 1);
-  int top = 0, found = 0;
-  if (!stack || !seen) {
-    *err = ir_error(d, g->file, n, "out of memory");
-    found = 1;
-  } else {
-    stack[top++] = v;
-    seen[v->id] = 1;
-  }
-  while (top > 0 && !found) {
-    const Value *x = stack[--top];
-    if (x->kind != VK_NODE || !x->def) continue;
-    if (x->def == n) found = 1;
-    for (int i = 0; i < x->def->n_in && !found; i++) {
-      const Value *p = x->def->in[i];
-      if (p && p->id < g->n_values && !seen[p->id]) {
-        seen[p->id] = 1;
-        stack[top++] = p;
-      }
-    }
-  }
-  free(stack);
-  free(seen);
-  return found;
-}
 
 /* Linear n rebuilt with residual r and result out (n removed). */
 static Node *with_residual(Graph *g, Node *n, Value *r, Value *out, Diag *d) {
@@ -69,14 +39,13 @@ static int absorb_gelu(Graph *g, const FuseUsers *u, Node *n, Diag *d) {
   return 1;
 }
 
-/* y + r where the Add alone reads y: r, or NULL (why in *why). */
-static Value *residual_of(const Graph *g, Node *add, const Value *y, const Node *n, const char **why, Diag *d,
-                          int *err) {
+/* y + r where the Add alone reads y: r, or NULL (why in *why). As y has no
+ * other reader, r cannot be computed from y, so the linear may read it. */
+static Value *residual_of(Node *add, const Value *y, const char **why) {
   Value *r = fuse_other(add, y);
   if (!r || r == y) return *why = "the Add adds y to itself", NULL;
   if (r->t.dtype != DT_F32 || !tensor_same_type(&add->out[0]->t, &y->t))
     return *why = "the other operand does not broadcast to y", NULL;
-  if (depends_on(g, r, n, d, err)) return *why = "the other operand is computed from y", NULL;
   return r;
 }
 
@@ -93,9 +62,7 @@ static int absorb_residual(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *n, 
   if (user->op != OP_ADD) return 0;
   const Value *z = reshape ? reshape->out[0] : y;
   const char *why = NULL;
-  int err = 0;
-  Value *r = residual_of(g, user, z, n, &why, d, &err);
-  if (err) return -1;
+  Value *r = residual_of(user, z, &why);
   if (r && reshape && !tensor_same_type(&r->t, &z->t)) r = NULL, why = "the Add after the Reshape broadcasts";
   if (!r) {
     pass_explain(ctx, "linear", user, "residual not folded: %s", why);

@@ -3,6 +3,7 @@
 #include "fuse_util.h"
 #include "pass_util.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -215,7 +216,9 @@ int fuse_attr_f(Graph *g, Node *n, const char *attr, float f, Diag *d) {
 
 Value *fuse_reshape(Graph *g, const char *name, Value *x, int rank, const int64_t *dims, Value *out, Diag *d) {
   int64_t r = rank;
-  Value *shape = ir_const_new(g, "fused_shape", DT_I64, 1, &r, dims, d);
+  char base[512];
+  snprintf(base, sizeof base, "%.480s_shape", name);
+  Value *shape = ir_const_new(g, base, DT_I64, 1, &r, dims, d);
   if (!shape || (!out && !(out = fuse_value(g, name, rank, dims, d)))) return NULL;
   Value *in[2] = {x, shape};
   return fuse_emit(g, OP_RESHAPE, name, in, 2, out, d) ? out : NULL;

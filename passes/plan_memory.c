@@ -146,6 +146,7 @@ static void plan(const Graph *g, Live *l, Buf *b, Buf **tmp, int64_t *delta, Mem
     if (l->arena[i]) out->offset[i] = b[slot[l->root[i]]].offset;
 }
 
+/* Computes the plan into out; its offset array is malloc'd (plan_memory_free). */
 int plan_memory_compute(const Graph *g, MemoryPlan *out, Diag *d) {
   memset(out, 0, sizeof *out);
   size_t nv = (size_t)g->n_values + 1;
@@ -174,11 +175,13 @@ int plan_memory_compute(const Graph *g, MemoryPlan *out, Diag *d) {
   return rc;
 }
 
+/* Frees a plan's offsets and zeroes it. */
 void plan_memory_free(MemoryPlan *p) {
   free(p->offset);
   memset(p, 0, sizeof *p);
 }
 
+/* The pass: replaces ctx->plan with the plan of the final graph. */
 int pass_plan_memory(Graph *g, PassCtx *ctx, Diag *d) {
   plan_memory_free(&ctx->plan);
   return plan_memory_compute(g, &ctx->plan, d);

@@ -1,7 +1,8 @@
 #!/bin/sh
-# roundtrip.sh VITC MODEL.onnx TMP: `vitc ir` output parses back and prints identically.
+# roundtrip.sh VITC MODEL.onnx TMP: `vitc ir` output (optimized) parses back and prints
+# identically (-O0: no passes on the second read).
 set -e
 vitc=$1 model=$2 tmp=$3
 "$vitc" ir "$model" --batch 1 > "$tmp.1.vir"
-"$vitc" ir "$tmp.1.vir" > "$tmp.2.vir"
+"$vitc" ir -O0 "$tmp.1.vir" > "$tmp.2.vir"
 cmp "$tmp.1.vir" "$tmp.2.vir"

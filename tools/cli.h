@@ -47,6 +47,11 @@ int cmd_compile(int argc, char **argv);
 int cmd_run_so(int argc, char **argv);
 int cli_run_is_so(int argc, char **argv);
 
+/* Compiles g into DIR/model.so at opt_level, runs it once through the loader
+ * on in (graph input order) and fills out[j] (malloc'd data, the types of the
+ * graph outputs); removes the files again (tools/run_compiled.c). */
+int cli_run_compiled(const Graph *g, const char *dir, int opt_level, const Tensor *in, Tensor *out, Diag *d);
+
 /* Prints d's message (or a generic one) to stderr and returns 1. */
 int cli_fail(const Diag *d);
 

@@ -45,6 +45,7 @@ static int print_stats(const Graph *g, const PassCtx *ctx, Diag *d) {
   return 0;
 }
 
+/* Loads, optimizes, then prints the IR, the stats or the Graphviz file. */
 int cmd_ir(int argc, char **argv) {
   Diag d = {0};
   IrArgs a = {.po.dump = stdout};

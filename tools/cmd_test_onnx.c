@@ -1,5 +1,8 @@
 /* `vitc test-onnx DIR...`: runs ONNX backend test cases (DIR/model.onnx with
- * DIR/test_data_set_N/{input,output}_K.pb) through the reference interpreter. */
+ * DIR/test_data_set_N/{input,output}_K.pb) through the reference interpreter;
+ * with --compiled also through the backend (compiled into a temporary
+ * directory, loaded with vitrt, run in a child process so that a crash fails
+ * only its case), both compared with the same tolerance. */
 #include "cli.h"
 #include "onnx_optypes.h"
 #include <glob.h>
@@ -8,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define CASE_MAX_IO 16
@@ -16,6 +20,13 @@
 #define ATOL 1e-5
 
 typedef enum { CASE_PASS, CASE_FAIL, CASE_SKIP, CASE_IGNORED } CaseResult;
+
+/* How cases run. */
+typedef struct TestOptions {
+  int compiled;        /* also compile and run through the backend */
+  int opt_level;       /* for the backend */
+  const char *tmpdir;  /* where compiled models go */
+} TestOptions;
 
 typedef struct DataSet {
   Tensor in[CASE_MAX_IO], out[CASE_MAX_IO];
@@ -123,9 +134,58 @@ static Graph *load_case(const char *model, const DataSet *s, int bind_all, Diag 
   return g;
 }
 
+/* Compares the n_out outputs in got with s's expected ones; prefix starts the reason. */
+static CaseResult compare_all(const Tensor *got, const DataSet *s, const char *prefix, char *why, size_t n) {
+  char detail[1024];
+  for (int i = 0; i < s->n_out; i++)
+    if (compare(&got[i], &s->out[i], detail, sizeof detail)) {
+      snprintf(why, n, "%s%s", prefix, detail);
+      return CASE_FAIL;
+    }
+  return CASE_PASS;
+}
+
+/* The compiled run in the child: compile, load, run, compare; never returns. */
+static void compiled_child(const Graph *g, const Tensor *in, const DataSet *s, const TestOptions *t, int fd) {
+  char why[2048] = "";
+  Tensor out[CASE_MAX_IO] = {0};
+  Diag d = {0};
+  CaseResult r = CASE_FAIL;
+  if (g->n_outputs > CASE_MAX_IO) snprintf(why, sizeof why, "compiled: too many outputs");
+  else if (cli_run_compiled(g, t->tmpdir, t->opt_level, in, out, &d)) snprintf(why, sizeof why, "compiled: %s", d.msg);
+  else r = compare_all(out, s, "compiled: ", why, sizeof why);
+  if (write(fd, why, strlen(why)) < 0) r = CASE_FAIL;
+  _exit((int)r);
+}
+
+/* Runs g through the backend in a child process and compares with s's outputs. */
+static CaseResult run_compiled(const Graph *g, const Tensor *in, const DataSet *s, const TestOptions *t, char *why,
+                               size_t n) {
+  int fds[2];
+  fflush(stdout);
+  pid_t pid = pipe(fds) == 0 ? fork() : -1;
+  if (pid == 0) {
+    close(fds[0]);
+    compiled_child(g, in, s, t, fds[1]);
+  }
+  if (pid < 0) return snprintf(why, n, "compiled: cannot start a child process"), CASE_FAIL;
+  close(fds[1]);
+  size_t len = 0;
+  ssize_t got;
+  while (len + 1 < n && (got = read(fds[0], why + len, n - 1 - len)) > 0) len += (size_t)got;
+  why[len] = 0;
+  close(fds[0]);
+  int st = 0;
+  if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st)) {
+    snprintf(why, n, "compiled: the model crashed (signal %d)", WIFSIGNALED(st) ? WTERMSIG(st) : 0);
+    return CASE_FAIL;
+  }
+  return WEXITSTATUS(st) == CASE_PASS ? CASE_PASS : CASE_FAIL;
+}
+
 /* Loads the case (binding only non-float inputs, or if shapes need it, all),
- * runs it through the interpreter and compares. */
-static CaseResult run_dataset(const char *model, const DataSet *s, char *why, size_t n) {
+ * runs it through the interpreter (and the backend) and compares. */
+static CaseResult run_dataset(const char *model, const DataSet *s, const TestOptions *t, char *why, size_t n) {
   Diag d = {0}, retry = {0};
   int bind_all = 0;
   Graph *g = load_case(model, s, 0, &d);
@@ -143,15 +203,15 @@ static CaseResult run_dataset(const char *model, const DataSet *s, char *why, si
     snprintf(why, n, "%s", d.msg);
     r = CASE_FAIL;
   }
-  for (int i = 0; r == CASE_PASS && i < s->n_out; i++)
-    if (compare(&out[i], &s->out[i], why, n)) r = CASE_FAIL;
+  if (r == CASE_PASS) r = compare_all(out, s, "", why, n);
+  if (r == CASE_PASS && t->compiled) r = run_compiled(g, in, s, t, why, n);
   for (int i = 0; i < g->n_outputs && i < CASE_MAX_IO; i++) free(out[i].data);
   ir_graph_free(g);
   return r;
 }
 
 /* Runs every data set of one case directory. */
-static CaseResult run_case(const char *dir, char *why, size_t n) {
+static CaseResult run_case(const char *dir, const TestOptions *t, char *why, size_t n) {
   char model[4096], pattern[4096];
   snprintf(model, sizeof model, "%s/model.onnx", dir);
   snprintf(pattern, sizeof pattern, "%s/test_data_set_*", dir);
@@ -170,7 +230,7 @@ static CaseResult run_case(const char *dir, char *why, size_t n) {
       snprintf(why, n, "%s", d.msg);
       r = rc == -2 ? CASE_SKIP : CASE_FAIL;
     } else {
-      r = run_dataset(model, &s, why, n);
+      r = run_dataset(model, &s, t, why, n);
     }
     dataset_free(&s);
   }
@@ -207,34 +267,35 @@ static double parse_rate(const char *s) {
   return (*end || v < 0 || v > 100) ? -1 : v;
 }
 
-int cmd_test_onnx(int argc, char **argv) {
-  int select = 0, counts[4] = {0};
-  double min_pass = 100, max_skip = 100;
+/* Whether option a takes no value. */
+static int is_flag(const char *a) { return strcmp(a, "--select") == 0 || strcmp(a, "--compiled") == 0; }
+
+/* Parses the options (the case directories are the other arguments); 0 or an exit status. */
+static int test_onnx_args(int argc, char **argv, int *select, double *min_pass, double *max_skip, TestOptions *t) {
   for (int i = 0; i < argc; i++) {
-    if (strcmp(argv[i], "--select") == 0) {
-      select = 1;
-    } else if ((strcmp(argv[i], "--min-pass-rate") == 0 || strcmp(argv[i], "--max-skip-rate") == 0) && i + 1 < argc) {
-      double v = parse_rate(argv[i + 1]);
-      if (v < 0) return fprintf(stderr, "vitc: error: test-onnx: %s needs a percentage\n", argv[i]), 2;
-      *(argv[i][2] == 'm' && argv[i][3] == 'i' ? &min_pass : &max_skip) = v;
-      i++;
-    } else if (argv[i][0] == '-') {
-      return fprintf(stderr, "vitc: error: test-onnx: unexpected argument '%s'\n", argv[i]), 2;
+    const char *a = argv[i];
+    int has_val = i + 1 < argc;
+    if (strcmp(a, "--select") == 0) {
+      *select = 1;
+    } else if (strcmp(a, "--compiled") == 0) {
+      t->compiled = 1;
+    } else if ((strcmp(a, "--min-pass-rate") == 0 || strcmp(a, "--max-skip-rate") == 0) && has_val) {
+      double v = parse_rate(argv[++i]);
+      if (v < 0) return fprintf(stderr, "vitc: error: test-onnx: %s needs a percentage\n", a), 2;
+      *(a[2] == 'm' && a[3] == 'i' ? min_pass : max_skip) = v;
+    } else if (strcmp(a, "--opt-level") == 0 && has_val) {
+      const char *v = argv[++i];
+      if (v[0] < '0' || v[0] > '3' || v[1]) return fprintf(stderr, "vitc: error: test-onnx: --opt-level takes 0..3\n"), 2;
+      t->opt_level = v[0] - '0';
+    } else if (a[0] == '-') {
+      return fprintf(stderr, "vitc: error: test-onnx: unexpected argument '%s'\n", a), 2;
     }
   }
-  for (int i = 0; i < argc; i++) {
-    if (argv[i][0] == '-') {
-      if (strcmp(argv[i], "--select") != 0) i++;
-      continue;
-    }
-    if (select && !selected(argv[i])) continue;
-    char why[2200] = "", copy[4096];
-    snprintf(copy, sizeof copy, "%s", argv[i]);
-    CaseResult r = run_case(argv[i], why, sizeof why);
-    counts[r]++;
-    static const char *tags[] = {"PASS", "FAIL", "SKIP"};
-    printf("%s %s%s%s\n", tags[r], basename(copy), *why ? ": " : "", r == CASE_PASS ? "" : why);
-  }
+  return 0;
+}
+
+/* Prints the summary; the exit status from the pass and skip rates. */
+static int test_onnx_summary(const int *counts, double min_pass, double max_skip) {
   int ran = counts[CASE_PASS] + counts[CASE_FAIL], total = ran + counts[CASE_SKIP];
   printf("%d passed, %d failed, %d skipped\n", counts[CASE_PASS], counts[CASE_FAIL], counts[CASE_SKIP]);
   if (total == 0) return fprintf(stderr, "vitc: error: test-onnx: no test cases ran\n"), 1;
@@ -245,4 +306,30 @@ int cmd_test_onnx(int argc, char **argv) {
     return 1;
   }
   return 0;
+}
+
+int cmd_test_onnx(int argc, char **argv) {
+  int select = 0, counts[4] = {0};
+  double min_pass = 100, max_skip = 100;
+  TestOptions t = {.opt_level = 1};
+  char tmpdir[] = "/tmp/vitc_test_onnx.XXXXXX";
+  int rc = test_onnx_args(argc, argv, &select, &min_pass, &max_skip, &t);
+  if (rc) return rc;
+  if (t.compiled && !(t.tmpdir = mkdtemp(tmpdir)))
+    return fprintf(stderr, "vitc: error: test-onnx: cannot create a temporary directory\n"), 1;
+  for (int i = 0; i < argc; i++) {
+    if (argv[i][0] == '-') {
+      i += !is_flag(argv[i]);
+      continue;
+    }
+    if (select && !selected(argv[i])) continue;
+    char why[2200] = "", copy[4096];
+    snprintf(copy, sizeof copy, "%s", argv[i]);
+    CaseResult r = run_case(argv[i], &t, why, sizeof why);
+    counts[r]++;
+    static const char *tags[] = {"PASS", "FAIL", "SKIP"};
+    printf("%s %s%s%s\n", tags[r], basename(copy), *why ? ": " : "", r == CASE_PASS ? "" : why);
+  }
+  if (t.tmpdir) rmdir(t.tmpdir);
+  return test_onnx_summary(counts, min_pass, max_skip);
 }

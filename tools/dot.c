@@ -48,6 +48,7 @@ static void dot_values(FILE *f, const Graph *g) {
   }
 }
 
+/* Writes the whole graph as one digraph. */
 int cli_write_dot(const Graph *g, const char *path, Diag *d) {
   FILE *f = fopen(path, "w");
   if (!f) return ir_error(d, path, NULL, "cannot write");

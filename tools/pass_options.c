@@ -43,6 +43,7 @@ static int mark_passes(const char *flag, const char *list, unsigned char *set, D
   return 0;
 }
 
+/* Consumes one optimizer option (see cli.h); 1, 0 when not one, -1 on a bad value. */
 int cli_pass_option(int argc, char **argv, int *i, PassOptions *o, Diag *d) {
   const char *a = argv[*i], *val = NULL;
   if (strcmp(a, "-O0") == 0) {
@@ -65,6 +66,7 @@ int cli_pass_option(int argc, char **argv, int *i, PassOptions *o, Diag *d) {
   return 0;
 }
 
+/* The optimizer options and the pass table, for --help. */
 void cli_pass_help(FILE *f) {
   fputs("optimizer options (ir, run, compile):\n"
         "  -O0                                no graph passes: the imported IR\n"
@@ -89,6 +91,7 @@ static double now_ms(void) {
   return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
+/* Runs the passes o enables on g, timing the whole when asked. */
 int cli_optimize(Graph *g, const PassOptions *o, PassCtx *ctx, Diag *d) {
   ctx->opt = o;
   double t0 = now_ms();

@@ -6,7 +6,9 @@
 set -e
 vitc=$1 model=$2 tmp=$3
 examples=$(cd "$(dirname "$0")/../../examples" && pwd)
-atol=${ATOL:-1e-6}
+# A `# atol: X` line in the model sets its tolerance (default 1e-6); $ATOL overrides both.
+atol=${ATOL:-$(sed -n 's/^# atol: *//p' "$model" | head -n 1)}
+atol=${atol:-1e-6}
 rm -rf "$tmp"
 mkdir -p "$tmp"
 # One random .npy per `input %name: dtype[dims]` line (floats in [-2, 2],

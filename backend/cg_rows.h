@@ -1,0 +1,36 @@
+/* Helpers for the row-shaped kernels (softmax, layer_norm, reduce_*): values
+ * carried around a cg_loop, the folds (sum, max) with their identities, and a
+ * walk over a contiguous run of static length in vectors with a masked tail. */
+#ifndef VITC_CG_ROWS_H
+#define VITC_CG_ROWS_H
+#include "cg_ctx.h"
+
+typedef enum CgFold {
+  CG_FOLD_SUM, /* + (integers wrap) */
+  CG_FOLD_MAX, /* max; for f32 a NaN wins (llvm.maximum) */
+} CgFold;
+
+/* A value carried around loop l: a phi in its header that starts at init. */
+LLVMValueRef cg_carry(CgCtx *c, CgLoop *l, LLVMValueRef init);
+/* Gives the carried phi its value for the next iteration; call it just before cg_loop_end. */
+void cg_carry_next(CgCtx *c, LLVMValueRef phi, LLVMValueRef next);
+
+/* <CG_VW x t> filled with the identity of op (0, or -inf / the type's minimum). */
+LLVMValueRef cg_fold_identity(CgCtx *c, CgFold op, DType t);
+/* acc op v lane by lane; lanes off in mask (when not NULL) keep acc. */
+LLVMValueRef cg_fold(CgCtx *c, CgFold op, DType t, LLVMValueRef acc, LLVMValueRef v, LLVMValueRef mask);
+/* The scalar fold of all lanes of v. */
+LLVMValueRef cg_fold_lanes(CgCtx *c, CgFold op, DType t, LLVMValueRef v);
+
+/* One vector step of a run at element offset i (all lanes, or those in mask);
+ * gets the carried value acc (NULL when none) and returns its next value. */
+typedef LLVMValueRef (*CgRunFn)(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc);
+/* Calls f over [0, count) in steps of CG_VW, the last one masked when count
+ * is not a multiple; returns the final carried value (acc may be NULL). */
+LLVMValueRef cg_run(CgCtx *c, int64_t count, LLVMValueRef acc, CgRunFn f, void *env);
+
+/* y = softmax(x) over one row of len contiguous f32 (y may be x): max
+ * subtracted, exp, scaled by 1 / sum (emit_softmax.c; attention reuses it). */
+void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len);
+
+#endif

@@ -1,0 +1,185 @@
+/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv?) {heads, scale} in three
+ * kernels over one scratch block (qkv [B, N, 3E], then k packed per batch and
+ * head into GEMM panels):
+ *   1. qkv = x @ w_qkv + b_qkv, the GEMM kernel with w_qkv packed at compile time;
+ *   2. k^T of every (batch, head) packed into panels of NR tokens;
+ *   3. per (batch, head, block of MR query rows): s = scale q k^T into a
+ *      stack buffer (GEMM block), the softmax emitter's stable row softmax
+ *      in place, and out = p v (GEMM block). */
+#include "cg_gemm.h"
+#include "cg_rows.h"
+#include <math.h>
+#include <stdio.h>
+
+#define ATTN_MAX_NR 32 /* the widest GEMM panel of any target, for the scratch size */
+
+/* The dims of an attention node. */
+typedef struct AttnDims {
+  int64_t b, n, c, e, heads, hd;
+  int64_t qkv_floats;  /* qkv's part of the scratch, rounded to 16 floats */
+  int64_t pack_floats; /* one packed k^T of a (batch, head) */
+} AttnDims;
+
+/* Reads and checks the dims of n (the packed size for panels of nr tokens); -1 with d filled. */
+static int attn_dims(const Node *n, int64_t nr, AttnDims *a, Diag *d) {
+  const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t;
+  int64_t heads = ir_attr_i(n, "heads", 0);
+  if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
+      (w->dims[1] / 3) % heads)
+    return d ? ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]") : -1;
+  *a = (AttnDims){x->dims[0], x->dims[1], x->dims[2], w->dims[1] / 3, heads, w->dims[1] / 3 / heads, 0, 0};
+  a->qkv_floats = (a->b * a->n * 3 * a->e + 15) / 16 * 16;
+  a->pack_floats = (a->n + nr - 1) / nr * nr * a->hd;
+  return 0;
+}
+
+uint64_t cg_scratch_attention(const Node *n) {
+  AttnDims a;
+  if (attn_dims(n, ATTN_MAX_NR, &a, NULL)) return 0;
+  return (uint64_t)(a.qkv_floats + a.b * a.heads * a.pack_floats) * sizeof(float);
+}
+
+/* Splits i64 x into x / den and x % den. */
+static LLVMValueRef attn_divmod(CgCtx *c, LLVMValueRef x, int64_t den, LLVMValueRef *rem) {
+  *rem = LLVMBuildURem(c->b, x, cg_i64(c, den), "");
+  return LLVMBuildUDiv(c->b, x, cg_i64(c, den), "");
+}
+
+/* Kernel 2 (args: scratch): for each (batch, head, panel of NR tokens) and
+ * each of the head's hd columns, NR tokens' k values, zero past the last token. */
+static LLVMValueRef attn_pack_kernel(CgCtx *c, const AttnDims *a, Diag *d) {
+  CgGemmShape s = cg_gemm_shape(c);
+  int64_t panels = (a->n + s.nr - 1) / s.nr;
+  char key[160];
+  snprintf(key, sizeof key, "attn_pack_k.%lldx%lldx%lld.h%lld.nr%d", (long long)a->b, (long long)a->n,
+           (long long)a->e, (long long)a->heads, s.nr);
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (fn || !(fn = cg_kernel_begin(c, key, 1, d))) return fn;
+  LLVMValueRef begin, end, h, jp;
+  cg_kernel_parallel(c, a->b * a->heads * panels, a->hd * s.nr, &begin, &end);
+  CgLoop l = cg_loop_begin(c, begin, end, 1);
+  LLVMValueRef bh = attn_divmod(c, l.iv, panels, &jp), b = attn_divmod(c, bh, a->heads, &h);
+  LLVMValueRef tok0 = LLVMBuildMul(c->b, jp, cg_i64(c, s.nr), "");
+  LLVMValueRef row = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, b, cg_i64(c, a->n), ""), tok0, ""),
+                                  cg_i64(c, 3 * a->e), "");
+  LLVMValueRef k0 = cg_gep(c, DT_F32, c->args[0], LLVMBuildAdd(c->b, row, LLVMBuildAdd(c->b, cg_i64(c, a->e),
+                                                                      LLVMBuildMul(c->b, h, cg_i64(c, a->hd), ""), ""), ""));
+  LLVMValueRef dst = cg_gep(c, DT_F32, c->args[0],
+                            LLVMBuildAdd(c->b, cg_i64(c, a->qkv_floats),
+                                         LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bh, cg_i64(c, a->pack_floats), ""),
+                                                      LLVMBuildMul(c->b, jp, cg_i64(c, s.nr * a->hd), ""), ""), ""));
+  LLVMValueRef left = LLVMBuildSub(c->b, cg_i64(c, a->n), tok0, "");
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32), tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
+  CgLoop dl = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, a->hd), 1);
+  for (int v = 0; v < s.nv; v++) {
+    LLVMValueRef idx[CG_VW];
+    for (int t = 0; t < CG_VW; t++) idx[t] = cg_i64(c, (16 * v + t) * 3 * a->e);
+    LLVMValueRef iv = LLVMConstVector(idx, CG_VW), base = cg_gep(c, DT_F32, k0, dl.iv);
+    LLVMValueRef mask = cg_tail_mask(c, LLVMBuildSub(c->b, left, cg_i64(c, 16 * v), ""));
+    LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->t_f32, base, &iv, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask,
+                            LLVMConstNull(vt)};
+    LLVMValueRef x = cg_intrinsic(c, "llvm.masked.gather", tys, 2, args, 4);
+    LLVMValueRef at = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, dl.iv, cg_i64(c, s.nr), ""), cg_i64(c, 16 * v), "");
+    cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, dst, at), x, NULL);
+  }
+  cg_loop_end(c, &dl);
+  cg_loop_end(c, &l);
+  cg_kernel_end(c);
+  return fn;
+}
+
+/* Rows [i0, i0 + rows) of (batch b, head h): s, softmax, p v. */
+static void attn_rows(CgCtx *c, const AttnDims *a, double scale, LLVMValueRef sbuf, LLVMValueRef b, LLVMValueRef h,
+                      LLVMValueRef i0, int64_t rows) {
+  int64_t e3 = 3 * a->e, npad = (a->n + CG_VW - 1) / CG_VW * CG_VW;
+  LLVMValueRef qkv = c->args[0], out = c->args[1], zero = cg_i64(c, 0);
+  LLVMValueRef tok0 = LLVMBuildMul(c->b, b, cg_i64(c, a->n), ""), hcol = LLVMBuildMul(c->b, h, cg_i64(c, a->hd), "");
+  LLVMValueRef q = cg_gep(c, DT_F32, qkv, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, tok0, i0, ""),
+                                                                          cg_i64(c, e3), ""), hcol, ""));
+  LLVMValueRef bh = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, b, cg_i64(c, a->heads), ""), h, "");
+  LLVMValueRef kp = cg_gep(c, DT_F32, qkv, LLVMBuildAdd(c->b, cg_i64(c, a->qkv_floats),
+                                                        LLVMBuildMul(c->b, bh, cg_i64(c, a->pack_floats), ""), ""));
+  LLVMValueRef v = cg_gep(c, DT_F32, qkv, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, tok0, cg_i64(c, e3), ""),
+                                                       LLVMBuildAdd(c->b, cg_i64(c, 2 * a->e), hcol, ""), ""));
+  LLVMValueRef o = cg_gep(c, DT_F32, out, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, tok0, i0, ""),
+                                                                          cg_i64(c, a->e), ""), hcol, ""));
+  CgMat none = {NULL, 0, 0};
+  CgGemmBlock s = {rows, a->n, a->hd, {q, e3, 1}, {kp, 0, 0}, {sbuf, npad, 1}, none, none, 1, scale, 1, CG_ACT_NONE};
+  cg_gemm_block(c, &s, zero, cg_i64(c, rows), zero, cg_i64(c, a->n));
+  for (int64_t r = 0; r < rows; r++) {
+    LLVMValueRef row = cg_gep(c, DT_F32, sbuf, cg_i64(c, r * npad));
+    cg_softmax_row(c, row, row, a->n);
+  }
+  CgGemmBlock pv = {rows, a->hd, a->n, {sbuf, npad, 1}, {v, e3, 1}, {o, a->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE};
+  cg_gemm_block(c, &pv, zero, cg_i64(c, rows), zero, cg_i64(c, a->hd));
+}
+
+/* Kernel 3 (args: scratch, out): one block of MR query rows of one (batch, head) per work item. */
+static LLVMValueRef attn_core_kernel(CgCtx *c, const AttnDims *a, double scale, Diag *d) {
+  CgGemmShape s = cg_gemm_shape(c);
+  int64_t blocks = (a->n + s.mr - 1) / s.mr, edge = a->n % s.mr, npad = (a->n + CG_VW - 1) / CG_VW * CG_VW;
+  char key[200];
+  snprintf(key, sizeof key, "attn_core.%lldx%lldx%lld.h%lld.s%.9g.nr%d", (long long)a->b, (long long)a->n,
+           (long long)a->e, (long long)a->heads, scale, s.nr);
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (fn || !(fn = cg_kernel_begin(c, key, 2, d))) return fn;
+  LLVMValueRef begin, end, ib, h;
+  cg_kernel_parallel(c, a->b * a->heads * blocks, s.mr * a->n * a->hd * 4, &begin, &end);
+  LLVMValueRef sbuf = LLVMBuildAlloca(c->b, LLVMArrayType2(c->t_f32, (uint64_t)(s.mr * npad)), "s");
+  LLVMSetAlignment(sbuf, CG_ALIGN);
+  CgLoop l = cg_loop_begin(c, begin, end, 1);
+  LLVMValueRef bh = attn_divmod(c, l.iv, blocks, &ib), b = attn_divmod(c, bh, a->heads, &h);
+  LLVMValueRef i0 = LLVMBuildMul(c->b, ib, cg_i64(c, s.mr), "i0");
+  if (!edge) {
+    attn_rows(c, a, scale, sbuf, b, h, i0, s.mr);
+  } else {
+    LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_done");
+    LLVMBasicBlockRef fullb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_full");
+    LLVMBasicBlockRef edgeb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_edge");
+    LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, ib, cg_i64(c, blocks - 1), ""), fullb, edgeb);
+    LLVMPositionBuilderAtEnd(c->b, fullb);
+    attn_rows(c, a, scale, sbuf, b, h, i0, s.mr);
+    LLVMBuildBr(c->b, cont);
+    LLVMPositionBuilderAtEnd(c->b, edgeb);
+    attn_rows(c, a, scale, sbuf, b, h, i0, edge);
+    LLVMBuildBr(c->b, cont);
+    LLVMPositionBuilderAtEnd(c->b, cont);
+  }
+  cg_loop_end(c, &l);
+  cg_kernel_end(c);
+  return fn;
+}
+
+int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
+  AttnDims a;
+  for (int i = 0; i < n->n_in; i++)
+    if (n->in[i] && n->in[i]->t.dtype != DT_F32) return ir_error(d, NULL, n, "operands must be f32");
+  if (attn_dims(n, cg_gemm_shape(c).nr, &a, d)) return -1;
+  if (tensor_numel(&n->out[0]->t) == 0) return 0;
+  double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)a.hd)));
+  int has_bias = n->n_in > 2 && n->in[2];
+  const Value *w = n->in[1];
+  CgGemm g = {.m = a.b * a.n, .n = 3 * a.e, .k = a.c, .alpha = 1, .beta = 1, .n_args = 4};
+  g.a = (CgGemmOperand){0, a.c, 1, {0}};
+  g.b = (CgGemmOperand){1, 3 * a.e, 1, {0}};
+  g.y = (CgGemmOperand){3, 3 * a.e, 1, {0}};
+  g.pre = (CgGemmOperand){has_bias ? 2 : -1, 0, 1, {0}};
+  g.post.arg = -1;
+  int64_t packed = -1;
+  if (c->plan.loc[w->id].kind == CG_LOC_WEIGHTS && w->t.data) {
+    g.b_packed = 1;
+    if ((packed = cg_gemm_pack_b(c, w->t.data, 1, a.c, 3 * a.e, 0, d)) < 0) return -1;
+  }
+  LLVMValueRef proj = cg_gemm_kernel(c, &g, d), pack = proj ? attn_pack_kernel(c, &a, d) : NULL;
+  LLVMValueRef core = pack ? attn_core_kernel(c, &a, scale, d) : NULL;
+  LLVMValueRef scratch = core ? cg_scratch_ptr(c, n, d) : NULL, x = scratch ? cg_value_ptr(c, n->in[0], d) : NULL;
+  LLVMValueRef wp = !x ? NULL : packed >= 0 ? cg_weights_ptr(c, packed) : cg_value_ptr(c, w, d);
+  LLVMValueRef bias = !wp ? NULL : has_bias ? cg_value_ptr(c, n->in[2], d) : LLVMConstNull(c->t_ptr);
+  LLVMValueRef out = bias ? cg_value_ptr(c, n->out[0], d) : NULL;
+  if (!out) return -1;
+  LLVMValueRef pargs[4] = {x, wp, bias, scratch}, cargs[2] = {scratch, out};
+  cg_kernel_call_args(c, proj, pargs, 4);
+  cg_kernel_call_args(c, pack, &scratch, 1);
+  cg_kernel_call_args(c, core, cargs, 2);
+  return 0;
+}

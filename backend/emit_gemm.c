@@ -1,0 +1,294 @@
+/* The GEMM micro-kernel and the loops around it (see cg_gemm.h): a tile of
+ * MR x NR accumulators carried through the K loop as SSA values, then the
+ * epilogue (alpha, pre, act, post) on the accumulators and one masked store. */
+#include "cg_gemm.h"
+#include "cg_math.h"
+#include <string.h>
+
+#define GEMM_MAX_MR 8
+#define GEMM_MAX_NV 2
+#define GEMM_UNROLL 4 /* k steps per trip of the main K loop */
+
+/* Whether the comma-separated LLVM feature list has "+name". */
+static int has_feature(const char *list, const char *name) {
+  size_t n = strlen(name);
+  for (const char *p = list; p && (p = strstr(p, name)); p += n)
+    if (p > list && p[-1] == '+' && (p[n] == ',' || p[n] == 0)) return 1;
+  return 0;
+}
+
+/* Whether cpu starts with one of the names in list. */
+static int cpu_in(const char *cpu, const char *const *list, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (strncmp(cpu, list[i], strlen(list[i])) == 0) return 1;
+  return 0;
+}
+
+CgGemmShape cg_gemm_shape(CgCtx *c) {
+  static const char *const avx512[] = {"x86-64-v4", "skylake-avx512", "cascadelake", "cooperlake", "cannonlake",
+                                       "icelake", "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids",
+                                       "graniterapids", "znver4", "znver5", "knl", "knm"};
+  static const char *const no_avx2[] = {"x86-64", "nehalem", "westmere", "sandybridge", "ivybridge", "btver", "bdver1"};
+  char *feat = LLVMGetTargetMachineFeatureString(c->tm), *cpu = LLVMGetTargetMachineCPU(c->tm);
+  int host = feat && *feat; /* the host's features are explicit; a named CPU implies its own */
+  int wide = host ? has_feature(feat, "avx512f") : cpu_in(cpu, avx512, sizeof avx512 / sizeof *avx512);
+  int avx2 = host ? has_feature(feat, "avx2")
+                  : !cpu_in(cpu, no_avx2, sizeof no_avx2 / sizeof *no_avx2) || strcmp(cpu, "x86-64-v3") == 0 || wide;
+  LLVMDisposeMessage(feat);
+  LLVMDisposeMessage(cpu);
+  if (wide) return (CgGemmShape){8, 2, 32, 128}; /* 16 of 32 zmm registers hold the tile */
+  if (avx2) return (CgGemmShape){6, 1, 16, 256};  /* 12 of 16 ymm registers */
+  return (CgGemmShape){3, 1, 16, 256};            /* 12 of 16 xmm registers */
+}
+
+/* p + off floats. */
+static LLVMValueRef gp(CgCtx *c, LLVMValueRef p, LLVMValueRef off) { return cg_gep(c, DT_F32, p, off); }
+
+/* x * s for an i64 x and a constant s, folded for 0 and 1. */
+static LLVMValueRef imul(CgCtx *c, LLVMValueRef x, int64_t s) {
+  return s == 0 ? cg_i64(c, 0) : s == 1 ? x : LLVMBuildMul(c->b, x, cg_i64(c, s), "");
+}
+
+/* min(a, b) in i64. */
+static LLVMValueRef imin(CgCtx *c, LLVMValueRef a, LLVMValueRef b) {
+  return LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/* <16 x i1> with the first `lanes` lanes set. */
+static LLVMValueRef lane_mask(CgCtx *c, int lanes) {
+  LLVMValueRef v[CG_VW];
+  for (int i = 0; i < CG_VW; i++) v[i] = LLVMConstInt(c->t_i1, i < lanes, 0);
+  return LLVMConstVector(v, CG_VW);
+}
+
+/* The 16 addresses row + (16 v + l) cs, l = 0..15, as a vector of pointers. */
+static LLVMValueRef lane_ptrs(CgCtx *c, LLVMValueRef row, int64_t cs, int v) {
+  LLVMValueRef idx[CG_VW];
+  for (int l = 0; l < CG_VW; l++) idx[l] = cg_i64(c, (16 * v + l) * cs);
+  LLVMValueRef iv = LLVMConstVector(idx, CG_VW);
+  return LLVMBuildGEP2(c->b, c->t_f32, row, &iv, 1, "");
+}
+
+/* Columns [16 v, 16 v + lanes) of the row at `row` with column stride cs
+ * (lanes past `lanes` undefined; one lane or a stride of 0 is a broadcast). */
+static LLVMValueRef row_load(CgCtx *c, LLVMValueRef row, int64_t cs, int v, int lanes) {
+  if (lanes == 1 || cs == 0) return cg_splat(c, LLVMBuildLoad2(c->b, c->t_f32, gp(c, row, cg_i64(c, 16 * v * cs)), ""));
+  if (cs == 1) return cg_load_vec(c, DT_F32, gp(c, row, cg_i64(c, 16 * v)), lanes < CG_VW ? lane_mask(c, lanes) : NULL);
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32), tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
+  LLVMValueRef args[4] = {lane_ptrs(c, row, cs, v), LLVMConstInt(c->t_i32, 4, 0), lane_mask(c, lanes), LLVMGetUndef(vt)};
+  return cg_intrinsic(c, "llvm.masked.gather", tys, 2, args, 4);
+}
+
+/* Stores lanes [0, lanes) of x as columns [16 v, 16 v + lanes) of the row at `row`. */
+static void row_store(CgCtx *c, LLVMValueRef row, int64_t cs, int v, int lanes, LLVMValueRef x) {
+  if (lanes == 1) {
+    LLVMValueRef e = LLVMBuildExtractElement(c->b, x, LLVMConstInt(c->t_i32, 0, 0), "");
+    LLVMSetAlignment(LLVMBuildStore(c->b, e, gp(c, row, cg_i64(c, 16 * v * cs))), 4);
+  } else if (cs == 1) {
+    cg_store_vec(c, DT_F32, gp(c, row, cg_i64(c, 16 * v)), x, lanes < CG_VW ? lane_mask(c, lanes) : NULL);
+  } else {
+    LLVMTypeRef tys[2] = {cg_vec_type(c, DT_F32), LLVMVectorType(c->t_ptr, CG_VW)};
+    LLVMValueRef args[4] = {x, lane_ptrs(c, row, cs, v), LLVMConstInt(c->t_i32, 4, 0), lane_mask(c, lanes)};
+    cg_intrinsic(c, "llvm.masked.scatter", tys, 2, args, 4);
+  }
+}
+
+/* One register tile during code generation. */
+typedef struct GemmTile {
+  const CgGemmBlock *g;
+  CgGemmShape s;
+  int mr, nr, nv;                 /* rows, valid columns, vectors in use */
+  LLVMValueRef i0, j0;
+  LLVMValueRef arow[GEMM_MAX_MR]; /* &a[i0 + r, 0] */
+  LLVMValueRef bcol;              /* &b[0, j0], or j0's packed panel */
+} GemmTile;
+
+/* Columns [16 v, 16 v + 16) of b's row p for tile t. */
+static LLVMValueRef tile_b(CgCtx *c, const GemmTile *t, LLVMValueRef p, int v) {
+  const CgGemmBlock *g = t->g;
+  if (g->b_packed) {
+    LLVMValueRef at = LLVMBuildAdd(c->b, imul(c, p, t->s.nr), cg_i64(c, 16 * v), "");
+    LLVMValueRef x = LLVMBuildLoad2(c->b, cg_vec_type(c, DT_F32), gp(c, t->bcol, at), "");
+    LLVMSetAlignment(x, 64);
+    return x;
+  }
+  int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+  return row_load(c, gp(c, t->bcol, imul(c, p, g->b.rs)), g->b.cs, v, lanes);
+}
+
+/* One k step: acc[r][v] += a[i0 + r, p] * b[p, j0 + 16 v ...]. */
+static void tile_kstep(CgCtx *c, const GemmTile *t, LLVMValueRef p, LLVMValueRef *acc) {
+  LLVMValueRef bv[GEMM_MAX_NV];
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32);
+  for (int v = 0; v < t->nv; v++) bv[v] = tile_b(c, t, p, v);
+  for (int r = 0; r < t->mr; r++) {
+    LLVMValueRef a = LLVMBuildLoad2(c->b, c->t_f32, gp(c, t->arow[r], imul(c, p, t->g->a.cs)), "");
+    LLVMValueRef as = cg_splat(c, a);
+    for (int v = 0; v < t->nv; v++) {
+      LLVMValueRef args[3] = {as, bv[v], acc[r * t->nv + v]};
+      acc[r * t->nv + v] = cg_intrinsic(c, "llvm.fmuladd", &vt, 1, args, 3);
+    }
+  }
+}
+
+/* Carries acc through `for (p = from; p + step <= to; p += step)`, `step`
+ * k steps per trip; returns the p it stops at. */
+static LLVMValueRef tile_kloop(CgCtx *c, const GemmTile *t, LLVMValueRef from, LLVMValueRef to, int step,
+                               LLVMValueRef *acc) {
+  int n = t->mr * t->nv;
+  LLVMValueRef limit = LLVMBuildSub(c->b, to, cg_i64(c, step - 1), "");
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(c->b);
+  LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "k");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "kbody");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "kdone");
+  LLVMBuildBr(c->b, head);
+  LLVMPositionBuilderAtEnd(c->b, head);
+  LLVMValueRef p = LLVMBuildPhi(c->b, c->t_i64, "p"), phi[GEMM_MAX_MR * GEMM_MAX_NV], cur[GEMM_MAX_MR * GEMM_MAX_NV];
+  LLVMAddIncoming(p, &from, &pre, 1);
+  for (int i = 0; i < n; i++) {
+    phi[i] = cur[i] = LLVMBuildPhi(c->b, cg_vec_type(c, DT_F32), "acc");
+    LLVMAddIncoming(phi[i], &acc[i], &pre, 1);
+  }
+  LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, p, limit, ""), body, done);
+  LLVMPositionBuilderAtEnd(c->b, body);
+  for (int u = 0; u < step; u++) tile_kstep(c, t, u ? LLVMBuildAdd(c->b, p, cg_i64(c, u), "") : p, cur);
+  LLVMValueRef next = LLVMBuildAdd(c->b, p, cg_i64(c, step), "");
+  LLVMBasicBlockRef latch = LLVMGetInsertBlock(c->b);
+  LLVMAddIncoming(p, &next, &latch, 1);
+  for (int i = 0; i < n; i++) LLVMAddIncoming(phi[i], &cur[i], &latch, 1);
+  LLVMBuildBr(c->b, head);
+  LLVMPositionBuilderAtEnd(c->b, done);
+  memcpy(acc, phi, (size_t)n * sizeof *acc);
+  return p;
+}
+
+/* &m[i0 + r, j0] of an operand of tile t. */
+static LLVMValueRef tile_row(CgCtx *c, const GemmTile *t, const CgMat *m, int r) {
+  LLVMValueRef i = LLVMBuildAdd(c->b, t->i0, cg_i64(c, r), "");
+  return gp(c, m->p, LLVMBuildAdd(c->b, imul(c, i, m->rs), imul(c, t->j0, m->cs), ""));
+}
+
+/* The epilogue of accumulator (r, v): alpha, + beta pre, act, + post. */
+static LLVMValueRef tile_epilogue(CgCtx *c, const GemmTile *t, int r, int v, LLVMValueRef x) {
+  const CgGemmBlock *g = t->g;
+  int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+  if (g->alpha != 1.0) x = LLVMBuildFMul(c->b, x, cg_math_const(c, x, g->alpha), "");
+  if (g->pre.p) {
+    LLVMValueRef e = row_load(c, tile_row(c, t, &g->pre, r), g->pre.cs, v, lanes);
+    if (g->beta != 1.0) e = LLVMBuildFMul(c->b, e, cg_math_const(c, e, g->beta), "");
+    x = LLVMBuildFAdd(c->b, x, e, "");
+  }
+  if (g->act != CG_ACT_NONE) x = cg_math_gelu(c, x, g->act == CG_ACT_GELU_TANH);
+  if (g->post.p) x = LLVMBuildFAdd(c->b, x, row_load(c, tile_row(c, t, &g->post, r), g->post.cs, v, lanes), "");
+  return x;
+}
+
+/* Stores the tile's accumulators to y, through the epilogue when `final`. */
+static void tile_store(CgCtx *c, const GemmTile *t, LLVMValueRef *acc, int final) {
+  for (int r = 0; r < t->mr; r++) {
+    LLVMValueRef row = tile_row(c, t, &t->g->y, r);
+    for (int v = 0; v < t->nv; v++) {
+      LLVMValueRef x = acc[r * t->nv + v];
+      int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+      row_store(c, row, t->g->y.cs, v, lanes, final ? tile_epilogue(c, t, r, v, x) : x);
+    }
+  }
+}
+
+/* Whether i64 condition x is a constant: 1 or 0; -1 when it is decided at run time. */
+static int const_cond(LLVMValueRef x) { return LLVMIsAConstantInt(x) ? (int)LLVMConstIntGetZExtValue(x) : -1; }
+
+/* Starts the tile's accumulators: zero for the first K block, else y's partial sums. */
+static void tile_init(CgCtx *c, const GemmTile *t, LLVMValueRef k0, LLVMValueRef *acc) {
+  int n = t->mr * t->nv;
+  LLVMValueRef first = LLVMBuildICmp(c->b, LLVMIntEQ, k0, cg_i64(c, 0), ""), zero = LLVMConstNull(cg_vec_type(c, DT_F32));
+  LLVMValueRef part[GEMM_MAX_MR * GEMM_MAX_NV];
+  for (int i = 0; i < n; i++) acc[i] = zero;
+  if (const_cond(first) == 1) return;
+  LLVMBasicBlockRef top = LLVMGetInsertBlock(c->b);
+  LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildNot(c->b, first, ""));
+  for (int r = 0; r < t->mr; r++)
+    for (int v = 0; v < t->nv; v++) {
+      int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+      part[r * t->nv + v] = row_load(c, tile_row(c, t, &t->g->y, r), t->g->y.cs, v, lanes);
+    }
+  LLVMBasicBlockRef loaded = LLVMGetInsertBlock(c->b);
+  cg_if_end(c, cont);
+  for (int i = 0; i < n; i++) {
+    LLVMValueRef phi = LLVMBuildPhi(c->b, cg_vec_type(c, DT_F32), "acc0");
+    LLVMValueRef vals[2] = {zero, part[i]};
+    LLVMBasicBlockRef from[2] = {top, loaded};
+    LLVMAddIncoming(phi, vals, from, 2);
+    acc[i] = phi;
+  }
+}
+
+/* One tile: rows [i0, i0 + mr), valid columns [j0, j0 + nr), k in [k0, k1). */
+static void gemm_tile(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRef i0, LLVMValueRef j0, int mr, int nr,
+                      LLVMValueRef k0, LLVMValueRef k1) {
+  GemmTile t = {g, s, mr, nr, (nr + CG_VW - 1) / CG_VW, i0, j0, {0}, NULL};
+  LLVMValueRef acc[GEMM_MAX_MR * GEMM_MAX_NV];
+  for (int r = 0; r < mr; r++) t.arow[r] = tile_row(c, &t, &(CgMat){g->a.p, g->a.rs, 0}, r);
+  t.bcol = gp(c, g->b.p, g->b_packed ? imul(c, j0, g->k) : imul(c, j0, g->b.cs));
+  tile_init(c, &t, k0, acc);
+  LLVMValueRef p = tile_kloop(c, &t, k0, k1, GEMM_UNROLL, acc);
+  tile_kloop(c, &t, p, k1, 1, acc);
+  LLVMValueRef last = LLVMBuildICmp(c->b, LLVMIntEQ, k1, cg_i64(c, g->k), "");
+  if (const_cond(last) >= 0) {
+    tile_store(c, &t, acc, const_cond(last));
+    return;
+  }
+  LLVMBasicBlockRef partial = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "partial");
+  LLVMBasicBlockRef final = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "final");
+  LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "stored");
+  LLVMBuildCondBr(c->b, last, final, partial);
+  LLVMPositionBuilderAtEnd(c->b, final);
+  tile_store(c, &t, acc, 1);
+  LLVMBuildBr(c->b, cont);
+  LLVMPositionBuilderAtEnd(c->b, partial);
+  tile_store(c, &t, acc, 0);
+  LLVMBuildBr(c->b, cont);
+  LLVMPositionBuilderAtEnd(c->b, cont);
+}
+
+/* The tiles of rows [i0, i1) at columns j (nr valid): full tiles, then the
+ * bottom edge tile when the range reaches it. */
+static void gemm_rows(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j,
+                      int nr, LLVMValueRef k0, LLVMValueRef k1) {
+  int64_t edge = g->m % s.mr, full = g->m - edge;
+  CgLoop l = cg_loop_begin(c, i0, imin(c, i1, cg_i64(c, full)), s.mr);
+  gemm_tile(c, g, s, l.iv, j, s.mr, nr, k0, k1);
+  cg_loop_end(c, &l);
+  if (!edge) return;
+  LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, i1, cg_i64(c, full), ""));
+  gemm_tile(c, g, s, cg_i64(c, full), j, (int)edge, nr, k0, k1);
+  cg_if_end(c, cont);
+}
+
+/* Columns [j0, j1) in panels of NR (the right edge panel masked), each over rows [i0, i1). */
+static void gemm_panels(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRef i0, LLVMValueRef i1,
+                        LLVMValueRef j0, LLVMValueRef j1, LLVMValueRef k0, LLVMValueRef k1) {
+  int64_t edge = g->n % s.nr, full = g->n - edge;
+  CgLoop l = cg_loop_begin(c, j0, imin(c, j1, cg_i64(c, full)), s.nr);
+  gemm_rows(c, g, s, i0, i1, l.iv, s.nr, k0, k1);
+  cg_loop_end(c, &l);
+  if (!edge) return;
+  LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, j1, cg_i64(c, full), ""));
+  gemm_rows(c, g, s, i0, i1, cg_i64(c, full), (int)edge, k0, k1);
+  cg_if_end(c, cont);
+}
+
+void cg_gemm_block(CgCtx *c, const CgGemmBlock *g, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j0,
+                   LLVMValueRef j1) {
+  CgGemmShape s = cg_gemm_shape(c);
+  if (g->k <= s.kc) {
+    gemm_panels(c, g, s, i0, i1, j0, j1, cg_i64(c, 0), cg_i64(c, g->k));
+    return;
+  }
+  int64_t nk = (g->k + s.kc - 1) / s.kc, kc = (g->k + nk - 1) / nk;
+  kc = (kc + GEMM_UNROLL - 1) / GEMM_UNROLL * GEMM_UNROLL;
+  nk = (g->k + kc - 1) / kc;
+  CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, nk * kc), kc);
+  gemm_panels(c, g, s, i0, i1, j0, j1, l.iv, imin(c, LLVMBuildAdd(c->b, l.iv, cg_i64(c, kc), ""), cg_i64(c, g->k)));
+  cg_loop_end(c, &l);
+}

@@ -1,0 +1,132 @@
+/* The kernel form of the GEMM generator: a batched product split into macro
+ * tiles (MB rows x NB columns, whole K) that run in parallel, each computed
+ * by cg_gemm_block; and the compile-time packing of constant b. */
+#include "cg_gemm.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+#define GEMM_MB_TILES 8 /* register tiles per macro tile, down */
+#define GEMM_NB_TILES 8 /* and across */
+
+void cg_gemm_batch_strides(const int64_t *dims, int rank, int n_batch, const int64_t *out_batch, int64_t mat,
+                           int64_t *bs) {
+  int64_t s = mat;
+  for (int a = n_batch - 1; a >= 0; a--) {
+    int ia = a - (n_batch - rank);
+    int64_t dim = ia >= 0 ? dims[ia] : 1;
+    bs[a] = ia < 0 || (dim == 1 && out_batch[a] != 1) ? 0 : s;
+    s *= dim;
+  }
+}
+
+/* Whether operand o's rows continue evenly across batch axis a (of a product with m rows). */
+static int gemm_rows_continue(const CgGemmOperand *o, int a, int64_t m) { return o->arg < 0 || o->bs[a] == o->rs * m; }
+
+void cg_gemm_fold_batch(CgGemm *g) {
+  while (g->n_batch > 0) {
+    int a = g->n_batch - 1;
+    if (g->batch[a] != 1 &&
+        (g->b.bs[a] != 0 || !gemm_rows_continue(&g->a, a, g->m) || !gemm_rows_continue(&g->y, a, g->m) ||
+         !gemm_rows_continue(&g->pre, a, g->m) || !gemm_rows_continue(&g->post, a, g->m)))
+      return;
+    g->m *= g->batch[a];
+    g->n_batch--;
+  }
+}
+
+int64_t cg_gemm_packed_size(CgCtx *c, int64_t k, int64_t n) {
+  int64_t nr = cg_gemm_shape(c).nr;
+  return (n + nr - 1) / nr * nr * k;
+}
+
+int64_t cg_gemm_pack_b(CgCtx *c, const float *src, int64_t batches, int64_t k, int64_t n, int trans, Diag *d) {
+  int64_t nr = cg_gemm_shape(c).nr, size = cg_gemm_packed_size(c, k, n), total = batches * size;
+  float *dst = calloc((size_t)(total > 0 ? total : 1), sizeof *dst);
+  if (!dst) return ir_error(d, c->g->file, NULL, "out of memory packing weights");
+  for (int64_t b = 0; b < batches; b++) {
+    const float *m = src + b * k * n;
+    for (int64_t j = 0; j < n; j++) {
+      float *panel = dst + b * size + j / nr * nr * k + j % nr;
+      for (int64_t p = 0; p < k; p++) panel[p * nr] = trans ? m[j * k + p] : m[p * n + j];
+    }
+  }
+  int64_t off = cg_weights_add(c, dst, (uint64_t)(total > 0 ? total : 1) * sizeof *dst);
+  return off >= 0 ? off : ir_error(d, c->g->file, NULL, "out of memory packing weights");
+}
+
+/* Appends operand o to the key (its argument and strides). */
+static void gemm_key_operand(char *key, size_t cap, size_t *len, const char *name, const CgGemmOperand *o, int nb) {
+  if (*len < cap) *len += (size_t)snprintf(key + *len, cap - *len, ".%s%d", name, o->arg);
+  if (o->arg < 0) return;
+  if (*len < cap) *len += (size_t)snprintf(key + *len, cap - *len, "_%lld_%lld", (long long)o->rs, (long long)o->cs);
+  for (int a = 0; a < nb && *len < cap; a++) *len += (size_t)snprintf(key + *len, cap - *len, "_%lld", (long long)o->bs[a]);
+}
+
+/* The cache key that spells out g; -1 when it does not fit. */
+static int gemm_key(const CgGemm *g, char *key, size_t cap) {
+  size_t len = (size_t)snprintf(key, cap, "gemm.%lldx%lldx%lld.%s%d.%.9g.%.9g.act%d.b", (long long)g->m, (long long)g->n,
+                                (long long)g->k, g->b_packed ? "packed" : "rows", g->n_args, g->alpha, g->beta, (int)g->act);
+  for (int a = 0; a < g->n_batch && len < cap; a++) len += (size_t)snprintf(key + len, cap - len, "_%lld", (long long)g->batch[a]);
+  gemm_key_operand(key, cap, &len, "a", &g->a, g->n_batch);
+  gemm_key_operand(key, cap, &len, "b", &g->b, g->n_batch);
+  gemm_key_operand(key, cap, &len, "y", &g->y, g->n_batch);
+  gemm_key_operand(key, cap, &len, "pre", &g->pre, g->n_batch);
+  gemm_key_operand(key, cap, &len, "post", &g->post, g->n_batch);
+  return len < cap ? 0 : -1;
+}
+
+/* The run-time matrix of operand o for the batch whose per-axis indices are idx. */
+static CgMat gemm_operand_at(CgCtx *c, const CgGemm *g, const CgGemmOperand *o, LLVMValueRef *idx) {
+  if (o->arg < 0) return (CgMat){NULL, 0, 0};
+  LLVMValueRef off = cg_i64(c, 0);
+  for (int a = 0; a < g->n_batch; a++)
+    if (o->bs[a]) off = LLVMBuildAdd(c->b, off, LLVMBuildMul(c->b, idx[a], cg_i64(c, o->bs[a]), ""), "");
+  return (CgMat){cg_gep(c, DT_F32, c->args[o->arg], off), o->rs, o->cs};
+}
+
+/* Splits batch number t into per-axis indices idx (row-major over g->batch). */
+static void gemm_batch_index(CgCtx *c, const CgGemm *g, LLVMValueRef t, LLVMValueRef *idx) {
+  for (int a = g->n_batch - 1; a >= 0; a--) {
+    idx[a] = a > 0 ? LLVMBuildURem(c->b, t, cg_i64(c, g->batch[a]), "") : t;
+    if (a > 0) t = LLVMBuildUDiv(c->b, t, cg_i64(c, g->batch[a]), "");
+  }
+}
+
+/* The body of work item t: macro tile (mt, nt) of one batch. */
+static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, int64_t mb, int64_t nb) {
+  int64_t n_mt = (g->m + mb - 1) / mb, n_nt = (g->n + nb - 1) / nb;
+  LLVMValueRef mt = LLVMBuildURem(c->b, t, cg_i64(c, n_mt), "mt"), rest = LLVMBuildUDiv(c->b, t, cg_i64(c, n_mt), "");
+  LLVMValueRef nt = LLVMBuildURem(c->b, rest, cg_i64(c, n_nt), "nt"), bi = LLVMBuildUDiv(c->b, rest, cg_i64(c, n_nt), "");
+  LLVMValueRef idx[IR_MAX_RANK];
+  gemm_batch_index(c, g, bi, idx);
+  CgGemmBlock blk = {g->m, g->n, g->k, gemm_operand_at(c, g, &g->a, idx), gemm_operand_at(c, g, &g->b, idx),
+                     gemm_operand_at(c, g, &g->y, idx), gemm_operand_at(c, g, &g->pre, idx),
+                     gemm_operand_at(c, g, &g->post, idx), g->b_packed, g->alpha, g->beta, g->act};
+  LLVMValueRef i0 = LLVMBuildMul(c->b, mt, cg_i64(c, mb), "i0"), j0 = LLVMBuildMul(c->b, nt, cg_i64(c, nb), "j0");
+  LLVMValueRef i1 = LLVMBuildAdd(c->b, i0, cg_i64(c, mb), ""), j1 = LLVMBuildAdd(c->b, j0, cg_i64(c, nb), "");
+  i1 = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, i1, cg_i64(c, g->m), ""), i1, cg_i64(c, g->m), "i1");
+  j1 = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, j1, cg_i64(c, g->n), ""), j1, cg_i64(c, g->n), "j1");
+  cg_gemm_block(c, &blk, i0, i1, j0, j1);
+}
+
+LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
+  char key[1024];
+  if (gemm_key(g, key, sizeof key)) {
+    ir_error(d, c->g->file, NULL, "internal error: GEMM kernel key too long");
+    return NULL;
+  }
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (fn) return fn;
+  CgGemmShape s = cg_gemm_shape(c);
+  int64_t mb = s.mr * GEMM_MB_TILES, nb = s.nr * GEMM_NB_TILES, batches = 1;
+  for (int a = 0; a < g->n_batch; a++) batches *= g->batch[a];
+  int64_t items = batches * ((g->m + mb - 1) / mb) * ((g->n + nb - 1) / nb);
+  if (!(fn = cg_kernel_begin(c, key, g->n_args, d))) return NULL;
+  LLVMValueRef begin, end;
+  cg_kernel_parallel(c, items, mb * nb * (g->k > 0 ? g->k : 1), &begin, &end);
+  CgLoop l = cg_loop_begin(c, begin, end, 1);
+  gemm_item(c, g, l.iv, mb, nb);
+  cg_loop_end(c, &l);
+  cg_kernel_end(c);
+  return fn;
+}

@@ -1,0 +1,146 @@
+/* matmul, gemm and linear: each describes its operands to the GEMM generator
+ * (cg_gemm.h) as strided, batch-broadcast matrices; a constant b is packed
+ * into panels at compile time. */
+#include "cg_gemm.h"
+#include "shape_fused.h"
+
+/* Fails unless every present operand and the output are f32. */
+static int linalg_f32(const Node *n, Diag *d) {
+  for (int i = 0; i < n->n_in; i++)
+    if (n->in[i] && n->in[i]->t.dtype != DT_F32)
+      return ir_error(d, NULL, n, "%s operands are not supported by the backend", dt_name(n->in[i]->t.dtype));
+  return n->out[0]->t.dtype == DT_F32 ? 0 : ir_error(d, NULL, n, "the output must be f32");
+}
+
+/* Whether v's data is in the weights blob at compile time. */
+static int linalg_is_const(const CgCtx *c, const Value *v) {
+  return c->plan.loc[v->id].kind == CG_LOC_WEIGHTS && v->t.data;
+}
+
+/* Operand arg of dims t read with numpy broadcasting into the output
+ * [batch..., m, n] (a broadcast axis gets stride 0). */
+static CgGemmOperand linalg_bcast(int arg, const Tensor *t, const Tensor *out) {
+  CgGemmOperand o = {arg, 0, 0, {0}};
+  int64_t st[IR_MAX_RANK];
+  cg_gemm_batch_strides(t->dims, t->rank, out->rank, out->dims, 1, st);
+  int nb = out->rank - 2;
+  for (int a = 0; a < nb; a++) o.bs[a] = st[a];
+  o.rs = out->rank >= 2 ? st[out->rank - 2] : 0;
+  o.cs = out->rank >= 1 ? st[out->rank - 1] : 0;
+  return o;
+}
+
+/* Points g's b at a packed copy of constant w (k x n matrices, transposed
+ * when trans) with w's own batch dims broadcast over g's; returns the blob
+ * offset or -1. */
+static int64_t linalg_pack(CgCtx *c, CgGemm *g, const Tensor *w, int w_batch_rank, int trans, Diag *d) {
+  int64_t batches = 1;
+  for (int a = 0; a < w_batch_rank; a++) batches *= w->dims[a];
+  g->b_packed = 1;
+  cg_gemm_batch_strides(w->dims, w_batch_rank, g->n_batch, g->batch, cg_gemm_packed_size(c, g->k, g->n), g->b.bs);
+  return cg_gemm_pack_b(c, w->data, batches, g->k, g->n, trans, d);
+}
+
+/* Builds g's kernel and calls it with the node's operands in[0..n_in) (the
+ * packed b at blob offset `packed` replacing input 1 when >= 0), then the output. */
+static int linalg_call(CgCtx *c, const Node *n, CgGemm *g, int n_in, int64_t packed, Diag *d) {
+  LLVMValueRef args[8];
+  cg_gemm_fold_batch(g);
+  g->n_args = n_in + 1;
+  LLVMValueRef fn = cg_gemm_kernel(c, g, d);
+  if (!fn) return -1;
+  for (int i = 0; i < n_in; i++) {
+    const Value *v = i < n->n_in ? n->in[i] : NULL;
+    if (i == 1 && packed >= 0) args[i] = cg_weights_ptr(c, packed);
+    else if (!v) args[i] = LLVMConstNull(c->t_ptr);
+    else if (!(args[i] = cg_value_ptr(c, v, d))) return -1;
+  }
+  if (!(args[n_in] = cg_value_ptr(c, n->out[0], d))) return -1;
+  cg_kernel_call_args(c, fn, args, n_in + 1);
+  return 0;
+}
+
+/* matmul(a, b) with numpy semantics: batch dims broadcast; a 1-D a is a row
+ * and a 1-D b a column, whose unit dim is not in the output. */
+int cg_emit_matmul(CgCtx *c, const Node *n, Diag *d) {
+  if (linalg_f32(n, d)) return -1;
+  const Tensor *A = &n->in[0]->t, *B = &n->in[1]->t, *Y = &n->out[0]->t;
+  if (tensor_numel(Y) == 0) return 0;
+  int a1 = A->rank == 1, b1 = B->rank == 1, ab = a1 ? 0 : A->rank - 2, bb = b1 ? 0 : B->rank - 2;
+  CgGemm g = {.m = a1 ? 1 : A->dims[A->rank - 2], .k = A->dims[A->rank - 1], .n = b1 ? 1 : B->dims[B->rank - 1]};
+  g.n_batch = Y->rank - !a1 - !b1;
+  for (int a = 0; a < g.n_batch; a++) g.batch[a] = Y->dims[a];
+  g.a = (CgGemmOperand){0, g.k, 1, {0}};
+  cg_gemm_batch_strides(A->dims, ab, g.n_batch, g.batch, g.m * g.k, g.a.bs);
+  g.y = (CgGemmOperand){2, b1 ? 1 : g.n, 1, {0}};
+  cg_gemm_batch_strides(Y->dims, g.n_batch, g.n_batch, g.batch, g.m * g.n, g.y.bs);
+  g.pre.arg = g.post.arg = -1;
+  g.alpha = g.beta = 1;
+  int64_t packed = -1;
+  if (linalg_is_const(c, n->in[1])) {
+    if ((packed = linalg_pack(c, &g, B, bb, 0, d)) < 0) return -1;
+  } else {
+    g.b = (CgGemmOperand){1, b1 ? 1 : g.n, b1 ? 0 : 1, {0}};
+    cg_gemm_batch_strides(B->dims, bb, g.n_batch, g.batch, g.k * g.n, g.b.bs);
+  }
+  g.b.arg = 1;
+  return linalg_call(c, n, &g, 2, packed, d);
+}
+
+/* gemm(a, b, c?) {alpha, beta, transA, transB}: alpha op(a) op(b) + beta c,
+ * c broadcast to [M, N]. */
+int cg_emit_gemm(CgCtx *c, const Node *n, Diag *d) {
+  if (linalg_f32(n, d)) return -1;
+  const Tensor *A = &n->in[0]->t, *B = &n->in[1]->t, *Y = &n->out[0]->t;
+  if (A->rank != 2 || B->rank != 2 || Y->rank != 2) return ir_error(d, NULL, n, "operands must be 2-D");
+  if (tensor_numel(Y) == 0) return 0;
+  int ta = ir_attr_i(n, "transA", 0) != 0, tb = ir_attr_i(n, "transB", 0) != 0;
+  CgGemm g = {.m = Y->dims[0], .n = Y->dims[1], .k = A->dims[!ta]};
+  g.alpha = ir_attr_f(n, "alpha", 1.0f);
+  g.beta = ir_attr_f(n, "beta", 1.0f);
+  g.a = (CgGemmOperand){0, ta ? 1 : g.k, ta ? g.m : 1, {0}};
+  g.y = (CgGemmOperand){3, g.n, 1, {0}};
+  g.post.arg = -1;
+  g.pre = n->n_in > 2 && n->in[2] ? linalg_bcast(2, &n->in[2]->t, Y) : (CgGemmOperand){-1, 0, 0, {0}};
+  int64_t packed = -1;
+  if (linalg_is_const(c, n->in[1])) {
+    if ((packed = linalg_pack(c, &g, B, 0, tb, d)) < 0) return -1;
+  } else {
+    g.b = (CgGemmOperand){1, tb ? 1 : g.n, tb ? g.k : 1, {0}};
+  }
+  g.b.arg = 1;
+  return linalg_call(c, n, &g, 3, packed, d);
+}
+
+/* linear(x [..., K], w [K, N], bias [N]?, residual?) {act}:
+ * act(x @ w + bias) + residual, the epilogue applied in the GEMM's store. */
+int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
+  if (linalg_f32(n, d)) return -1;
+  const Tensor *X = &n->in[0]->t, *W = &n->in[1]->t, *Y = &n->out[0]->t;
+  LinearAct act = linear_act_of(n);
+  if (act == LINEAR_ACT_INVALID || W->rank != 2 || X->rank < 1)
+    return ir_error(d, NULL, n, "unsupported act or operand ranks");
+  if (tensor_numel(Y) == 0) return 0;
+  /* The output as [batch..., M, N]: a 1-D x is one row. */
+  Tensor y2 = *Y;
+  if (Y->rank == 1) y2 = (Tensor){DT_F32, 2, {1, Y->dims[0]}, NULL};
+  CgGemm g = {.m = y2.dims[y2.rank - 2], .n = W->dims[1], .k = W->dims[0]};
+  g.n_batch = y2.rank - 2;
+  for (int a = 0; a < g.n_batch; a++) g.batch[a] = y2.dims[a];
+  g.act = act == LINEAR_ACT_GELU ? CG_ACT_GELU : act == LINEAR_ACT_GELU_TANH ? CG_ACT_GELU_TANH : CG_ACT_NONE;
+  g.alpha = g.beta = 1;
+  g.a = (CgGemmOperand){0, g.k, 1, {0}};
+  cg_gemm_batch_strides(y2.dims, g.n_batch, g.n_batch, g.batch, g.m * g.k, g.a.bs);
+  g.y = (CgGemmOperand){4, g.n, 1, {0}};
+  cg_gemm_batch_strides(y2.dims, g.n_batch, g.n_batch, g.batch, g.m * g.n, g.y.bs);
+  g.pre = n->n_in > 2 && n->in[2] ? (CgGemmOperand){2, 0, 1, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
+  g.post = n->n_in > 3 && n->in[3] ? linalg_bcast(3, &n->in[3]->t, &y2) : (CgGemmOperand){-1, 0, 0, {0}};
+  int64_t packed = -1;
+  if (linalg_is_const(c, n->in[1])) {
+    if ((packed = linalg_pack(c, &g, W, 0, 0, d)) < 0) return -1;
+  } else {
+    g.b = (CgGemmOperand){1, g.n, 1, {0}};
+  }
+  g.b.arg = 1;
+  return linalg_call(c, n, &g, 4, packed, d);
+}

@@ -1,0 +1,128 @@
+/* Softmax over one axis (or, with coerce_2d, over all axes from `axis` on),
+ * seen as [outer, len, inner]: y = exp(x - max) / sum(exp(x - max)).
+ * inner == 1 (the ViT case, the last axis): one work item per row, vectors
+ * along the row, three passes (max, exp and sum, scale). inner > 1: vectors
+ * across 16 neighbouring columns, each lane its own softmax down the axis. */
+#include "cg_math.h"
+#include "cg_rows.h"
+#include <stdio.h>
+
+/* What the run steps of a row read and write. */
+typedef struct SmRow {
+  LLVMValueRef x, y; /* the row's first element in the input and the output */
+  LLVMValueRef s;    /* the splatted row max (exp pass) or 1 / sum (scale pass) */
+} SmRow;
+
+/* Max pass: acc = max(acc, x[i..]). */
+static LLVMValueRef sm_max(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
+  SmRow *r = env;
+  LLVMValueRef v = cg_load_vec(c, DT_F32, cg_gep(c, DT_F32, r->x, i), mask);
+  return cg_fold(c, CG_FOLD_MAX, DT_F32, acc, v, mask);
+}
+
+/* Exp pass: y[i..] = exp(x[i..] - max); acc += those. */
+static LLVMValueRef sm_exp(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
+  SmRow *r = env;
+  LLVMValueRef v = cg_load_vec(c, DT_F32, cg_gep(c, DT_F32, r->x, i), mask);
+  LLVMValueRef e = cg_math_exp(c, LLVMBuildFSub(c->b, v, r->s, ""));
+  cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, r->y, i), e, mask);
+  return cg_fold(c, CG_FOLD_SUM, DT_F32, acc, e, mask);
+}
+
+/* Scale pass: y[i..] *= 1 / sum. */
+static LLVMValueRef sm_scale(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
+  SmRow *r = env;
+  LLVMValueRef p = cg_gep(c, DT_F32, r->y, i);
+  cg_store_vec(c, DT_F32, p, LLVMBuildFMul(c->b, cg_load_vec(c, DT_F32, p, mask), r->s, ""), mask);
+  return acc;
+}
+
+void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len) {
+  SmRow r = {x, y, NULL};
+  LLVMValueRef mx = cg_run(c, len, cg_fold_identity(c, CG_FOLD_MAX, DT_F32), sm_max, &r);
+  r.s = cg_splat(c, cg_fold_lanes(c, CG_FOLD_MAX, DT_F32, mx));
+  LLVMValueRef sum = cg_run(c, len, cg_fold_identity(c, CG_FOLD_SUM, DT_F32), sm_exp, &r);
+  sum = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, sum);
+  r.s = cg_splat(c, LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sum, ""));
+  cg_run(c, len, NULL, sm_scale, &r);
+}
+
+/* Rows of len contiguous elements: one row per work item. */
+static void sm_rows(CgCtx *c, int64_t outer, int64_t len) {
+  LLVMValueRef begin, end;
+  cg_kernel_parallel(c, outer, len * 8, &begin, &end);
+  CgLoop l = cg_loop_begin(c, begin, end, 1);
+  LLVMValueRef off = LLVMBuildMul(c->b, l.iv, cg_i64(c, len), "");
+  cg_softmax_row(c, cg_gep(c, DT_F32, c->args[0], off), cg_gep(c, DT_F32, c->args[1], off), len);
+  cg_loop_end(c, &l);
+}
+
+/* One pass down the axis over a block of columns: k in [0, len), elements at base + k * inner. */
+typedef struct SmCols {
+  LLVMValueRef base, mask;
+  int64_t len, inner;
+} SmCols;
+
+/* &arg[base + k * inner]. */
+static LLVMValueRef sm_col_ptr(CgCtx *c, const SmCols *s, int arg, LLVMValueRef k) {
+  LLVMValueRef off = LLVMBuildAdd(c->b, s->base, LLVMBuildMul(c->b, k, cg_i64(c, s->inner), ""), "");
+  return cg_gep(c, DT_F32, c->args[arg], off);
+}
+
+/* Columns: work item t is the block of CG_VW columns (t % nb) of outer slice t / nb. */
+static void sm_cols(CgCtx *c, int64_t outer, int64_t len, int64_t inner) {
+  int64_t nb = (inner + CG_VW - 1) / CG_VW;
+  LLVMValueRef begin, end;
+  cg_kernel_parallel(c, outer * nb, len * CG_VW * 8, &begin, &end);
+  CgLoop t = cg_loop_begin(c, begin, end, 1);
+  LLVMValueRef o = LLVMBuildUDiv(c->b, t.iv, cg_i64(c, nb), "");
+  LLVMValueRef j = LLVMBuildMul(c->b, LLVMBuildURem(c->b, t.iv, cg_i64(c, nb), ""), cg_i64(c, CG_VW), "");
+  SmCols s = {LLVMBuildAdd(c->b, LLVMBuildMul(c->b, o, cg_i64(c, len * inner), ""), j, ""), NULL, len, inner};
+  if (inner % CG_VW) s.mask = cg_tail_mask(c, LLVMBuildSub(c->b, cg_i64(c, inner), j, ""));
+  /* Max. */
+  CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, len), 1);
+  LLVMValueRef mx = cg_carry(c, &l, cg_fold_identity(c, CG_FOLD_MAX, DT_F32));
+  LLVMValueRef v = cg_load_vec(c, DT_F32, sm_col_ptr(c, &s, 0, l.iv), s.mask);
+  cg_carry_next(c, mx, cg_fold(c, CG_FOLD_MAX, DT_F32, mx, v, NULL));
+  cg_loop_end(c, &l);
+  /* Exp and sum. */
+  l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, len), 1);
+  LLVMValueRef sum = cg_carry(c, &l, cg_fold_identity(c, CG_FOLD_SUM, DT_F32));
+  v = cg_load_vec(c, DT_F32, sm_col_ptr(c, &s, 0, l.iv), s.mask);
+  LLVMValueRef e = cg_math_exp(c, LLVMBuildFSub(c->b, v, mx, ""));
+  cg_store_vec(c, DT_F32, sm_col_ptr(c, &s, 1, l.iv), e, s.mask);
+  cg_carry_next(c, sum, LLVMBuildFAdd(c->b, sum, e, ""));
+  cg_loop_end(c, &l);
+  /* Scale. */
+  LLVMValueRef inv = LLVMBuildFDiv(c->b, cg_math_const(c, sum, 1.0), sum, "");
+  l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, len), 1);
+  LLVMValueRef p = sm_col_ptr(c, &s, 1, l.iv);
+  cg_store_vec(c, DT_F32, p, LLVMBuildFMul(c->b, cg_load_vec(c, DT_F32, p, s.mask), inv, ""), s.mask);
+  cg_loop_end(c, &l);
+  cg_loop_end(c, &t);
+}
+
+int cg_emit_softmax(CgCtx *c, const Node *n, Diag *d) {
+  const Tensor *x = &n->in[0]->t;
+  if (x->dtype != DT_F32) return ir_error(d, NULL, n, "%s input is not supported by the backend (f32 only)", dt_name(x->dtype));
+  if (tensor_numel(x) == 0) return 0;
+  int64_t axis = ir_attr_i(n, "axis", -1);
+  if (axis < 0) axis += x->rank;
+  if (axis < 0 || axis >= x->rank) return ir_error(d, NULL, n, "axis %lld is out of range", (long long)ir_attr_i(n, "axis", -1));
+  int64_t outer = 1, len = 1, inner = 1;
+  for (int a = 0; a < x->rank; a++) {
+    if (a < axis) outer *= x->dims[a];
+    else if (a == axis || ir_attr_i(n, "coerce_2d", 0)) len *= x->dims[a];
+    else inner *= x->dims[a];
+  }
+  char key[128];
+  snprintf(key, sizeof key, "softmax.%lldx%lldx%lld", (long long)outer, (long long)len, (long long)inner);
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (!fn) {
+    if (!(fn = cg_kernel_begin(c, key, 2, d))) return -1;
+    if (inner == 1) sm_rows(c, outer, len);
+    else sm_cols(c, outer, len, inner);
+    cg_kernel_end(c);
+  }
+  return cg_kernel_call(c, fn, n, 1, d);
+}

@@ -1,0 +1,64 @@
+/* Private to fuse_attention*.c: one attention match and its analysis.
+ *
+ * The matcher (fuse_attention.c) finds the core softmax(scale * Q K^T) V at a
+ * Softmax, follows Q, K and V back through layout ops and scalar scales to
+ * their projections (x @ W + b), and V's product forward through layout ops
+ * to the merged heads Y. The analysis (fuse_attention_map.c) runs those
+ * chains on index tensors and works out, element by element, which
+ * projection column and which input row every q, k, v and output element
+ * is: that fixes the heads, the q | k | v column order of w_qkv and which
+ * rows form a sequence, whatever the spelling of the reshapes and permutes.
+ * The rewrite (fuse_attention_emit.c) picks the input layout (batch-first
+ * [B, N, C], or sequence-first [N, B, C], seeing through Transposes), absorbs
+ * the out-projection when the rows line up, and builds the nodes. */
+#ifndef VITC_FUSE_ATTENTION_H
+#define VITC_FUSE_ATTENTION_H
+#include "fuse_util.h"
+
+/* One of the q, k, v projections: src = x @ W + bias (f.x is x). */
+typedef struct AttnProj {
+  FuseLinear f;
+  Value *src;
+} AttnProj;
+
+enum { ATTN_Q, ATTN_K, ATTN_V };
+
+typedef struct Attn {
+  const FuseUsers *u;
+  FuseMatch m;
+  Node *softmax, *qk, *pv;
+  FuseStep ch[3][FUSE_MAX_STEPS]; /* q, k, v: from the projection to the matmul operand */
+  int nch[3];
+  FuseStep out[FUSE_MAX_STEPS];   /* from pv's result forward (layout ops) */
+  Value *outv[FUSE_MAX_STEPS];
+  int nout;
+  double scale;                   /* on q, k and the scores, multiplied */
+  double vscale;                  /* on v: folded into the weights */
+  AttnProj pr[3];
+  Value *x;                       /* the projections' common input [..., C] */
+  /* Core shapes: q is [G.., N, D], k^T [G.., D, N], v [G.., N, D]. */
+  int64_t g, n, dh, c, t;         /* groups, tokens, head size, width of x, rows of x */
+  /* Per group and position: the row of x (q: query i, k: key j). */
+  int64_t *qrow, *krow;
+  int32_t *gcol[3];               /* [g * dh + dd]: projection column of q, k, v in group g */
+  /* Set by attn_merge for the chosen Y. */
+  int ny;                         /* output steps up to Y */
+  Value *y;
+  int64_t e, heads;
+  int32_t *col[3];                /* [h * dh + dd]: projection column of head h */
+  const char *why;                /* the first condition that failed */
+  const Value *leak;              /* with why: the intermediate value read elsewhere */
+} Attn;
+
+/* Records the first failed condition; returns 0. */
+int attn_fail(Attn *a, const char *why);
+/* Frees the analysis arrays. */
+void attn_free(Attn *a);
+/* Works out rows and columns of q, k, v (1) or why not (0, a->why). */
+int attn_columns(Attn *a);
+/* Checks the output steps [0, ny) produce the merged heads: sets y, e, heads, col. */
+int attn_merge(Attn *a, int ny);
+/* The rewrite: chooses the layouts, absorbs the out-projection, emits. 1, 0 or -1. */
+int attn_rewrite(Graph *g, PassCtx *ctx, Attn *a, Diag *d);
+
+#endif

@@ -1,0 +1,243 @@
+/* The rewrite of an analysed attention match (fuse_attention.h): choose
+ * where the attention reads x from and in which row order, absorb the
+ * out-projection when its rows line up, check nothing else reads the
+ * matched values, then build reshape/transpose + attention + linear. */
+#include "fuse_attention.h"
+#include <stdlib.h>
+#include <string.h>
+
+/* The chosen input: attention reads xsrc as [B, N, C] (or [N, B, C] when
+ * seq_first, transposed first); arow[r] is the attention row (b*N + n) of
+ * row r of x, which is also row r of the merged output Y. */
+typedef struct Plan {
+  Value *xsrc;
+  int seq_first;
+  int64_t b, *arow;
+  /* The out-projection, when absorbed: Y -> l1 -> mm (+ add) -> l2 -> z. */
+  FuseLinear f;
+  FuseStep l1[FUSE_MAX_STEPS], l2[FUSE_MAX_STEPS];
+  Value *l2v[FUSE_MAX_STEPS];
+  int n1, n2, tail, tail_sf;
+  Value *z;
+} Plan;
+
+/* Whether rows (t of them) are the identity (0), the [N, B] <-> [B, N] swap (1), or neither (-1). */
+static int row_order(const int64_t *rows, int64_t t, int64_t nb, int64_t n) {
+  int id = 1, sf = 1;
+  for (int64_t r = 0; r < t; r++) {
+    id &= rows[r] == r;
+    sf &= rows[r] == (r % nb) * n + r / nb;
+  }
+  return id ? 0 : sf ? 1 : -1;
+}
+
+/* Whether every group's queries and keys are N distinct rows of one
+ * sequence of xsrc (rm: x row -> xsrc row), sequences being blocks
+ * (batch-first) or strided (sequence-first). */
+static int sequences(const Attn *a, const int64_t *rm, int seq_first, int64_t nb, int64_t *stamp) {
+  for (int64_t r = 0; r < 2 * a->t; r++) stamp[r] = -1;
+  for (int64_t g = 0; g < a->g; g++)
+    for (int kind = 0; kind < 2; kind++) {
+      const int64_t *rows = (kind ? a->krow : a->qrow) + g * a->n;
+      int64_t *st = stamp + kind * a->t, key = -1;
+      for (int64_t i = 0; i < a->n; i++) {
+        int64_t xr = rm[rows[i]], k = seq_first ? xr % nb : xr / a->n;
+        if ((key >= 0 && k != key) || st[xr] == g) return 0;
+        key = k;
+        st[xr] = g;
+      }
+    }
+  return 1;
+}
+
+/* Row maps of the out-projection tail for z = the value after k2 steps of l2; the order (0, 1) or -1. */
+static int tail_order(Attn *a, Plan *p, const Value *po, const int64_t *rows1, int k2, int64_t *rows2) {
+  const Value *z = k2 ? p->l2v[k2 - 1] : po;
+  if (z->t.rank < 1 || z->t.dims[z->t.rank - 1] != p->f.n || tensor_numel(&z->t) != a->t * p->f.n) return -1;
+  int32_t *map = fuse_index_map(po, p->l2, k2);
+  int ok = map && fuse_rows_of(map, a->t, p->f.n, rows2) == 0;
+  free(map);
+  if (!ok) return -1;
+  for (int64_t r = 0; r < a->t; r++) rows2[r] = p->arow[rows1[rows2[r]]];
+  p->z = (Value *)z;
+  return row_order(rows2, a->t, p->b, a->n);
+}
+
+/* Absorbs Y -> layout -> MatMul/Gemm (+ bias) -> layout -> z when the rows of z
+ * are the attention's rows (or their [N, B] swap); 1 when it does. */
+static int find_tail(Attn *a, Plan *p, int64_t *rows1, int64_t *rows2) {
+  Value *l1v[FUSE_MAX_STEPS];
+  p->n1 = fuse_trace_fwd(a->u, a->y, p->l1, l1v, FUSE_MAX_STEPS);
+  Value *pin = p->n1 ? l1v[p->n1 - 1] : a->y;
+  Node *mm = fuse_sole_user(a->u, pin);
+  if (!mm || (mm->op != OP_MATMUL && mm->op != OP_GEMM) || mm->in[0] != pin || fuse_linear_check(mm, &p->f) ||
+      p->f.residual || p->f.k != a->e || tensor_numel(&pin->t) != a->t * a->e)
+    return 0;
+  Value *po = mm->out[0];
+  Node *add = fuse_sole_user(a->u, po);
+  if (add && !p->f.c && add->op == OP_ADD && !fuse_linear_check_bias(add, po, &p->f)) po = add->out[0];
+  int32_t *map = fuse_index_map(a->y, p->l1, p->n1);
+  int ok = map && fuse_rows_of(map, a->t, a->e, rows1) == 0;
+  free(map);
+  if (!ok) return 0;
+  int n2 = fuse_trace_fwd(a->u, po, p->l2, p->l2v, FUSE_MAX_STEPS);
+  for (int k2 = n2; k2 >= 0; k2--) {
+    int order = tail_order(a, p, po, rows1, k2, rows2);
+    if (order >= 0) {
+      p->n2 = k2;
+      p->tail = 1;
+      p->tail_sf = order;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+/* Tries xsrc (rm: x row -> xsrc row) as the attention input; 1 when a full plan results. */
+static int try_input(Attn *a, Plan *p, Value *xsrc, const int64_t *rm, int64_t *scratch) {
+  int64_t nb = a->t / a->n;
+  p->xsrc = xsrc;
+  p->b = nb;
+  for (p->seq_first = 0; p->seq_first < 2; p->seq_first++)
+    if (sequences(a, rm, p->seq_first, nb, scratch)) break;
+  if (p->seq_first == 2) return attn_fail(a, "queries and keys do not form whole sequences");
+  for (int64_t r = 0; r < a->t; r++)
+    p->arow[r] = p->seq_first ? (rm[r] % nb) * a->n + rm[r] / nb : rm[r];
+  p->tail = 0;
+  if (find_tail(a, p, scratch, scratch + a->t)) return 1;
+  if (row_order(p->arow, a->t, nb, a->n) >= 0) return 1;
+  return attn_fail(a, "the output rows are permuted");
+}
+
+/* Walks from x back through layout ops, trying the furthest source first. */
+static int choose_input(Attn *a, Plan *p, int64_t *rm, int64_t *scratch) {
+  FuseStep xs[FUSE_MAX_STEPS];
+  int nx;
+  Value *src = fuse_trace_back(a->x, xs, &nx, NULL);
+  if (a->n == 0 || a->t % a->n) return attn_fail(a, "the input rows are not a whole number of sequences");
+  for (int j = 0; j <= nx; j++) {
+    Value *xj = j ? fuse_step_value(&xs[j - 1]) : src;
+    const Tensor *t = &xj->t;
+    if (t->rank < 1 || t->dims[t->rank - 1] != a->c || tensor_numel(t) != a->t * a->c) continue;
+    int32_t *map = j < nx ? fuse_index_map(xj, xs + j, nx - j) : NULL;
+    int ok = j == nx || (map && fuse_rows_of(map, a->t, a->c, rm) == 0);
+    free(map);
+    if (j == nx)
+      for (int64_t r = 0; r < a->t; r++) rm[r] = r;
+    if (ok && try_input(a, p, xj, rm, scratch)) return 1;
+  }
+  return 0;
+}
+
+/* Weight of projection f at input c, output column m (alpha, transB folded). */
+static double lin_w(const FuseLinear *f, int64_t c, int64_t m) {
+  const float *w = fuse_data(f->b_src)->data;
+  return f->alpha * (f->trans ? w[m * f->k + c] : w[c * f->n + m]);
+}
+
+/* Bias of projection f at column m. */
+static double lin_b(const FuseLinear *f, int64_t m) {
+  double b = 0;
+  if (f->c) b += f->beta * ((const float *)f->c->t.data)[tensor_numel(&f->c->t) == 1 ? 0 : m];
+  if (f->add_bias) b += ((const float *)f->add_bias->t.data)[m];
+  return b;
+}
+
+/* w_qkv [C, 3E] and b_qkv [3E] (NULL when no projection has a bias). */
+static int qkv_consts(Graph *g, const Attn *a, const char *name, Value **w, Value **b, Diag *d) {
+  int64_t e3 = 3 * a->e, dims[2] = {a->c, e3};
+  char buf[512];
+  snprintf(buf, sizeof buf, "%.480s.w_qkv", name);
+  if (!(*w = fuse_const_alloc(g, buf, DT_F32, 2, dims, d))) return -1;
+  int bias = a->pr[0].f.c || a->pr[0].f.add_bias || a->pr[1].f.c || a->pr[1].f.add_bias || a->pr[2].f.c ||
+             a->pr[2].f.add_bias;
+  snprintf(buf, sizeof buf, "%.480s.b_qkv", name);
+  *b = NULL;
+  if (bias && !(*b = fuse_const_alloc(g, buf, DT_F32, 1, &e3, d))) return -1;
+  float *wv = (*w)->t.data, *bv = bias ? (*b)->t.data : NULL;
+  for (int p = 0; p < 3; p++) {
+    double s = p == ATTN_V ? a->vscale : 1.0;
+    for (int64_t c = 0; c < a->c; c++)
+      for (int64_t j = 0; j < a->e; j++) wv[c * e3 + p * a->e + j] = (float)(s * lin_w(&a->pr[p].f, c, a->col[p][j]));
+    for (int64_t j = 0; bv && j < a->e; j++) bv[p * a->e + j] = (float)(s * lin_b(&a->pr[p].f, a->col[p][j]));
+  }
+  return 0;
+}
+
+/* The value a producer of [B, N, W] (batch-first) must define so that dst
+ * ends up with it, in dst's row order (sf: dst rows are [N, B]). */
+static Value *sink(Graph *g, const char *name, int sf, int64_t b, int64_t n, int64_t w, Value *dst, Diag *d) {
+  int64_t bn[3] = {b, n, w}, nb[3] = {n, b, w}, perm[3] = {1, 0, 2};
+  const int64_t *want = sf ? nb : bn;
+  int exact = dst->t.rank == 3 && !memcmp(dst->t.dims, want, sizeof bn);
+  if (!sf && exact) return dst;
+  Value *v = fuse_value(g, name, 3, bn, d);
+  if (!v) return NULL;
+  Value *mid = !sf ? v : fuse_transpose(g, name, v, perm, exact ? dst : NULL, d);
+  if (!mid || (sf && exact)) return mid ? v : NULL;
+  return fuse_reshape(g, name, mid, dst->t.rank, dst->t.dims, dst, d) ? v : NULL;
+}
+
+/* The attention's input [B, N, C] from xsrc. */
+static Value *source(Graph *g, const char *name, const Attn *a, const Plan *p, Diag *d) {
+  int64_t bn[3] = {p->b, a->n, a->c}, nb[3] = {a->n, p->b, a->c}, perm[3] = {1, 0, 2};
+  const int64_t *want = p->seq_first ? nb : bn;
+  Value *x = p->xsrc;
+  if ((x->t.rank != 3 || memcmp(x->t.dims, want, sizeof bn)) && !(x = fuse_reshape(g, name, x, 3, want, NULL, d)))
+    return NULL;
+  return p->seq_first ? fuse_transpose(g, name, x, perm, NULL, d) : x;
+}
+
+/* Removes the match and builds the replacement; 1, or -1 on OOM. */
+static int emit(Graph *g, Attn *a, const Plan *p, FuseMatch *m, Diag *d) {
+  const char *name = fuse_name(g, a->softmax->name, "attention", d);
+  const char *xname = name ? fuse_name(g, a->softmax->name, "attention_in", d) : NULL;
+  const char *pname = xname ? fuse_name(g, a->softmax->name, "out_proj", d) : NULL;
+  if (!pname) return -1;
+  fuse_match_remove(m);
+  Value *w, *b, *x = source(g, xname, a, p, d);
+  if (!x || qkv_consts(g, a, name, &w, &b, d)) return -1;
+  int64_t e = p->tail ? p->f.n : a->e;
+  Value *dst = p->tail ? p->z : a->y;
+  Value *o = sink(g, p->tail ? pname : name, p->tail ? p->tail_sf : row_order(p->arow, a->t, p->b, a->n), p->b,
+                  a->n, e, dst, d);
+  if (!o) return -1;
+  if (p->tail) {
+    int64_t ad[3] = {p->b, a->n, a->e};
+    Value *lw, *lb, *att = fuse_value(g, name, 3, ad, d);
+    if (!att || fuse_linear_build(g, &p->f, &lw, &lb, d)) return -1;
+    Value *in[3] = {att, lw, lb};
+    if (!fuse_emit(g, OP_LINEAR, pname, in, lb ? 3 : 2, o, d)) return -1;
+    o = att;
+  }
+  Value *in[3] = {x, w, b};
+  Node *n = fuse_emit(g, OP_ATTENTION, name, in, b ? 3 : 2, o, d);
+  if (!n || fuse_attr_i(g, n, "heads", a->heads, d) || fuse_attr_f(g, n, "scale", (float)a->scale, d)) return -1;
+  return 1;
+}
+
+int attn_rewrite(Graph *g, PassCtx *ctx, Attn *a, Diag *d) {
+  (void)ctx;
+  Plan *p = calloc(1, sizeof *p);
+  int64_t *rm = malloc(sizeof *rm * (size_t)(a->t + 1)), *scratch = malloc(sizeof *scratch * (size_t)(2 * a->t + 1));
+  if (p) p->arow = malloc(sizeof *p->arow * (size_t)(a->t + 1));
+  int rc = 0;
+  if (!p || !rm || !scratch || !p->arow) {
+    rc = ir_error(d, g->file, a->softmax, "out of memory");
+  } else if (choose_input(a, p, rm, scratch)) {
+    FuseMatch m = a->m;
+    for (int i = 0; i < a->ny; i++) fuse_match_add(&m, a->out[i].n);
+    for (int i = 0; p->tail && i < p->n1; i++) fuse_match_add(&m, p->l1[i].n);
+    for (int i = 0; p->tail && i < p->n2; i++) fuse_match_add(&m, p->l2[i].n);
+    if (p->tail) fuse_match_add(&m, p->f.mm), fuse_match_add(&m, p->f.add);
+    const Value *leak = fuse_match_leak(&m, a->u, p->tail ? p->z : a->y);
+    if (leak && !a->why) a->leak = leak;
+    if (leak || m.overflow) attn_fail(a, leak ? "an intermediate value has other readers" : "too many nodes");
+    else rc = emit(g, a, p, &m, d);
+  }
+  if (p) free(p->arow);
+  free(p);
+  free(rm);
+  free(scratch);
+  return rc;
+}

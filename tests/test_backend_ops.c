@@ -1,0 +1,205 @@
+/* Differential test of the backend against the reference interpreter, op by
+ * op (ggml's test-backend-ops idea): for every op of ir/ops.def, its seeded
+ * random cases (backend_ops_cases.c) are compiled with cg_compile, run through
+ * the loader and compared with ir_interpret under the op family's tolerance.
+ * Every node computes at run time: values shape inference worked out are
+ * dropped first, so the plan skips nothing. An op without cases fails with
+ * "no differential case for op X" unless the skip list below names it.
+ *
+ *   test_backend_ops [-v] [OP...]   (-v: print the IR of a failing case)
+ *
+ * Prints `PASS op (N cases)` or `FAIL op case K: why` per op, then
+ * `N passed, M failed`; exits 1 when an op failed. Each op runs in a child
+ * process, so a crash in generated code fails that op only. */
+#include "backend_ops.h"
+#include "cg.h"
+#include "vitrt.h"
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_IO 16
+
+/* Ops that have no differential case, each with the reason; NULL-terminated.
+ * Empty today: every op in ops.def has cases. */
+static const char *const skip_list[][2] = {
+  /* {"op_name", "why it cannot be tested this way"}, */
+  {NULL, NULL},
+};
+
+/* Allowed error per family: |got - want| <= atol + rtol * |want|. */
+static const struct {
+  double atol, rtol;
+} tolerance[] = {
+  [TOL_EXACT] = {0, 0},
+  [TOL_MATH] = {1e-6, 1e-5},
+  [TOL_REDUCE] = {1e-5, 1e-5},
+  [TOL_LINALG] = {1e-4, 1e-4},
+};
+
+static char tmpdir[] = "/tmp/vitc_backend_ops.XXXXXX";
+
+/* Fills t's data (allocated, at least one byte) with the case's random values. */
+static int fill(Tensor *t, Rng *r, const Case *cs) {
+  if (!(t->data = malloc(tensor_bytes(t) + 1))) return -1;
+  for (int64_t i = 0; i < tensor_numel(t); i++) {
+    int64_t v = rng_int(r, cs->int_lo, cs->int_hi);
+    while (cs->int_nonzero && v == 0) v = rng_int(r, cs->int_lo, cs->int_hi);
+    switch (t->dtype) {
+    case DT_F32: ((float *)t->data)[i] = (float)rng_int(r, -128, 128) / 64.0f; break;
+    case DT_BOOL: ((uint8_t *)t->data)[i] = (uint8_t)rng_int(r, 0, 1); break;
+    case DT_I32: ((int32_t *)t->data)[i] = (int32_t)v; break;
+    default: ((int64_t *)t->data)[i] = v; break;
+    }
+  }
+  return 0;
+}
+
+/* Parses the case, turns c_ inputs into random constants, infers, verifies,
+ * and drops inferred data so that every node runs. NULL with why filled. */
+static Graph *load_case(const Case *cs, const char *name, Rng *r, char *why, size_t n) {
+  char *text = NULL;
+  Diag d = {0};
+  Graph *g = asprintf(&text, "graph \"%s\" opset 18\n%s", name, cs->text) < 0 ? NULL : ir_parse(text, name, &d);
+  free(text);
+  int kept = 0;
+  for (int i = 0; g && i < g->n_inputs; i++) {
+    Value *v = g->inputs[i];
+    if (strncmp(v->name, "c_", 2) != 0) {
+      g->inputs[kept++] = v;
+      continue;
+    }
+    Tensor t = v->t;
+    void *data = fill(&t, r, cs) ? NULL : arena_alloc(&g->arena, tensor_bytes(&t) + 1);
+    if (data) memcpy(data, t.data, tensor_bytes(&t));
+    free(t.data);
+    v->kind = VK_CONST;
+    v->t.data = data;
+  }
+  if (g) g->n_inputs = kept;
+  if (g && (ir_infer_shapes(g, &d) || ir_verify(g, &d))) ir_graph_free(g), g = NULL;
+  for (int i = 0; g && i < g->n_values; i++)
+    if (g->values[i]->kind == VK_NODE && g->values[i]->data_inferred) {
+      g->values[i]->data_inferred = 0;
+      g->values[i]->t.data = NULL;
+    }
+  if (!g) snprintf(why, n, "bad case: %s", d.msg);
+  return g;
+}
+
+/* 0 when got matches want within tol, else why is filled. */
+static int compare(const Tensor *got, const Tensor *want, TolFamily tol, int out, char *why, size_t n) {
+  for (int64_t i = 0; i < tensor_numel(want); i++) {
+    if (want->dtype != DT_F32) {
+      if (tensor_get_i64(got, i) == tensor_get_i64(want, i)) continue;
+      snprintf(why, n, "output %d element %lld is %lld, expected %lld", out, (long long)i,
+               (long long)tensor_get_i64(got, i), (long long)tensor_get_i64(want, i));
+      return -1;
+    }
+    double x = ((const float *)got->data)[i], y = ((const float *)want->data)[i];
+    if (x == y || (isnan(x) && isnan(y)) || fabs(x - y) <= tolerance[tol].atol + tolerance[tol].rtol * fabs(y)) continue;
+    snprintf(why, n, "output %d element %lld is %.9g, expected %.9g", out, (long long)i, x, y);
+    return -1;
+  }
+  return 0;
+}
+
+/* Compiles g to DIR/name.so and runs it with 3 threads on in; compares every output with want. */
+static int run_compiled(const Graph *g, const char *name, Tensor *in, const Tensor *want, TolFamily tol, char *why,
+                        size_t n) {
+  char so[512], hdr[512], err[512];
+  snprintf(so, sizeof so, "%s/%s.so", tmpdir, name);
+  snprintf(hdr, sizeof hdr, "%s/%s.h", tmpdir, name);
+  CompileOptions o = {.output = so, .opt_level = 2, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB};
+  Diag d = {0};
+  if (cg_compile(g, &o, &d)) return snprintf(why, n, "compile: %s", d.msg), -1;
+  VitrtModel *m = vitrt_open(so, err, sizeof err);
+  VitrtSession *s = m ? vitrt_session_create(m, 3, NULL) : NULL;
+  VitrtTensor vin[MAX_IO], vout[MAX_IO];
+  Tensor got[MAX_IO] = {{0}};
+  int rc = s ? 0 : (snprintf(why, n, "load: %s", m ? "no session" : err), -1);
+  for (int i = 0; !rc && i < g->n_inputs; i++) vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};
+  for (int j = 0; !rc && j < g->n_outputs; j++) {
+    got[j] = want[j];
+    if (!(got[j].data = calloc(1, tensor_bytes(&got[j]) + 1))) rc = -1;
+    else vout[j] = (VitrtTensor){dt_to_onnx(got[j].dtype), got[j].rank, got[j].dims, got[j].data};
+  }
+  if (!rc && vitrt_run_checked(s, g->n_inputs, vin, g->n_outputs, vout, err, sizeof err))
+    rc = (snprintf(why, n, "run: %s", err), -1);
+  for (int j = 0; !rc && j < g->n_outputs; j++) rc = compare(&got[j], &want[j], tol, j, why, n);
+  for (int j = 0; j < MAX_IO; j++) free(got[j].data);
+  vitrt_session_destroy(s);
+  vitrt_close(m);
+  unlink(so), unlink(hdr);
+  return rc;
+}
+
+/* Builds, interprets and compiles case k of oc; 0 when the outputs agree. */
+static int run_case(const OpCases *oc, int k, int verbose, char *why, size_t n) {
+  Case cs = {.int_lo = -9, .int_hi = 9, .int_nonzero = 1};
+  uint64_t seed = 1469598103934665603ull;
+  for (const char *p = oc->op; *p; p++) seed = (seed ^ (unsigned char)*p) * 1099511628211ull;
+  Rng r = {seed ^ (uint64_t)k};
+  char name[96];
+  snprintf(name, sizeof name, "%s_%d", oc->op, k);
+  oc->gen(&cs, &r, k);
+  Graph *g = load_case(&cs, name, &r, why, n);
+  if (!g) return -1;
+  Tensor in[MAX_IO] = {{0}}, want[MAX_IO] = {{0}};
+  Diag d = {0};
+  int rc = g->n_inputs > MAX_IO || g->n_outputs > MAX_IO ? (snprintf(why, n, "too many inputs or outputs"), -1) : 0;
+  for (int i = 0; !rc && i < g->n_inputs; i++) in[i] = g->inputs[i]->t, rc = fill(&in[i], &r, &cs);
+  if (!rc && ir_interpret(g, in, want, &d)) rc = (snprintf(why, n, "interpreter: %s", d.msg), -1);
+  if (!rc) rc = run_compiled(g, name, in, want, oc->tol, why, n);
+  if (rc && verbose) printf("---- %s:\n%s----\n", name, cs.text);
+  for (int i = 0; i < MAX_IO; i++) free(in[i].data), free(want[i].data);
+  ir_graph_free(g);
+  return rc;
+}
+
+/* Runs every case of op (in a child process); prints its line; 0 when all
+ * pass, 1 when one fails, -1 when the op is skipped. */
+static int run_op(const char *op, int verbose) {
+  for (int s = 0; skip_list[s][0]; s++)
+    if (strcmp(skip_list[s][0], op) == 0) return printf("SKIP %s: %s\n", op, skip_list[s][1]), -1;
+  const OpCases *oc = NULL;
+  for (int i = 0; i < backend_n_op_cases && !oc; i++)
+    if (strcmp(backend_op_cases[i].op, op) == 0) oc = &backend_op_cases[i];
+  if (!oc) return printf("FAIL %s: no differential case for op %s\n", op, op), 1;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char why[1400] = "";
+    for (int k = 0; k < oc->n_cases; k++)
+      if (run_case(oc, k, verbose, why, sizeof why)) printf("FAIL %s case %d: %s\n", op, k, why), fflush(stdout), _exit(1);
+    printf("PASS %s (%d cases)\n", op, oc->n_cases);
+    fflush(stdout);
+    _exit(0);
+  }
+  int st = 0;
+  if (pid < 0 || waitpid(pid, &st, 0) < 0) return printf("FAIL %s: cannot fork\n", op), 1;
+  if (WIFSIGNALED(st)) return printf("FAIL %s: crashed with signal %d\n", op, WTERMSIG(st)), 1;
+  return WEXITSTATUS(st) != 0;
+}
+
+int main(int argc, char **argv) {
+  int verbose = argc > 1 && strcmp(argv[1], "-v") == 0, failed = 0, passed = 0;
+  if (!mkdtemp(tmpdir)) return fprintf(stderr, "test_backend_ops: cannot create %s\n", tmpdir), 1;
+  for (int op = 0; op < OP_COUNT; op++) {
+    int wanted = argc == 1 + verbose;
+    for (int i = 1 + verbose; i < argc; i++) wanted |= strcmp(argv[i], ir_ops[op].name) == 0;
+    if (!wanted) continue;
+    int rc = run_op(ir_ops[op].name, verbose);
+    failed += rc > 0;
+    passed += rc == 0;
+  }
+  /* Cases for an op the table no longer has are stale. */
+  for (int i = 0; i < backend_n_op_cases; i++)
+    if (ir_op_from_name(backend_op_cases[i].op) < 0) printf("FAIL %s: cases for an unknown op\n", backend_op_cases[i].op), failed++;
+  printf("%d passed, %d failed\n", passed, failed);
+  rmdir(tmpdir);
+  return failed != 0;
+}
