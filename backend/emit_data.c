@@ -117,7 +117,8 @@ static int emit_slabs(CgCtx *c, const Node *n, const Tensor *whole, Value *const
                       Diag *d) {
   int axis = data_axis(n, whole->rank, d);
   if (axis < 0) return -1;
-  int64_t outer = dims_prod(whole, 0, axis), row = dims_prod(whole, axis + 1, whole->rank) * (int64_t)dt_size(whole->dtype);
+  int64_t outer = dims_prod(whole, 0, axis);
+  int64_t row = dims_prod(whole, axis + 1, whole->rank) * (int64_t)dt_size(whole->dtype); /* bytes per unit of axis */
   int64_t chunk[IR_MAX_INPUTS > IR_MAX_OUTPUTS ? IR_MAX_INPUTS : IR_MAX_OUTPUTS], sum = 0;
   char key[1024];
   size_t len = (size_t)snprintf(key, sizeof key, "%s.%lld", to_whole ? "concat" : "split", (long long)outer);
@@ -177,7 +178,8 @@ int cg_emit_dropout(CgCtx *c, const Node *n, Diag *d) {
 int cg_emit_range(CgCtx *c, const Node *n, Diag *d) {
   const Tensor *out = &n->out[0]->t;
   DType t = out->dtype;
-  if (t != DT_F32 && t != DT_I64 && t != DT_I32) return ir_error(d, NULL, n, "range of %s is not supported", dt_name(t));
+  if (t != DT_F32 && t != DT_I64 && t != DT_I32)
+    return ir_error(d, NULL, n, "range of %s is not supported", dt_name(t));
   for (int i = 0; i < 3; i++)
     if (n->in[i]->t.dtype != t || tensor_numel(&n->in[i]->t) != 1)
       return ir_error(d, NULL, n, "operand %d must be one %s", i, dt_name(t));

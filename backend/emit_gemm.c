@@ -30,15 +30,20 @@ CgGemmShape cg_gemm_shape(CgCtx *c) {
                                        "graniterapids", "znver4", "znver5", "knl", "knm"};
   static const char *const no_avx2[] = {"x86-64", "nehalem", "westmere", "sandybridge", "ivybridge", "btver", "bdver1"};
   char *feat = LLVMGetTargetMachineFeatureString(c->tm), *cpu = LLVMGetTargetMachineCPU(c->tm);
-  int host = feat && *feat; /* the host's features are explicit; a named CPU implies its own */
-  int wide = host ? has_feature(feat, "avx512f") : cpu_in(cpu, avx512, sizeof avx512 / sizeof *avx512);
-  int avx2 = host ? has_feature(feat, "avx2")
-                  : !cpu_in(cpu, no_avx2, sizeof no_avx2 / sizeof *no_avx2) || strcmp(cpu, "x86-64-v3") == 0 || wide;
+  int wide, avx2;
+  if (feat && *feat) { /* the host: its features are listed */
+    wide = has_feature(feat, "avx512f");
+    avx2 = has_feature(feat, "avx2");
+  } else { /* a named CPU implies its features ("x86-64" also prefixes the levels) */
+    wide = cpu_in(cpu, avx512, sizeof avx512 / sizeof *avx512);
+    avx2 = wide || strcmp(cpu, "x86-64-v3") == 0 || !cpu_in(cpu, no_avx2, sizeof no_avx2 / sizeof *no_avx2);
+  }
   LLVMDisposeMessage(feat);
   LLVMDisposeMessage(cpu);
-  if (wide) return (CgGemmShape){8, 2, 32, 128}; /* 16 of 32 zmm registers hold the tile */
-  if (avx2) return (CgGemmShape){6, 1, 16, 256};  /* 12 of 16 ymm registers */
-  return (CgGemmShape){3, 1, 16, 256};            /* 12 of 16 xmm registers */
+  /* kc: a panel of kc x nr floats (24 KiB) stays in L1 while the tiles below it pass. */
+  if (wide) return (CgGemmShape){8, 2, 32, 192}; /* 16 of 32 zmm registers hold the tile */
+  if (avx2) return (CgGemmShape){6, 1, 16, 384};  /* 12 of 16 ymm registers */
+  return (CgGemmShape){3, 1, 16, 384};            /* 12 of 16 xmm registers */
 }
 
 /* p + off floats. */
@@ -103,6 +108,9 @@ typedef struct GemmTile {
   LLVMValueRef bcol;              /* &b[0, j0], or j0's packed panel */
 } GemmTile;
 
+/* The columns of vector v that are inside tile t. */
+static int tile_lanes(const GemmTile *t, int v) { return t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW; }
+
 /* Columns [16 v, 16 v + 16) of b's row p for tile t. */
 static LLVMValueRef tile_b(CgCtx *c, const GemmTile *t, LLVMValueRef p, int v) {
   const CgGemmBlock *g = t->g;
@@ -112,7 +120,7 @@ static LLVMValueRef tile_b(CgCtx *c, const GemmTile *t, LLVMValueRef p, int v) {
     LLVMSetAlignment(x, 64);
     return x;
   }
-  int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+  int lanes = tile_lanes(t, v);
   return row_load(c, gp(c, t->bcol, imul(c, p, g->b.rs)), g->b.cs, v, lanes);
 }
 
@@ -171,7 +179,7 @@ static LLVMValueRef tile_row(CgCtx *c, const GemmTile *t, const CgMat *m, int r)
 /* The epilogue of accumulator (r, v): alpha, + beta pre, act, + post. */
 static LLVMValueRef tile_epilogue(CgCtx *c, const GemmTile *t, int r, int v, LLVMValueRef x) {
   const CgGemmBlock *g = t->g;
-  int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+  int lanes = tile_lanes(t, v);
   if (g->alpha != 1.0) x = LLVMBuildFMul(c->b, x, cg_math_const(c, x, g->alpha), "");
   if (g->pre.p) {
     LLVMValueRef e = row_load(c, tile_row(c, t, &g->pre, r), g->pre.cs, v, lanes);
@@ -189,7 +197,7 @@ static void tile_store(CgCtx *c, const GemmTile *t, LLVMValueRef *acc, int final
     LLVMValueRef row = tile_row(c, t, &t->g->y, r);
     for (int v = 0; v < t->nv; v++) {
       LLVMValueRef x = acc[r * t->nv + v];
-      int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+      int lanes = tile_lanes(t, v);
       row_store(c, row, t->g->y.cs, v, lanes, final ? tile_epilogue(c, t, r, v, x) : x);
     }
   }
@@ -209,7 +217,7 @@ static void tile_init(CgCtx *c, const GemmTile *t, LLVMValueRef k0, LLVMValueRef
   LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildNot(c->b, first, ""));
   for (int r = 0; r < t->mr; r++)
     for (int v = 0; v < t->nv; v++) {
-      int lanes = t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW;
+      int lanes = tile_lanes(t, v);
       part[r * t->nv + v] = row_load(c, tile_row(c, t, &t->g->y, r), t->g->y.cs, v, lanes);
     }
   LLVMBasicBlockRef loaded = LLVMGetInsertBlock(c->b);

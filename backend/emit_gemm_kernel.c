@@ -92,6 +92,14 @@ static void gemm_batch_index(CgCtx *c, const CgGemm *g, LLVMValueRef t, LLVMValu
   }
 }
 
+/* The size of the blocks that split n into as few as possible of at most
+ * `tiles` tiles of `tile` each, evened out (197 rows in tiles of 6: 42 x 4 + 29, not 48 x 4 + 5). */
+static int64_t gemm_split(int64_t n, int64_t tile, int64_t tiles) {
+  int64_t blocks = (n + tile * tiles - 1) / (tile * tiles);
+  int64_t per = (n + blocks - 1) / (blocks > 0 ? blocks : 1);
+  return per > 0 ? (per + tile - 1) / tile * tile : tile;
+}
+
 /* The body of work item t: macro tile (mt, nt) of one batch. */
 static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, int64_t mb, int64_t nb) {
   int64_t n_mt = (g->m + mb - 1) / mb, n_nt = (g->n + nb - 1) / nb;
@@ -118,7 +126,7 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (fn) return fn;
   CgGemmShape s = cg_gemm_shape(c);
-  int64_t mb = s.mr * GEMM_MB_TILES, nb = s.nr * GEMM_NB_TILES, batches = 1;
+  int64_t mb = gemm_split(g->m, s.mr, GEMM_MB_TILES), nb = gemm_split(g->n, s.nr, GEMM_NB_TILES), batches = 1;
   for (int a = 0; a < g->n_batch; a++) batches *= g->batch[a];
   int64_t items = batches * ((g->m + mb - 1) / mb) * ((g->n + nb - 1) / nb);
   if (!(fn = cg_kernel_begin(c, key, g->n_args, d))) return NULL;

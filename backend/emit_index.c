@@ -2,23 +2,29 @@
  * static per-axis strides (permuted by a transpose, 0 on a broadcast axis,
  * times the step of a slice, negative for a reversed slice) into a dense
  * output. Axes are coalesced, then each row of the output is a memcpy (source
- * stride 1), a vector splat (stride 0) or a strided loop; when a strided row
- * has the source's contiguous axis elsewhere (a 2-D-like transpose), rows are
- * walked in tiles so that each source cache line is used while it is hot.
+ * stride 1), a vector splat (stride 0) or a strided loop. A work item is a
+ * group of rows along one axis: when a strided row has the source's
+ * contiguous axis elsewhere (a 2-D-like transpose), a tile along that axis,
+ * so that each source cache line is used while it is hot (full tiles of
+ * 4-byte elements move as 8x8 blocks transposed in registers); when rows are
+ * short, enough rows of the next outer axis to amortize finding the place.
  * ConstantOfShape is the same kernel broadcasting a constant instead. */
 #include "cg_ctx.h"
 #include <stdio.h>
 #include <string.h>
 
 #define CM_TILE_ROWS 16  /* rows of a tile: steps along the axis where the source is contiguous */
-#define CM_TILE_COLS 32  /* output elements per tile row */
+#define CM_TILE_COLS 64  /* output elements per tile row */
+#define CM_GROUP 1024    /* elements per work item when rows are shorter */
 #define CM_BLOCK 4096    /* elements per work item when a row is longer than CM_LONG_ROW */
 #define CM_LONG_ROW 8192
 
 /* out[i] = src[base + sum_a idx_a(i) * src[a]] over the coalesced output axes. */
 typedef struct CopyMap {
   int m;                    /* axes after dropping size-1 axes and merging (>= 1) */
-  int tile;                 /* the axis walked in tiles with the inner one, or -1 */
+  int tile;                 /* the axis a work item walks `rows` rows of, or -1 */
+  int64_t rows;             /* rows per work item along `tile` */
+  int transpose;            /* tile is a transpose tile: source stride 1 on `tile`, not on the inner axis */
   int64_t dims[IR_MAX_RANK];
   int64_t src[IR_MAX_RANK]; /* source element stride per output axis */
   int64_t dst[IR_MAX_RANK]; /* output element stride (the output is dense) */
@@ -51,15 +57,19 @@ static void cm_init(CopyMap *cm, const Tensor *out, const int64_t *src, int64_t 
   for (int a = cm->m - 1; a >= 0; a--) cm->dst[a] = s, s *= cm->dims[a];
   cm->tile = -1;
   int inner = cm->m - 1;
-  if (cm->src[inner] == 1 || cm->src[inner] == 0) return;
-  for (int a = inner - 1; a >= 0 && cm->tile < 0; a--)
-    if (cm->src[a] == 1) cm->tile = a;
+  for (int a = inner - 1; a >= 0 && cm->src[inner] != 1 && cm->src[inner] != 0 && cm->tile < 0; a--)
+    if (cm->src[a] == 1) cm->tile = a, cm->rows = CM_TILE_ROWS, cm->transpose = 1;
+  if (cm->tile < 0 && inner > 0 && cm->dims[inner] < CM_GROUP) {
+    cm->tile = inner - 1;
+    cm->rows = CM_GROUP / cm->dims[inner] < cm->dims[inner - 1] ? CM_GROUP / cm->dims[inner] : cm->dims[inner - 1];
+  }
 }
 
 /* "xcopy.ES.bBASE.DIMxSTRIDE..." or "xfill.ES.BITS.DIMxSTRIDE..."; -1 when it does not fit. */
 static int cm_key(const CopyMap *cm, char *key, size_t cap) {
-  size_t len = cm->has_fill ? (size_t)snprintf(key, cap, "xfill.%zu.%llx", dt_size(cm->dtype), (unsigned long long)cm->fill)
-                            : (size_t)snprintf(key, cap, "xcopy.%zu.b%lld", dt_size(cm->dtype), (long long)cm->base);
+  size_t es = dt_size(cm->dtype);
+  size_t len = cm->has_fill ? (size_t)snprintf(key, cap, "xfill.%zu.%llx", es, (unsigned long long)cm->fill)
+                            : (size_t)snprintf(key, cap, "xcopy.%zu.b%lld", es, (long long)cm->base);
   for (int a = 0; a < cm->m && len < cap; a++)
     len += (size_t)snprintf(key + len, cap - len, ".%lldx%lld", (long long)cm->dims[a], (long long)cm->src[a]);
   return len < cap ? 0 : -1;
@@ -68,13 +78,13 @@ static int cm_key(const CopyMap *cm, char *key, size_t cap) {
 /* Elements of the inner axis per work item. */
 static int64_t cm_block(const CopyMap *cm) {
   int64_t n = cm->dims[cm->m - 1];
-  if (cm->tile >= 0) return n < CM_TILE_COLS ? n : CM_TILE_COLS;
+  if (cm->transpose) return n < CM_TILE_COLS ? n : CM_TILE_COLS;
   return n > CM_LONG_ROW ? CM_BLOCK : n;
 }
 
-/* How many steps work items take along axis a (< inner): tiles on the tiled axis. */
+/* How many steps work items take along axis a (< inner): groups of rows on the tile axis. */
 static int64_t cm_steps(const CopyMap *cm, int a) {
-  return a == cm->tile ? (cm->dims[a] + CM_TILE_ROWS - 1) / CM_TILE_ROWS : cm->dims[a];
+  return a == cm->tile ? (cm->dims[a] + cm->rows - 1) / cm->rows : cm->dims[a];
 }
 
 /* min(limit, dim - start) for i64 values (dim a constant). */
@@ -100,13 +110,13 @@ static void cm_item(CgCtx *c, const CopyMap *cm, LLVMValueRef t, CmItem *it) {
   it->dst = start;
   it->rows = NULL;
   for (int a = inner - 1; a >= 0; a--) {
-    int64_t steps = cm_steps(cm, a), scale = a == cm->tile ? CM_TILE_ROWS : 1;
+    int64_t steps = cm_steps(cm, a), scale = a == cm->tile ? cm->rows : 1;
     LLVMValueRef idx = a > 0 ? LLVMBuildURem(c->b, r, cg_i64(c, steps), "") : r;
     if (a > 0) r = LLVMBuildUDiv(c->b, r, cg_i64(c, steps), "");
     LLVMValueRef first = LLVMBuildMul(c->b, idx, cg_i64(c, scale), "");
     it->src = LLVMBuildAdd(c->b, it->src, LLVMBuildMul(c->b, first, cg_i64(c, cm->src[a]), ""), "");
     it->dst = LLVMBuildAdd(c->b, it->dst, LLVMBuildMul(c->b, first, cg_i64(c, cm->dst[a]), ""), "");
-    if (a == cm->tile) it->rows = cm_min_left(c, cm->dims[a], first, CM_TILE_ROWS);
+    if (a == cm->tile) it->rows = cm_min_left(c, cm->dims[a], first, cm->rows);
   }
   it->count = nj > 1 ? cm_min_left(c, cm->dims[inner], start, block) : cg_i64(c, cm->dims[inner]);
 }
@@ -132,7 +142,8 @@ static void cm_row(CgCtx *c, const CopyMap *cm, LLVMValueRef s, LLVMValueRef d, 
     LLVMBuildMemCpy(c->b, cg_gep(c, t, c->args[1], d), 1, cg_gep(c, t, c->args[0], s), 1, bytes);
   } else if (stride == 0) {
     LLVMTypeRef et = cg_elem_type(c, t);
-    LLVMValueRef v = cm->has_fill ? LLVMConstInt(et, cm->fill, 0) : LLVMBuildLoad2(c->b, et, cg_gep(c, t, c->args[0], s), "");
+    LLVMValueRef v = cm->has_fill ? LLVMConstInt(et, cm->fill, 0)
+                                  : LLVMBuildLoad2(c->b, et, cg_gep(c, t, c->args[0], s), "");
     cm_fill_row(c, t, d, count, cg_splat(c, v));
   } else {
     CgLoop l = cg_loop_begin(c, cg_i64(c, 0), count, 1);
@@ -143,25 +154,76 @@ static void cm_row(CgCtx *c, const CopyMap *cm, LLVMValueRef s, LLVMValueRef d, 
   }
 }
 
-/* Builds the kernel body: work items split across threads, each a row or a tile of rows. */
+/* Moves the 8x8 block of 4-byte elements at source offset s (8 vectors along
+ * the tile axis, where the source is contiguous) to output offset d,
+ * transposed in registers: unpack pairs, then quads, then 128-bit halves. */
+static void cm_block8(CgCtx *c, const CopyMap *cm, LLVMValueRef s, LLVMValueRef d) {
+  static const int masks[3][2][8] = {{{0, 8, 1, 9, 4, 12, 5, 13}, {2, 10, 3, 11, 6, 14, 7, 15}},
+                                     {{0, 1, 8, 9, 4, 5, 12, 13}, {2, 3, 10, 11, 6, 7, 14, 15}},
+                                     {{0, 1, 2, 3, 8, 9, 10, 11}, {4, 5, 6, 7, 12, 13, 14, 15}}};
+  LLVMTypeRef vt = LLVMVectorType(c->t_i32, 8);
+  LLVMValueRef r[8], t[8], mask[3][2];
+  for (int st = 0; st < 3; st++)
+    for (int h = 0; h < 2; h++) {
+      LLVMValueRef lanes[8];
+      for (int k = 0; k < 8; k++) lanes[k] = LLVMConstInt(c->t_i32, (unsigned)masks[st][h][k], 0);
+      mask[st][h] = LLVMConstVector(lanes, 8);
+    }
+  int64_t in_stride = cm->src[cm->m - 1], out_stride = cm->dst[cm->tile];
+  for (int k = 0; k < 8; k++) {
+    LLVMValueRef at = LLVMBuildAdd(c->b, s, cg_i64(c, k * in_stride), "");
+    r[k] = LLVMBuildLoad2(c->b, vt, cg_gep(c, DT_I32, c->args[0], at), "");
+    LLVMSetAlignment(r[k], 4);
+  }
+  for (int k = 0; k < 8; k++) /* pairs of rows: (0,1), (2,3), ... */
+    t[k] = LLVMBuildShuffleVector(c->b, r[k & ~1], r[k | 1], mask[0][k & 1], "");
+  for (int k = 0; k < 8; k++) { /* t0,t2 t1,t3 | t4,t6 t5,t7 */
+    int a = (k & 4) + ((k >> 1) & 1);
+    r[k] = LLVMBuildShuffleVector(c->b, t[a], t[a + 2], mask[1][k & 1], "");
+  }
+  for (int k = 0; k < 8; k++) { /* output row k: halves of (u[k%4], u[k%4+4]) */
+    LLVMValueRef v = LLVMBuildShuffleVector(c->b, r[k & 3], r[(k & 3) + 4], mask[2][k >> 2], "");
+    LLVMValueRef p = cg_gep(c, DT_I32, c->args[1], LLVMBuildAdd(c->b, d, cg_i64(c, k * out_stride), ""));
+    LLVMSetAlignment(LLVMBuildStore(c->b, v, p), 4);
+  }
+}
+
+/* A group of rows: a full transpose tile of 4-byte elements (with a block a
+ * multiple of 8) in 8x8 register blocks, anything else row by row. */
+static void cm_tile(CgCtx *c, const CopyMap *cm, const CmItem *it) {
+  LLVMValueRef full = NULL;
+  int64_t block = cm_block(cm);
+  if (cm->transpose && dt_size(cm->dtype) == 4 && block % 8 == 0) {
+    full = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, it->rows, cg_i64(c, CM_TILE_ROWS), ""),
+                        LLVMBuildICmp(c->b, LLVMIntEQ, it->count, cg_i64(c, block), ""), "full");
+    LLVMBasicBlockRef cont = cg_if_begin(c, full);
+    for (int i = 0; i < CM_TILE_ROWS; i += 8)
+      for (int j = 0; j < block; j += 8)
+        cm_block8(c, cm, LLVMBuildAdd(c->b, it->src, cg_i64(c, i + j * cm->src[cm->m - 1]), ""),
+                  LLVMBuildAdd(c->b, it->dst, cg_i64(c, i * cm->dst[cm->tile] + j), ""));
+    cg_if_end(c, cont);
+  }
+  LLVMBasicBlockRef cont = full ? cg_if_begin(c, LLVMBuildNot(c->b, full, "")) : NULL;
+  CgLoop rl = cg_loop_begin(c, cg_i64(c, 0), it->rows, 1);
+  LLVMValueRef s = LLVMBuildAdd(c->b, it->src, LLVMBuildMul(c->b, rl.iv, cg_i64(c, cm->src[cm->tile]), ""), "");
+  LLVMValueRef d = LLVMBuildAdd(c->b, it->dst, LLVMBuildMul(c->b, rl.iv, cg_i64(c, cm->dst[cm->tile]), ""), "");
+  cm_row(c, cm, s, d, it->count);
+  cg_loop_end(c, &rl);
+  if (cont) cg_if_end(c, cont);
+}
+
+/* Builds the kernel body: work items split across threads, each a row or a group of rows. */
 static void cm_build(CgCtx *c, const CopyMap *cm) {
   int64_t items = 1, block = cm_block(cm);
   for (int a = 0; a < cm->m - 1; a++) items *= cm_steps(cm, a);
   items *= (cm->dims[cm->m - 1] + block - 1) / block;
   LLVMValueRef begin, end;
-  cg_kernel_parallel(c, items, block * (cm->tile >= 0 ? CM_TILE_ROWS : 1), &begin, &end);
+  cg_kernel_parallel(c, items, block * (cm->tile >= 0 ? cm->rows : 1), &begin, &end);
   CgLoop l = cg_loop_begin(c, begin, end, 1);
   CmItem it;
   cm_item(c, cm, l.iv, &it);
-  if (!it.rows) {
-    cm_row(c, cm, it.src, it.dst, it.count);
-  } else {
-    CgLoop rl = cg_loop_begin(c, cg_i64(c, 0), it.rows, 1);
-    LLVMValueRef s = LLVMBuildAdd(c->b, it.src, LLVMBuildMul(c->b, rl.iv, cg_i64(c, cm->src[cm->tile]), ""), "");
-    LLVMValueRef d = LLVMBuildAdd(c->b, it.dst, LLVMBuildMul(c->b, rl.iv, cg_i64(c, cm->dst[cm->tile]), ""), "");
-    cm_row(c, cm, s, d, it.count);
-    cg_loop_end(c, &rl);
-  }
+  if (it.rows) cm_tile(c, cm, &it);
+  else cm_row(c, cm, it.src, it.dst, it.count);
   cg_loop_end(c, &l);
 }
 

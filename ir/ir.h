@@ -217,6 +217,10 @@ int ir_graph_compact(Graph *g, Diag *d);
  * works out the values of small integer tensors (Shape, Gather, Concat ... on
  * shapes) so that Reshape, Expand, Slice and friends get static shapes. */
 int ir_infer_shapes(Graph *g, Diag *d);
+/* Conv's output size along one spatial axis (input in, kernel k, stride s,
+ * dilation dil) under ONNX padding rules; *pb, *pe are the leading and
+ * trailing pads, replaced by what auto_pad ("SAME_UPPER", ...) implies. */
+int64_t ir_conv_out_dim(int64_t in, int64_t k, int64_t s, int64_t dil, const char *auto_pad, int64_t *pb, int64_t *pe);
 
 /* ONNX Slice on one axis of size dim (ir/shape.c): a negative *start or end
  * counts from the end, then both are clamped ([0, dim] for step > 0; start to

@@ -231,8 +231,7 @@ static int shape_gemm(Node *n, Diag *d) {
   return 0;
 }
 
-/* Output size of one spatial dim under ONNX padding rules; pads updated for auto_pad. */
-static int conv_out_dim(int64_t in, int64_t k, int64_t s, int64_t dil, const char *auto_pad, int64_t *pb,
+int64_t ir_conv_out_dim(int64_t in, int64_t k, int64_t s, int64_t dil, const char *auto_pad, int64_t *pb,
                         int64_t *pe) {
   int64_t ek = (k - 1) * dil + 1;
   if (strcmp(auto_pad, "SAME_UPPER") == 0 || strcmp(auto_pad, "SAME_LOWER") == 0) {
@@ -245,7 +244,7 @@ static int conv_out_dim(int64_t in, int64_t k, int64_t s, int64_t dil, const cha
   } else if (strcmp(auto_pad, "VALID") == 0) {
     *pb = *pe = 0;
   }
-  return (int)((in + *pb + *pe - ek) / s + 1);
+  return (in + *pb + *pe - ek) / s + 1;
 }
 
 static int shape_conv(Node *n, Diag *d) {
@@ -272,7 +271,7 @@ static int shape_conv(Node *n, Diag *d) {
   for (int i = 0; i < 2; i++) {
     if (st[i] < 1 || dl[i] < 1 || pads[i] < 0 || pads[i + 2] < 0)
       return ir_error(d, NULL, n, "strides and dilations must be >= 1 and pads >= 0");
-    dims[2 + i] = conv_out_dim(x->dims[2 + i], ks[i], st[i], dl[i], ap, &pads[i], &pads[i + 2]);
+    dims[2 + i] = ir_conv_out_dim(x->dims[2 + i], ks[i], st[i], dl[i], ap, &pads[i], &pads[i + 2]);
     if (dims[2 + i] < 1) return ir_error(d, NULL, n, "kernel is larger than the padded input");
   }
   set_out(n, 0, DT_F32, 4, dims);

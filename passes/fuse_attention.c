@@ -9,11 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Keeps the first failed condition (for --explain-fusion). */
 int attn_fail(Attn *a, const char *why) {
   if (!a->why) a->why = why;
   return 0;
 }
 
+/* Frees the analysis arrays of a match. */
 void attn_free(Attn *a) {
   free(a->qrow);
   free(a->krow);
@@ -117,7 +119,7 @@ static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *sm, Diag *d
     for (int k = a->nout; k >= 0 && rc == 0; k--)
       if (attn_merge(a, k)) {
         a->why = NULL;
-        rc = attn_rewrite(g, ctx, a, d);
+        rc = attn_rewrite(g, a, d);
       }
   }
   if (rc == 0)
@@ -128,6 +130,7 @@ static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *sm, Diag *d
   return rc;
 }
 
+/* Tries every Softmax as the anchor of an attention. */
 int pass_fuse_attention(Graph *g, PassCtx *ctx, Diag *d) {
   int changed = 0, rc = 0;
   for (int k = 0; k < g->n_nodes && rc >= 0; k++) {

@@ -59,6 +59,6 @@ int attn_columns(Attn *a);
 /* Checks the output steps [0, ny) produce the merged heads: sets y, e, heads, col. */
 int attn_merge(Attn *a, int ny);
 /* The rewrite: chooses the layouts, absorbs the out-projection, emits. 1, 0 or -1. */
-int attn_rewrite(Graph *g, PassCtx *ctx, Attn *a, Diag *d);
+int attn_rewrite(Graph *g, Attn *a, Diag *d);
 
 #endif

@@ -37,9 +37,9 @@ static int row_order(const int64_t *rows, int64_t t, int64_t nb, int64_t n) {
 static int sequences(const Attn *a, const int64_t *rm, int seq_first, int64_t nb, int64_t *stamp) {
   for (int64_t r = 0; r < 2 * a->t; r++) stamp[r] = -1;
   for (int64_t g = 0; g < a->g; g++)
-    for (int kind = 0; kind < 2; kind++) {
+    for (int64_t kind = 0, key = -1; kind < 2; kind++) {
       const int64_t *rows = (kind ? a->krow : a->qrow) + g * a->n;
-      int64_t *st = stamp + kind * a->t, key = -1;
+      int64_t *st = stamp + kind * a->t;
       for (int64_t i = 0; i < a->n; i++) {
         int64_t xr = rm[rows[i]], k = seq_first ? xr % nb : xr / a->n;
         if ((key >= 0 && k != key) || st[xr] == g) return 0;
@@ -216,8 +216,8 @@ static int emit(Graph *g, Attn *a, const Plan *p, FuseMatch *m, Diag *d) {
   return 1;
 }
 
-int attn_rewrite(Graph *g, PassCtx *ctx, Attn *a, Diag *d) {
-  (void)ctx;
+/* Chooses the layouts, checks the match is closed, emits; 1 when fused, 0 when not, -1 on OOM. */
+int attn_rewrite(Graph *g, Attn *a, Diag *d) {
   Plan *p = calloc(1, sizeof *p);
   int64_t *rm = malloc(sizeof *rm * (size_t)(a->t + 1)), *scratch = malloc(sizeof *scratch * (size_t)(2 * a->t + 1));
   if (p) p->arow = malloc(sizeof *p->arow * (size_t)(a->t + 1));

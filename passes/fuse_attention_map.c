@@ -11,6 +11,7 @@ static int same64(int64_t *slot, int64_t v) {
   if (*slot < 0) *slot = v;
   return *slot == v;
 }
+/* The same for a 32-bit slot. */
 static int same32(int32_t *slot, int64_t v) {
   if (*slot < 0) *slot = (int32_t)v;
   return *slot == v;
@@ -52,6 +53,7 @@ static int chain_rows_cols(Attn *a, int p, int64_t *rows) {
   return 1;
 }
 
+/* Rows and columns of every q, k, v element; key j and value j must share a row. */
 int attn_columns(Attn *a) {
   size_t gn = (size_t)(a->g * a->n) + 1, gd = (size_t)(a->g * a->dh) + 1;
   int64_t *vrow = malloc(gn * sizeof *vrow);
@@ -111,6 +113,7 @@ static int head_columns(Attn *a, const int32_t *ghead) {
   return 1;
 }
 
+/* Heads and per-head projection columns when Y is the value after ny output steps. */
 int attn_merge(Attn *a, int ny) {
   int32_t *ghead = malloc(sizeof *ghead * (size_t)(a->g ? a->g : 1));
   if (!ghead) return attn_fail(a, "out of memory");

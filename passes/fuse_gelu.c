@@ -141,6 +141,7 @@ static int fuse_at(Graph *gr, PassCtx *ctx, const FuseUsers *u, Node *t, Diag *d
   return 1;
 }
 
+/* Tries every Erf and Tanh as the anchor of a GELU. */
 int pass_fuse_gelu(Graph *g, PassCtx *ctx, Diag *d) {
   int changed = 0, rc = 0;
   for (int k = 0; k < g->n_nodes && rc >= 0; k++) {

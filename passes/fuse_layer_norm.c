@@ -22,6 +22,7 @@ typedef struct Ln {
   const char *why;
 } Ln;
 
+/* Records the first failed condition; returns 0. */
 static int fail(Ln *l, const char *why) {
   if (!l->why) l->why = why;
   return 0;
@@ -123,7 +124,7 @@ static void affine(Ln *l, Node *nrm) {
 
 /* Matches the decomposed form at d = Sub(x, mean). */
 static int match(Ln *l, Node *sub) {
-  Node *mean = l->d->kind == VK_NODE ? sub->in[1]->def : NULL, *sq, *nrm, *ve;
+  Node *mean = sub->in[1]->def, *sq, *nrm, *ve;
   l->x = sub->in[0];
   l->c = l->x->t.rank ? l->x->t.dims[l->x->t.rank - 1] : 0;
   fuse_match_add(&l->m, mean);
@@ -207,6 +208,7 @@ static int normalize_onnx(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *n, D
   return changed;
 }
 
+/* Tries every Sub (decomposed form) and LayerNormalization. */
 int pass_fuse_layer_norm(Graph *g, PassCtx *ctx, Diag *d) {
   int changed = 0, rc = 0;
   for (int k = 0; k < g->n_nodes && rc >= 0; k++) {

@@ -17,6 +17,7 @@ static int rest_known(const Node *n, int data) {
   return 1;
 }
 
+/* Whether n only moves data (its non-data operands known). */
 int fuse_is_layout(const Node *n) {
   switch (n->op) {
   case OP_TRANSPOSE: case OP_RESHAPE: case OP_FLATTEN: case OP_SQUEEZE: case OP_UNSQUEEZE:
@@ -52,6 +53,7 @@ static int scalar_scale(const Node *n, int *data, double *f) {
   return 0;
 }
 
+/* Follows v back through layout ops (and scalar scales); returns the chain's start. */
 Value *fuse_trace_back(Value *v, FuseStep *steps, int *n, double *scale) {
   FuseStep rev[FUSE_MAX_STEPS];
   int k = 0;
@@ -74,6 +76,7 @@ Value *fuse_trace_back(Value *v, FuseStep *steps, int *n, double *scale) {
   return v;
 }
 
+/* Follows v forward through layout ops that alone read it. */
 int fuse_trace_fwd(const FuseUsers *u, Value *v, FuseStep *steps, Value **vals, int max) {
   int k = 0;
   for (Node *p; k < max && (p = fuse_sole_user(u, v)) && fuse_is_layout(p) && p->in[0] == v && p->n_out == 1; k++) {
@@ -83,6 +86,7 @@ int fuse_trace_fwd(const FuseUsers *u, Value *v, FuseStep *steps, Value **vals, 
   return k;
 }
 
+/* The value a step produces. */
 Value *fuse_step_value(const FuseStep *s) { return s->n->out[s->out]; }
 
 /* Frees the outputs of a step except `keep`. */
@@ -122,6 +126,7 @@ static int32_t *run_step(const FuseStep *s, const Tensor *cur) {
   return out[s->out].data;
 }
 
+/* Runs the chain on an iota tensor of src's shape. */
 int32_t *fuse_index_map(const Value *src, const FuseStep *steps, int n) {
   Tensor cur = src->t;
   cur.dtype = DT_I32;
@@ -143,7 +148,9 @@ int32_t *fuse_index_map(const Value *src, const FuseStep *steps, int n) {
   return map;
 }
 
+/* Row map of an index map that moves whole rows of width w. */
 int fuse_rows_of(const int32_t *map, int64_t n_rows, int64_t w, int64_t *rows) {
+  if (w <= 0) return -1;
   for (int64_t r = 0; r < n_rows; r++) {
     int64_t first = map[r * w];
     if (first % w) return -1;

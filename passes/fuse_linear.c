@@ -17,6 +17,7 @@ static int per_column(const Value *c, int64_t n, int rank_y) {
   return t->rank == 0 ? n == 1 : t->dims[t->rank - 1] == n;
 }
 
+/* A MatMul/Gemm with a constant weight as a linear; NULL or why not. */
 const char *fuse_linear_check(Node *mm, FuseLinear *f) {
   memset(f, 0, sizeof *f);
   f->mm = mm;
@@ -50,6 +51,7 @@ const char *fuse_linear_check(Node *mm, FuseLinear *f) {
   return NULL;
 }
 
+/* Folds a per-column constant Add into f; NULL or why not. */
 const char *fuse_linear_check_bias(Node *add, const Value *y, FuseLinear *f) {
   if (add->op != OP_ADD) return "not an Add";
   Value *b = fuse_other(add, y);
@@ -67,6 +69,7 @@ static double bias_at(const Value *c, int64_t j) {
   return ((const float *)t->data)[tensor_numel(t) == 1 ? 0 : j];
 }
 
+/* The weight (transposed, scaled when needed) and bias constants of f. */
 int fuse_linear_build(Graph *g, const FuseLinear *f, Value **w, Value **b, Diag *d) {
   int64_t wd[2] = {f->k, f->n};
   *b = NULL;
@@ -81,8 +84,9 @@ int fuse_linear_build(Graph *g, const FuseLinear *f, Value **w, Value **b, Diag 
         o[p * f->n + j] = (float)(f->alpha * (f->trans ? s[j * f->k + p] : s[p * f->n + j]));
   }
   if (!f->c && !f->add_bias) return 0;
-  if (!f->c && f->add_bias->t.rank == 1) {
-    *b = f->add_bias;
+  Value *only = f->c && !f->add_bias && f->beta == 1 ? f->c : !f->c ? f->add_bias : NULL;
+  if (only && only->kind == VK_CONST && only->t.rank == 1 && only->t.dims[0] == f->n) {
+    *b = only; /* already a 1-D [N] constant: used as it is */
     return 0;
   }
   Value *src = f->c ? f->c : f->add_bias;
@@ -117,6 +121,7 @@ static int fuse_one(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *mm, Diag *
   return 1;
 }
 
+/* Every MatMul/Gemm into a linear, then the epilogues. */
 int pass_fuse_linear(Graph *g, PassCtx *ctx, Diag *d) {
   FuseUsers u;
   int changed = 0, rc = 0;

@@ -94,6 +94,7 @@ static int sweep(Graph *g, PassCtx *ctx, int residual, Diag *d) {
   return changed;
 }
 
+/* All gelus first, then the residual adds. */
 int fuse_linear_epilogues(Graph *g, PassCtx *ctx, Diag *d) {
   int a = sweep(g, ctx, 0, d);
   if (a < 0 || fuse_finish(g, a, d)) return -1;

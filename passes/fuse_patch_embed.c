@@ -41,7 +41,7 @@ static const char *check(const Node *cv, Patch *pt) {
   const char *ap = ir_attr_s(cv, "auto_pad", "NOTSET");
   if ((strcmp(ap, "NOTSET") && strcmp(ap, "VALID")) || !ints_are(cv, "pads", zeros, 4)) return "the input is padded";
   if (pt->h % pt->p || pt->w % pt->q) return "the image size is not a multiple of the patch size";
-  if (cv->n_in > 2 && cv->in[2] && !fuse_data(cv->in[2])) return "the bias is not a constant";
+  if (cv->n_in > 2 && cv->in[2] && (cv->in[2]->kind != VK_CONST || !fuse_data(cv->in[2]))) return "the bias is not a constant";
   pt->hp = pt->h / pt->p;
   pt->wp = pt->w / pt->q;
   return NULL;
@@ -127,6 +127,7 @@ static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *cv, Diag *d
   return t && fuse_reshape(g, name, t, 4, y->t.dims, y, d) ? 1 : -1;
 }
 
+/* Tries every Conv. */
 int pass_fuse_patch_embed(Graph *g, PassCtx *ctx, Diag *d) {
   int changed = 0, rc = 0;
   for (int k = 0; k < g->n_nodes && rc >= 0; k++) {

@@ -46,6 +46,7 @@ oom:
   return ir_error(d, g->file, NULL, "out of memory");
 }
 
+/* Frees the reader index. */
 void fuse_users_free(FuseUsers *u) {
   free(u->start);
   free(u->count);
@@ -68,6 +69,7 @@ Node *fuse_sole_user(const FuseUsers *u, const Value *v) {
 
 /* ---- match sets ---- */
 
+/* Adds n to the match once. */
 void fuse_match_add(FuseMatch *m, Node *n) {
   if (!n || fuse_match_has(m, n)) return;
   if (m->n == FUSE_MAX_NODES) {
@@ -77,6 +79,7 @@ void fuse_match_add(FuseMatch *m, Node *n) {
   m->nodes[m->n++] = n;
 }
 
+/* Whether n is in the match. */
 int fuse_match_has(const FuseMatch *m, const Node *n) {
   for (int i = 0; i < m->n; i++)
     if (m->nodes[i] == n) return 1;
@@ -98,17 +101,20 @@ const Value *fuse_match_leak(const FuseMatch *m, const FuseUsers *u, const Value
   return NULL;
 }
 
+/* Marks every matched node removed. */
 void fuse_match_remove(FuseMatch *m) {
   for (int i = 0; i < m->n; i++) ir_node_remove(m->nodes[i]);
 }
 
 /* ---- constants ---- */
 
+/* Data of a constant or of a value shape inference computed. */
 const Tensor *fuse_data(const Value *v) {
   if (!v || !v->t.data) return NULL;
   return v->kind == VK_CONST || v->data_inferred ? &v->t : NULL;
 }
 
+/* The value of a known single-element tensor. */
 int fuse_scalar(const Value *v, double *x) {
   const Tensor *t = fuse_data(v);
   if (!t || tensor_numel(t) != 1) return 0;
@@ -120,11 +126,13 @@ int fuse_scalar(const Value *v, double *x) {
 
 int fuse_near(double a, double want) { return fabs(a - want) <= FUSE_RTOL * fabs(want); }
 
+/* Whether v is a known scalar near want. */
 int fuse_is_scalar(const Value *v, double want) {
   double x;
   return fuse_scalar(v, &x) && fuse_near(x, want);
 }
 
+/* The other operand of a binary node. */
 Value *fuse_other(const Node *n, const Value *v) {
   if (n->n_in != 2) return NULL;
   if (n->in[0] == v) return n->in[1];
@@ -132,6 +140,7 @@ Value *fuse_other(const Node *n, const Value *v) {
   return NULL;
 }
 
+/* A new constant with zeroed arena data. */
 Value *fuse_const_alloc(Graph *g, const char *base, DType dt, int rank, const int64_t *dims, Diag *d) {
   const char *name = ir_unique_name(g, base, d);
   Value *v = name ? ir_value_new(g, name, VK_CONST, d) : NULL;
@@ -147,6 +156,7 @@ Value *fuse_const_alloc(Graph *g, const char *base, DType dt, int rank, const in
   return v;
 }
 
+/* v, or a copy of its data under new dims. */
 Value *fuse_const_as(Graph *g, Value *v, int rank, const int64_t *dims, Diag *d) {
   int same = v->kind == VK_CONST && v->t.rank == rank;
   for (int i = 0; same && i < rank; i++) same = v->t.dims[i] == dims[i];
@@ -158,6 +168,7 @@ Value *fuse_const_as(Graph *g, Value *v, int rank, const int64_t *dims, Diag *d)
 
 /* ---- building ---- */
 
+/* A node name next to `name` (same path prefix). */
 const char *fuse_name(Graph *g, const char *name, const char *suffix, Diag *d) {
   const char *slash = strrchr(name, '/');
   size_t keep = slash ? (size_t)(slash - name) : 0, len = keep + strlen(suffix) + 2;
@@ -173,6 +184,7 @@ const char *fuse_name(Graph *g, const char *name, const char *suffix, Diag *d) {
   return s;
 }
 
+/* A fresh f32 node output. */
 Value *fuse_value(Graph *g, const char *base, int rank, const int64_t *dims, Diag *d) {
   const char *name = ir_unique_name(g, base, d);
   Value *v = name ? ir_value_new(g, name, VK_NODE, d) : NULL;
@@ -183,6 +195,7 @@ Value *fuse_value(Graph *g, const char *base, int rank, const int64_t *dims, Dia
   return v;
 }
 
+/* A node defining out (its old producer is being removed). */
 Node *fuse_emit(Graph *g, OpKind op, const char *name, Value *const *in, int n_in, Value *out, Diag *d) {
   Node *n = ir_node_new(g, op, name, n_in, 1, d);
   if (!n) return NULL;
@@ -194,12 +207,14 @@ Node *fuse_emit(Graph *g, OpKind op, const char *name, Value *const *in, int n_i
   return n;
 }
 
+/* Adds a string attribute. */
 int fuse_attr_s(Graph *g, Node *n, const char *attr, const char *s, Diag *d) {
   Attr *a = ir_attr_add(g, n, attr, AT_STRING, d);
   if (!a || !(a->s = arena_strdup(&g->arena, s))) return ir_error(d, g->file, n, "out of memory");
   return 0;
 }
 
+/* Adds an int attribute. */
 int fuse_attr_i(Graph *g, Node *n, const char *attr, int64_t i, Diag *d) {
   Attr *a = ir_attr_add(g, n, attr, AT_INT, d);
   if (!a) return -1;
@@ -207,6 +222,7 @@ int fuse_attr_i(Graph *g, Node *n, const char *attr, int64_t i, Diag *d) {
   return 0;
 }
 
+/* Adds a float attribute. */
 int fuse_attr_f(Graph *g, Node *n, const char *attr, float f, Diag *d) {
   Attr *a = ir_attr_add(g, n, attr, AT_FLOAT, d);
   if (!a) return -1;
@@ -214,6 +230,7 @@ int fuse_attr_f(Graph *g, Node *n, const char *attr, float f, Diag *d) {
   return 0;
 }
 
+/* Reshape to static dims (shape constant NAME_shape). */
 Value *fuse_reshape(Graph *g, const char *name, Value *x, int rank, const int64_t *dims, Value *out, Diag *d) {
   int64_t r = rank;
   char base[512];
@@ -224,6 +241,7 @@ Value *fuse_reshape(Graph *g, const char *name, Value *x, int rank, const int64_
   return fuse_emit(g, OP_RESHAPE, name, in, 2, out, d) ? out : NULL;
 }
 
+/* Transpose by perm. */
 Value *fuse_transpose(Graph *g, const char *name, Value *x, const int64_t *perm, Value *out, Diag *d) {
   int64_t dims[IR_MAX_RANK];
   for (int i = 0; i < x->t.rank; i++) dims[i] = x->t.dims[perm[i]];
@@ -233,6 +251,7 @@ Value *fuse_transpose(Graph *g, const char *name, Value *x, const int64_t *perm,
   return out;
 }
 
+/* Compacts and re-infers shapes when something changed. */
 int fuse_finish(Graph *g, int changed, Diag *d) {
   if (!changed) return 0;
   if (ir_graph_compact(g, d)) return -1;

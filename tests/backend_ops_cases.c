@@ -89,7 +89,9 @@ UNARY(ceil, "", F32)
 static const char *const ALL[] = {"f32", "i64", "i32", "bool"};
 UNARY(identity, "", ALL)
 
-static void gen_gelu(Case *cs, Rng *r, int k) { unary(cs, r, k, "gelu", k < 3 ? "" : " {approximate=\"tanh\"}", F32, 1); }
+static void gen_gelu(Case *cs, Rng *r, int k) {
+  unary(cs, r, k, "gelu", k < 3 ? "" : " {approximate=\"tanh\"}", F32, 1);
+}
 
 /* where(cond, x, y) with each operand broadcast somewhere; f32 or i64 values. */
 static void gen_where(Case *cs, Rng *r, int k) {
@@ -192,7 +194,8 @@ static void gen_softmax(Case *cs, Rng *r, int k) {
 
 static void gen_layer_norm(Case *cs, Rng *r, int k) {
   int a = rdim(r), b = rdim(r), c = k == 2 ? 192 : rdim(r);
-  if (k == 1) case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%s: f32[%d,%d]\ninput %%bias: f32[%d,%d]\n", a, b, c, b, c, b, c);
+  if (k == 1)
+    case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%s: f32[%d,%d]\ninput %%bias: f32[%d,%d]\n", a, b, c, b, c, b, c);
   else case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%s: f32[%d]\ninput %%bias: f32[%d]\n", a, b, c, c, c);
   case_put(cs, "%%y: undef[] = layer_norm(%%x, %%s%s) {axis=%d, epsilon=0.00001} @\"t\"\noutput %%y\n",
            k == 0 ? "" : ", %bias", k == 1 ? -2 : -1);
@@ -203,7 +206,8 @@ static void reduce(Case *cs, Rng *r, int k, const char *op) {
   static const char *const axes[] = {"const %%ax: i64[1] = [-1]\n", "const %%ax: i64[2] = [0,2]\n", ""};
   case_put(cs, "input %%x: %s[%d,%d,%d]\n", k == 3 ? "i64" : "f32", rdim(r), rdim(r), rdim(r));
   case_put(cs, axes[k % 3], 0);
-  case_put(cs, "%%y: undef[] = %s(%%x%s) {keepdims=%d} @\"t\"\noutput %%y\n", op, k % 3 == 2 ? "" : ", %ax", k % 2 == 0);
+  case_put(cs, "%%y: undef[] = %s(%%x%s) {keepdims=%d} @\"t\"\noutput %%y\n", op, k % 3 == 2 ? "" : ", %ax",
+           k % 2 == 0);
 }
 static void gen_reduce_mean(Case *cs, Rng *r, int k) { reduce(cs, r, k, "reduce_mean"); }
 static void gen_reduce_sum(Case *cs, Rng *r, int k) { reduce(cs, r, k, "reduce_sum"); }
@@ -255,7 +259,8 @@ static void gen_transpose(Case *cs, Rng *r, int k) {
     "input %%x: i64[%d,%d,%d]\n%%y: undef[] = transpose(%%x) {perm=[2,0,1]} @\"t\"\n",
     "input %%x: bool[%d,%d,%d]\n%%y: undef[] = transpose(%%x) @\"t\"\n",
     "input %%x: f32[300,%d7]\n%%y: undef[] = transpose(%%x) @\"t\"\n",
-    "input %%x: i32[%d,1,%d,3]\n%%y: undef[] = transpose(%%x) {perm=[3,1,2,0]} @\"t\"\n"};
+    "input %%x: i32[%d,1,%d,3]\n%%y: undef[] = transpose(%%x) {perm=[3,1,2,0]} @\"t\"\n",
+    "input %%x: f32[2,48,40]\n%%y: undef[] = transpose(%%x) {perm=[0,2,1]} @\"t\"\n"};
   case_put(cs, v[k], a, b, c);
   case_put(cs, "output %%y\n");
 }
@@ -297,18 +302,21 @@ static void gen_gather(Case *cs, Rng *r, int k) {
   int ax = axis[k] < 0 ? 2 : axis[k];
   cs->int_lo = -dims[ax], cs->int_hi = dims[ax] - 1, cs->int_nonzero = 0;
   case_put(cs, "input %%x: %s[%d,%d,%d]\ninput %%%s\n", k == 4 ? "i32" : "f32", a, b, c, idx[k]);
-  case_put(cs, "%%y: undef[] = gather(%%x, %%%s) {axis=%d} @\"t\"\noutput %%y\n", k % 2 || k == 4 ? "i" : "c_i", axis[k]);
+  case_put(cs, "%%y: undef[] = gather(%%x, %%%s) {axis=%d} @\"t\"\noutput %%y\n", k % 2 || k == 4 ? "i" : "c_i",
+           axis[k]);
 }
 
+/* concat of three operands along axis 1, 0, -1 (one of them empty) and -1 with i64. */
 static void gen_concat(Case *cs, Rng *r, int k) {
   int a = rdim(r), b = rdim(r), c = rdim(r), e = rdim(r);
-  const char *dt = k == 3 ? "i64" : "f32";
-  if (k == 0) case_put(cs, "input %%x: %s[%d,%d,%d]\ninput %%y: %s[%d,%d,%d]\ninput %%z: %s[%d,1,%d]\n", dt, a, b, c, dt, a, e,
-                       c, dt, a, c);
-  else if (k == 1) case_put(cs, "input %%x: %s[%d,%d]\ninput %%y: %s[%d,%d]\ninput %%z: %s[1,%d]\n", dt, a, b, dt, c, b, dt, b);
-  else if (k == 2) case_put(cs, "input %%x: %s[%d,%d]\ninput %%y: %s[%d,1]\ninput %%z: %s[%d,0]\n", dt, a, b, dt, a, dt, a);
-  else case_put(cs, "input %%x: %s[%d,%d,%d]\ninput %%y: %s[%d,%d,%d]\ninput %%z: %s[%d,%d,1]\n", dt, a, b, c, dt, a, b, e,
-                dt, a, b);
+  char s[3][48];
+  if (k == 0)
+    snprintf(s[0], 48, "%d,%d,%d", a, b, c), snprintf(s[1], 48, "%d,%d,%d", a, e, c), snprintf(s[2], 48, "%d,1,%d", a, c);
+  else if (k == 1) snprintf(s[0], 48, "%d,%d", a, b), snprintf(s[1], 48, "%d,%d", c, b), snprintf(s[2], 48, "1,%d", b);
+  else if (k == 2) snprintf(s[0], 48, "%d,%d", a, b), snprintf(s[1], 48, "%d,1", a), snprintf(s[2], 48, "%d,0", a);
+  else
+    snprintf(s[0], 48, "%d,%d,%d", a, b, c), snprintf(s[1], 48, "%d,%d,%d", a, b, e), snprintf(s[2], 48, "%d,%d,1", a, b);
+  for (int i = 0; i < 3; i++) case_put(cs, "input %%%c: %s[%s]\n", "xyz"[i], k == 3 ? "i64" : "f32", s[i]);
   case_put(cs, "%%o: undef[] = concat(%%x, %%y, %%z) {axis=%d} @\"t\"\noutput %%o\n", k == 0 ? 1 : k == 1 ? 0 : -1);
 }
 
@@ -317,7 +325,8 @@ static void gen_split(Case *cs, Rng *r, int k) {
   case_put(cs, "input %%x: %s[%d,%d,%d]\n", k == 2 ? "bool" : "f32", a, b, c);
   if (k == 0) case_put(cs, "const %%s: i64[3] = [2,%d,1]\n%%p: undef[], %%q: undef[], %%u: undef[] = split(%%x, %%s) "
                        "{axis=1} @\"t\"\n", b - 3);
-  else if (k == 1) case_put(cs, "%%p: undef[], %%q: undef[], %%u: undef[] = split(%%x) {axis=-1, num_outputs=3} @\"t\"\n");
+  else if (k == 1)
+    case_put(cs, "%%p: undef[], %%q: undef[], %%u: undef[] = split(%%x) {axis=-1, num_outputs=3} @\"t\"\n");
   else case_put(cs, "%%p: undef[], %%q: undef[], %%u: undef[] = split(%%x) {axis=0} @\"t\"\n");
   case_put(cs, "output %%u\noutput %%p\noutput %%q\n");
 }
@@ -364,7 +373,7 @@ const OpCases backend_op_cases[] = {
   {"reduce_mean", TOL_REDUCE, 4, gen_reduce_mean}, {"reduce_sum", TOL_REDUCE, 4, gen_reduce_sum},
   {"reduce_max", TOL_EXACT, 4, gen_reduce_max}, {"reshape", TOL_EXACT, 2, gen_reshape},
   {"flatten", TOL_EXACT, 3, gen_flatten}, {"squeeze", TOL_EXACT, 2, gen_squeeze},
-  {"unsqueeze", TOL_EXACT, 2, gen_unsqueeze}, {"transpose", TOL_EXACT, 7, gen_transpose},
+  {"unsqueeze", TOL_EXACT, 2, gen_unsqueeze}, {"transpose", TOL_EXACT, 8, gen_transpose},
   {"expand", TOL_EXACT, 5, gen_expand}, {"slice", TOL_EXACT, 4, gen_slice}, {"gather", TOL_EXACT, 5, gen_gather},
   {"concat", TOL_EXACT, 4, gen_concat}, {"split", TOL_EXACT, 3, gen_split}, {"shape", TOL_EXACT, 3, gen_shape},
   {"size", TOL_EXACT, 2, gen_size}, {"constant_of_shape", TOL_EXACT, 5, gen_constant_of_shape},

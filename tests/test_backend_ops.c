@@ -14,6 +14,7 @@
 #include "backend_ops.h"
 #include "cg.h"
 #include "vitrt.h"
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,7 +101,8 @@ static int compare(const Tensor *got, const Tensor *want, TolFamily tol, int out
       return -1;
     }
     double x = ((const float *)got->data)[i], y = ((const float *)want->data)[i];
-    if (x == y || (isnan(x) && isnan(y)) || fabs(x - y) <= tolerance[tol].atol + tolerance[tol].rtol * fabs(y)) continue;
+    if (x == y || (isnan(x) && isnan(y)) || fabs(x - y) <= tolerance[tol].atol + tolerance[tol].rtol * fabs(y))
+      continue;
     snprintf(why, n, "output %d element %lld is %.9g, expected %.9g", out, (long long)i, x, y);
     return -1;
   }
@@ -121,7 +123,8 @@ static int run_compiled(const Graph *g, const char *name, Tensor *in, const Tens
   VitrtTensor vin[MAX_IO], vout[MAX_IO];
   Tensor got[MAX_IO] = {{0}};
   int rc = s ? 0 : (snprintf(why, n, "load: %s", m ? "no session" : err), -1);
-  for (int i = 0; !rc && i < g->n_inputs; i++) vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};
+  for (int i = 0; !rc && i < g->n_inputs; i++)
+    vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};
   for (int j = 0; !rc && j < g->n_outputs; j++) {
     got[j] = want[j];
     if (!(got[j].data = calloc(1, tensor_bytes(&got[j]) + 1))) rc = -1;
@@ -174,7 +177,8 @@ static int run_op(const char *op, int verbose) {
   if (pid == 0) {
     char why[1400] = "";
     for (int k = 0; k < oc->n_cases; k++)
-      if (run_case(oc, k, verbose, why, sizeof why)) printf("FAIL %s case %d: %s\n", op, k, why), fflush(stdout), _exit(1);
+      if (run_case(oc, k, verbose, why, sizeof why))
+        printf("FAIL %s case %d: %s\n", op, k, why), fflush(stdout), _exit(1);
     printf("PASS %s (%d cases)\n", op, oc->n_cases);
     fflush(stdout);
     _exit(0);
@@ -183,6 +187,17 @@ static int run_op(const char *op, int verbose) {
   if (pid < 0 || waitpid(pid, &st, 0) < 0) return printf("FAIL %s: cannot fork\n", op), 1;
   if (WIFSIGNALED(st)) return printf("FAIL %s: crashed with signal %d\n", op, WTERMSIG(st)), 1;
   return WEXITSTATUS(st) != 0;
+}
+
+/* Removes tmpdir and what a crashed case left in it. */
+static void remove_tmpdir(void) {
+  DIR *dir = opendir(tmpdir);
+  struct dirent *e;
+  char path[512];
+  while (dir && (e = readdir(dir)))
+    if (e->d_name[0] != '.' && snprintf(path, sizeof path, "%s/%s", tmpdir, e->d_name) > 0) unlink(path);
+  if (dir) closedir(dir);
+  rmdir(tmpdir);
 }
 
 int main(int argc, char **argv) {
@@ -198,8 +213,9 @@ int main(int argc, char **argv) {
   }
   /* Cases for an op the table no longer has are stale. */
   for (int i = 0; i < backend_n_op_cases; i++)
-    if (ir_op_from_name(backend_op_cases[i].op) < 0) printf("FAIL %s: cases for an unknown op\n", backend_op_cases[i].op), failed++;
+    if (ir_op_from_name(backend_op_cases[i].op) < 0)
+      printf("FAIL %s: cases for an unknown op\n", backend_op_cases[i].op), failed++;
   printf("%d passed, %d failed\n", passed, failed);
-  rmdir(tmpdir);
+  remove_tmpdir();
   return failed != 0;
 }

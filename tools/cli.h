@@ -51,6 +51,8 @@ int cli_run_is_so(int argc, char **argv);
  * on in (graph input order) and fills out[j] (malloc'd data, the types of the
  * graph outputs); removes the files again (tools/run_compiled.c). */
 int cli_run_compiled(const Graph *g, const char *dir, int opt_level, const Tensor *in, Tensor *out, Diag *d);
+/* Removes dir and the files in it (what a crashed compiled run may have left). */
+void cli_remove_dir(const char *dir);
 
 /* Prints d's message (or a generic one) to stderr and returns 1. */
 int cli_fail(const Diag *d);

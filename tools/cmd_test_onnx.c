@@ -285,7 +285,8 @@ static int test_onnx_args(int argc, char **argv, int *select, double *min_pass, 
       *(a[2] == 'm' && a[3] == 'i' ? min_pass : max_skip) = v;
     } else if (strcmp(a, "--opt-level") == 0 && has_val) {
       const char *v = argv[++i];
-      if (v[0] < '0' || v[0] > '3' || v[1]) return fprintf(stderr, "vitc: error: test-onnx: --opt-level takes 0..3\n"), 2;
+      if (v[0] < '0' || v[0] > '3' || v[1])
+        return fprintf(stderr, "vitc: error: test-onnx: --opt-level takes 0..3\n"), 2;
       t->opt_level = v[0] - '0';
     } else if (a[0] == '-') {
       return fprintf(stderr, "vitc: error: test-onnx: unexpected argument '%s'\n", a), 2;
@@ -311,7 +312,7 @@ static int test_onnx_summary(const int *counts, double min_pass, double max_skip
 int cmd_test_onnx(int argc, char **argv) {
   int select = 0, counts[4] = {0};
   double min_pass = 100, max_skip = 100;
-  TestOptions t = {.opt_level = 1};
+  TestOptions t = {.opt_level = 2};
   char tmpdir[] = "/tmp/vitc_test_onnx.XXXXXX";
   int rc = test_onnx_args(argc, argv, &select, &min_pass, &max_skip, &t);
   if (rc) return rc;
@@ -330,6 +331,6 @@ int cmd_test_onnx(int argc, char **argv) {
     static const char *tags[] = {"PASS", "FAIL", "SKIP"};
     printf("%s %s%s%s\n", tags[r], basename(copy), *why ? ": " : "", r == CASE_PASS ? "" : why);
   }
-  if (t.tmpdir) rmdir(t.tmpdir);
+  if (t.tmpdir) cli_remove_dir(t.tmpdir);
   return test_onnx_summary(counts, min_pass, max_skip);
 }

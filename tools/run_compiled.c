@@ -4,6 +4,7 @@
 #include "cg.h"
 #include "cli.h"
 #include "vitrt.h"
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,8 @@ static int rc_run_so(const Graph *g, const char *so_path, int n_threads, const T
 }
 
 int cli_run_compiled(const Graph *g, const char *dir, int opt_level, const Tensor *in, Tensor *out, Diag *d) {
-  if (g->n_inputs > RC_MAX_IO || g->n_outputs > RC_MAX_IO) return ir_error(d, g->file, NULL, "too many inputs or outputs");
+  if (g->n_inputs > RC_MAX_IO || g->n_outputs > RC_MAX_IO)
+    return ir_error(d, g->file, NULL, "too many inputs or outputs");
   char so[4096], hdr[4096];
   snprintf(so, sizeof so, "%s/model.so", dir);
   snprintf(hdr, sizeof hdr, "%s/model.h", dir);
@@ -53,4 +55,15 @@ int cli_run_compiled(const Graph *g, const char *dir, int opt_level, const Tenso
   unlink(so);
   unlink(hdr);
   return rc;
+}
+
+void cli_remove_dir(const char *dir) {
+  DIR *d = opendir(dir);
+  struct dirent *e;
+  char path[4096];
+  while (d && (e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && snprintf(path, sizeof path, "%s/%s", dir, e->d_name) > 0)
+      unlink(path);
+  if (d) closedir(d);
+  rmdir(dir);
 }

@@ -1,0 +1,195 @@
+/* conv: 2-D, NCHW, with groups, strides, pads, dilations and auto_pad, as a
+ * direct loop nest. One work item is (batch, block of CONV_MB output
+ * channels of one group, output row); it walks the row in vectors of 16
+ * output columns, each accumulating CONV_MB channels over (c, kh, kw): one
+ * load (masked; a gather when the stride is not 1) of the input pixels the
+ * 16 columns see, FMA'd with each channel's weight. Padding and the row's
+ * tail are masked lanes that read as 0. (ViTs' patch conv becomes a linear
+ * after optimization; this is what -O0 graphs run.) */
+#include "cg_rows.h"
+#include <stdio.h>
+
+#define CONV_MB 4 /* output channels sharing each input vector */
+
+/* The geometry of a conv node. */
+typedef struct ConvGeom {
+  int64_t n, cin, cout, group, cg, mg; /* cg, mg: input and output channels per group */
+  int64_t h, w, kh, kw, oh, ow;
+  int64_t sh, sw, dh, dw, ph, pw; /* strides, dilations, leading pads */
+} ConvGeom;
+
+/* Reads an ints attribute of 2 or 4 entries into v, or leaves v's defaults. */
+static int conv_ints(const Node *n, const char *name, int64_t *v, int count, Diag *d) {
+  int got = ir_attr_ints(n, name, v, count);
+  return got < 0 || got == count ? 0 : ir_error(d, NULL, n, "%s must have %d entries", name, count);
+}
+
+/* Fills g from n's operands and attributes; -1 with d filled. */
+static int conv_geom(const Node *n, ConvGeom *g, Diag *d) {
+  const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t, *y = &n->out[0]->t;
+  if (x->rank != 4 || w->rank != 4 || y->rank != 4) return ir_error(d, NULL, n, "only 2-D convolution is supported");
+  int64_t st[2] = {1, 1}, dl[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+  if (conv_ints(n, "strides", st, 2, d) || conv_ints(n, "dilations", dl, 2, d) || conv_ints(n, "pads", pads, 4, d))
+    return -1;
+  const char *ap = ir_attr_s(n, "auto_pad", "NOTSET");
+  *g = (ConvGeom){x->dims[0], x->dims[1], w->dims[0], ir_attr_i(n, "group", 1), w->dims[1], 0,
+                  x->dims[2], x->dims[3], w->dims[2], w->dims[3], y->dims[2], y->dims[3],
+                  st[0], st[1], dl[0], dl[1], 0, 0};
+  if (g->group < 1 || g->cout % g->group || g->cg * g->group != g->cin)
+    return ir_error(d, NULL, n, "channels do not match group=%lld", (long long)g->group);
+  g->mg = g->cout / g->group;
+  int64_t oh = ir_conv_out_dim(g->h, g->kh, g->sh, g->dh, ap, &pads[0], &pads[2]);
+  int64_t ow = ir_conv_out_dim(g->w, g->kw, g->sw, g->dw, ap, &pads[1], &pads[3]);
+  if (oh != g->oh || ow != g->ow) return ir_error(d, NULL, n, "the output size does not match the attributes");
+  g->ph = pads[0];
+  g->pw = pads[1];
+  return 0;
+}
+
+/* The run-time values of one work item and vector of output columns. */
+typedef struct ConvAt {
+  LLVMValueRef b, grp, m0, oh, ow0; /* batch, group, first channel, output row, first column */
+  LLVMValueRef cols;                /* lanes inside the output row */
+} ConvAt;
+
+/* The input vector for (c, kh, kw): x[b, grp*cg + c, ih, iw of each lane], 0 where padded or past the row. */
+static LLVMValueRef conv_input(CgCtx *c, const ConvGeom *g, const ConvAt *at, LLVMValueRef ch, LLVMValueRef kh,
+                               LLVMValueRef kw) {
+  LLVMBuilderRef b = c->b;
+  LLVMValueRef ih = LLVMBuildAdd(b, LLVMBuildMul(b, at->oh, cg_i64(c, g->sh), ""),
+                                 LLVMBuildSub(b, LLVMBuildMul(b, kh, cg_i64(c, g->dh), ""), cg_i64(c, g->ph), ""), "ih");
+  LLVMValueRef ih_ok = LLVMBuildICmp(b, LLVMIntULT, ih, cg_i64(c, g->h), "");
+  LLVMValueRef plane = LLVMBuildAdd(b, LLVMBuildMul(b, at->b, cg_i64(c, g->cin), ""),
+                                    LLVMBuildAdd(b, LLVMBuildMul(b, at->grp, cg_i64(c, g->cg), ""), ch, ""), "");
+  LLVMValueRef row = LLVMBuildMul(b, LLVMBuildAdd(b, LLVMBuildMul(b, plane, cg_i64(c, g->h), ""), ih, ""), cg_i64(c, g->w), "");
+  LLVMValueRef iw0 = LLVMBuildAdd(b, LLVMBuildMul(b, at->ow0, cg_i64(c, g->sw), ""),
+                                  LLVMBuildSub(b, LLVMBuildMul(b, kw, cg_i64(c, g->dw), ""), cg_i64(c, g->pw), ""), "iw0");
+  LLVMValueRef lanes[CG_VW];
+  for (int l = 0; l < CG_VW; l++) lanes[l] = cg_i64(c, l * g->sw);
+  LLVMValueRef iw = LLVMBuildAdd(b, cg_splat(c, iw0), LLVMConstVector(lanes, CG_VW), "iw");
+  LLVMValueRef mask = LLVMBuildAnd(b, at->cols, LLVMBuildICmp(b, LLVMIntULT, iw, cg_splat(c, cg_i64(c, g->w)), ""), "");
+  mask = LLVMBuildAnd(b, mask, cg_splat(c, ih_ok), "");
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32);
+  LLVMValueRef base = LLVMBuildGEP2(b, c->t_f32, c->args[0], &row, 1, ""), zero = LLVMConstNull(vt);
+  if (g->sw == 1) {
+    LLVMTypeRef tys[2] = {vt, c->t_ptr};
+    LLVMValueRef args[4] = {LLVMBuildGEP2(b, c->t_f32, base, &iw0, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask, zero};
+    return cg_intrinsic(c, "llvm.masked.load", tys, 2, args, 4);
+  }
+  LLVMTypeRef tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
+  LLVMValueRef args[4] = {LLVMBuildGEP2(b, c->t_f32, base, &iw, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask, zero};
+  return cg_intrinsic(c, "llvm.masked.gather", tys, 2, args, 4);
+}
+
+/* acc[j] += w[m0 + j, c, kh, kw] * x for the block's mb channels. */
+static void conv_fma(CgCtx *c, const ConvGeom *g, const ConvAt *at, int mb, LLVMValueRef ch, LLVMValueRef kh,
+                     LLVMValueRef kw, LLVMValueRef x, LLVMValueRef *acc) {
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32);
+  LLVMValueRef tap = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, ch, cg_i64(c, g->kh), ""),
+                                                                        kh, ""), cg_i64(c, g->kw), ""), kw, "");
+  for (int j = 0; j < mb; j++) {
+    LLVMValueRef m = LLVMBuildAdd(c->b, at->m0, cg_i64(c, j), "");
+    LLVMValueRef off = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, m, cg_i64(c, g->cg * g->kh * g->kw), ""), tap, "");
+    LLVMValueRef wv = cg_splat(c, LLVMBuildLoad2(c->b, c->t_f32, cg_gep(c, DT_F32, c->args[1], off), ""));
+    LLVMValueRef args[3] = {wv, x, acc[j]};
+    acc[j] = cg_intrinsic(c, "llvm.fmuladd", &vt, 1, args, 3);
+  }
+}
+
+/* One output vector of mb channels: bias, the (c, kh, kw) loops with the accumulators carried, the store. */
+static void conv_vector(CgCtx *c, const ConvGeom *g, const ConvAt *at, int mb, int has_bias) {
+  LLVMValueRef acc[CONV_MB], pc[CONV_MB], ph[CONV_MB], pw[CONV_MB];
+  for (int j = 0; j < mb; j++) {
+    LLVMValueRef m = LLVMBuildAdd(c->b, at->m0, cg_i64(c, j), "");
+    acc[j] = has_bias ? cg_splat(c, LLVMBuildLoad2(c->b, c->t_f32, cg_gep(c, DT_F32, c->args[2], m), ""))
+                      : LLVMConstNull(cg_vec_type(c, DT_F32));
+  }
+  CgLoop lc = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, g->cg), 1);
+  for (int j = 0; j < mb; j++) pc[j] = cg_carry(c, &lc, acc[j]);
+  CgLoop lh = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, g->kh), 1);
+  for (int j = 0; j < mb; j++) ph[j] = cg_carry(c, &lh, pc[j]);
+  CgLoop lw = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, g->kw), 1);
+  for (int j = 0; j < mb; j++) acc[j] = pw[j] = cg_carry(c, &lw, ph[j]);
+  conv_fma(c, g, at, mb, lc.iv, lh.iv, lw.iv, conv_input(c, g, at, lc.iv, lh.iv, lw.iv), acc);
+  for (int j = 0; j < mb; j++) cg_carry_next(c, pw[j], acc[j]);
+  cg_loop_end(c, &lw);
+  for (int j = 0; j < mb; j++) cg_carry_next(c, ph[j], pw[j]);
+  cg_loop_end(c, &lh);
+  for (int j = 0; j < mb; j++) cg_carry_next(c, pc[j], ph[j]);
+  cg_loop_end(c, &lc);
+  for (int j = 0; j < mb; j++) {
+    LLVMValueRef m = LLVMBuildAdd(c->b, at->m0, cg_i64(c, j), "");
+    LLVMValueRef plane = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, at->b, cg_i64(c, g->cout), ""), m, "");
+    LLVMValueRef row = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, plane, cg_i64(c, g->oh), ""), at->oh, "");
+    LLVMValueRef off = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, row, cg_i64(c, g->ow), ""), at->ow0, "");
+    cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, c->args[3], off), pc[j], at->cols);
+  }
+}
+
+/* The output row of work item at, mb channels, in vectors of 16 columns. */
+static void conv_row(CgCtx *c, const ConvGeom *g, ConvAt at, int mb, int has_bias) {
+  CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, g->ow), CG_VW);
+  at.ow0 = l.iv;
+  at.cols = cg_tail_mask(c, LLVMBuildSub(c->b, cg_i64(c, g->ow), l.iv, ""));
+  conv_vector(c, g, &at, mb, has_bias);
+  cg_loop_end(c, &l);
+}
+
+int cg_emit_conv(CgCtx *c, const Node *n, Diag *d) {
+  ConvGeom g;
+  for (int i = 0; i < n->n_in; i++)
+    if (n->in[i] && n->in[i]->t.dtype != DT_F32) return ir_error(d, NULL, n, "operands must be f32");
+  if (conv_geom(n, &g, d)) return -1;
+  if (tensor_numel(&n->out[0]->t) == 0) return 0;
+  int has_bias = n->n_in > 2 && n->in[2];
+  char key[512];
+  size_t len = (size_t)snprintf(key, sizeof key, "conv.g%lld.s%lldx%lld.d%lldx%lld.p%lldx%lld.b%d.", (long long)g.group,
+                                (long long)g.sh, (long long)g.sw, (long long)g.dh, (long long)g.dw, (long long)g.ph,
+                                (long long)g.pw, has_bias);
+  cg_key_tensor(key, sizeof key, &len, &n->in[0]->t);
+  if (len < sizeof key) key[len++] = '.';
+  cg_key_tensor(key, sizeof key, &len, &n->in[1]->t);
+  if (len < sizeof key) key[len++] = '.';
+  cg_key_tensor(key, sizeof key, &len, &n->out[0]->t);
+  if (len >= sizeof key) return ir_error(d, NULL, n, "internal error: kernel key too long");
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (!fn) {
+    int64_t blocks = (g.mg + CONV_MB - 1) / CONV_MB, edge = g.mg % CONV_MB;
+    if (!(fn = cg_kernel_begin(c, key, 4, d))) return -1;
+    LLVMValueRef begin, end, r, blk;
+    cg_kernel_parallel(c, g.n * g.group * blocks * g.oh, CONV_MB * g.ow * g.cg * g.kh * g.kw, &begin, &end);
+    CgLoop l = cg_loop_begin(c, begin, end, 1);
+    ConvAt at = {0};
+    at.oh = LLVMBuildURem(c->b, l.iv, cg_i64(c, g.oh), "oh");
+    r = LLVMBuildUDiv(c->b, l.iv, cg_i64(c, g.oh), "");
+    blk = LLVMBuildURem(c->b, r, cg_i64(c, blocks), "");
+    r = LLVMBuildUDiv(c->b, r, cg_i64(c, blocks), "");
+    at.grp = LLVMBuildURem(c->b, r, cg_i64(c, g.group), "grp");
+    at.b = LLVMBuildUDiv(c->b, r, cg_i64(c, g.group), "batch");
+    at.m0 = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, at.grp, cg_i64(c, g.mg), ""),
+                         LLVMBuildMul(c->b, blk, cg_i64(c, CONV_MB), ""), "m0");
+    if (!edge) {
+      conv_row(c, &g, at, CONV_MB, has_bias);
+    } else { /* the group's last block has `edge` channels */
+      LLVMBasicBlockRef fullb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "full_block");
+      LLVMBasicBlockRef edgeb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "edge_block");
+      LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "block_done");
+      LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, blk, cg_i64(c, blocks - 1), ""), fullb, edgeb);
+      LLVMPositionBuilderAtEnd(c->b, fullb);
+      conv_row(c, &g, at, CONV_MB, has_bias);
+      LLVMBuildBr(c->b, done);
+      LLVMPositionBuilderAtEnd(c->b, edgeb);
+      conv_row(c, &g, at, (int)edge, has_bias);
+      LLVMBuildBr(c->b, done);
+      LLVMPositionBuilderAtEnd(c->b, done);
+    }
+    cg_loop_end(c, &l);
+    cg_kernel_end(c);
+  }
+  LLVMValueRef args[4];
+  for (int i = 0; i < 3; i++)
+    if (!(args[i] = i < n->n_in && n->in[i] ? cg_value_ptr(c, n->in[i], d) : LLVMConstNull(c->t_ptr))) return -1;
+  if (!(args[3] = cg_value_ptr(c, n->out[0], d))) return -1;
+  cg_kernel_call_args(c, fn, args, 4);
+  return 0;
+}
