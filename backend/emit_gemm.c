@@ -106,7 +106,17 @@ typedef struct GemmTile {
   LLVMValueRef i0, j0;
   LLVMValueRef arow[GEMM_MAX_MR]; /* &a[i0 + r, 0] */
   LLVMValueRef bcol;              /* &b[0, j0], or j0's packed panel */
+  int packed;                     /* bcol is a packed panel whose first row is k = pk0 */
+  LLVMValueRef pk0;
 } GemmTile;
+
+/* One pass over a block of K: what its tiles share. */
+typedef struct GemmPass {
+  const CgGemmBlock *g;
+  CgGemmShape s;
+  LLVMValueRef k0, k1;
+  LLVMValueRef panel; /* a buffer activation b is copied into, one panel at a time; NULL when b is packed or read in place */
+} GemmPass;
 
 /* The columns of vector v that are inside tile t. */
 static int tile_lanes(const GemmTile *t, int v) { return t->nr - 16 * v < CG_VW ? t->nr - 16 * v : CG_VW; }
@@ -114,8 +124,8 @@ static int tile_lanes(const GemmTile *t, int v) { return t->nr - 16 * v < CG_VW 
 /* Columns [16 v, 16 v + 16) of b's row p for tile t. */
 static LLVMValueRef tile_b(CgCtx *c, const GemmTile *t, LLVMValueRef p, int v) {
   const CgGemmBlock *g = t->g;
-  if (g->b_packed) {
-    LLVMValueRef at = LLVMBuildAdd(c->b, imul(c, p, t->s.nr), cg_i64(c, 16 * v), "");
+  if (t->packed) {
+    LLVMValueRef at = LLVMBuildAdd(c->b, imul(c, LLVMBuildSub(c->b, p, t->pk0, ""), t->s.nr), cg_i64(c, 16 * v), "");
     LLVMValueRef x = LLVMBuildLoad2(c->b, cg_vec_type(c, DT_F32), gp(c, t->bcol, at), "");
     LLVMSetAlignment(x, 64);
     return x;
@@ -231,17 +241,18 @@ static void tile_init(CgCtx *c, const GemmTile *t, LLVMValueRef k0, LLVMValueRef
   }
 }
 
-/* One tile: rows [i0, i0 + mr), valid columns [j0, j0 + nr), k in [k0, k1). */
-static void gemm_tile(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRef i0, LLVMValueRef j0, int mr, int nr,
-                      LLVMValueRef k0, LLVMValueRef k1) {
-  GemmTile t = {g, s, mr, nr, (nr + CG_VW - 1) / CG_VW, i0, j0, {0}, NULL};
+/* One tile of pass ps: rows [i0, i0 + mr), valid columns [j0, j0 + nr). */
+static void gemm_tile(CgCtx *c, const GemmPass *ps, LLVMValueRef i0, LLVMValueRef j0, int mr, int nr) {
+  const CgGemmBlock *g = ps->g;
+  GemmTile t = {g, ps->s, mr, nr, (nr + CG_VW - 1) / CG_VW, i0, j0, {0}, NULL, g->b_packed || ps->panel, cg_i64(c, 0)};
   LLVMValueRef acc[GEMM_MAX_MR * GEMM_MAX_NV];
   for (int r = 0; r < mr; r++) t.arow[r] = tile_row(c, &t, &(CgMat){g->a.p, g->a.rs, 0}, r);
-  t.bcol = gp(c, g->b.p, g->b_packed ? imul(c, j0, g->k) : imul(c, j0, g->b.cs));
-  tile_init(c, &t, k0, acc);
-  LLVMValueRef p = tile_kloop(c, &t, k0, k1, GEMM_UNROLL, acc);
-  tile_kloop(c, &t, p, k1, 1, acc);
-  LLVMValueRef last = LLVMBuildICmp(c->b, LLVMIntEQ, k1, cg_i64(c, g->k), "");
+  if (ps->panel) t.bcol = ps->panel, t.pk0 = ps->k0;
+  else t.bcol = gp(c, g->b.p, g->b_packed ? imul(c, j0, g->k) : imul(c, j0, g->b.cs));
+  tile_init(c, &t, ps->k0, acc);
+  LLVMValueRef p = tile_kloop(c, &t, ps->k0, ps->k1, GEMM_UNROLL, acc);
+  tile_kloop(c, &t, p, ps->k1, 1, acc);
+  LLVMValueRef last = LLVMBuildICmp(c->b, LLVMIntEQ, ps->k1, cg_i64(c, g->k), "");
   if (const_cond(last) >= 0) {
     tile_store(c, &t, acc, const_cond(last));
     return;
@@ -259,44 +270,76 @@ static void gemm_tile(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRe
   LLVMPositionBuilderAtEnd(c->b, cont);
 }
 
+/* Copies rows [k0, k1) of activation b's columns [j, j + nr) into the pass's
+ * panel buffer, rows of NR floats: the tiles below then read it from L1,
+ * not b's rows scattered a row stride apart. */
+static void gemm_copy_panel(CgCtx *c, const GemmPass *ps, LLVMValueRef j, int nr) {
+  const CgGemmBlock *g = ps->g;
+  CgLoop l = cg_loop_begin(c, ps->k0, ps->k1, 1);
+  LLVMValueRef row = gp(c, g->b.p, LLVMBuildAdd(c->b, imul(c, l.iv, g->b.rs), imul(c, j, g->b.cs), ""));
+  LLVMValueRef dst = gp(c, ps->panel, imul(c, LLVMBuildSub(c->b, l.iv, ps->k0, ""), ps->s.nr));
+  for (int v = 0; v < (nr + CG_VW - 1) / CG_VW; v++) {
+    LLVMValueRef x = row_load(c, row, g->b.cs, v, nr - 16 * v < CG_VW ? nr - 16 * v : CG_VW);
+    LLVMSetAlignment(LLVMBuildStore(c->b, x, gp(c, dst, cg_i64(c, 16 * v))), 64);
+  }
+  cg_loop_end(c, &l);
+}
+
 /* The tiles of rows [i0, i1) at columns j (nr valid): full tiles, then the
  * bottom edge tile when the range reaches it. */
-static void gemm_rows(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j,
-                      int nr, LLVMValueRef k0, LLVMValueRef k1) {
-  int64_t edge = g->m % s.mr, full = g->m - edge;
-  CgLoop l = cg_loop_begin(c, i0, imin(c, i1, cg_i64(c, full)), s.mr);
-  gemm_tile(c, g, s, l.iv, j, s.mr, nr, k0, k1);
+static void gemm_rows(CgCtx *c, const GemmPass *ps, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j, int nr) {
+  int64_t edge = ps->g->m % ps->s.mr, full = ps->g->m - edge;
+  if (ps->panel) gemm_copy_panel(c, ps, j, nr);
+  CgLoop l = cg_loop_begin(c, i0, imin(c, i1, cg_i64(c, full)), ps->s.mr);
+  gemm_tile(c, ps, l.iv, j, ps->s.mr, nr);
   cg_loop_end(c, &l);
   if (!edge) return;
   LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, i1, cg_i64(c, full), ""));
-  gemm_tile(c, g, s, cg_i64(c, full), j, (int)edge, nr, k0, k1);
+  gemm_tile(c, ps, cg_i64(c, full), j, (int)edge, nr);
   cg_if_end(c, cont);
 }
 
 /* Columns [j0, j1) in panels of NR (the right edge panel masked), each over rows [i0, i1). */
-static void gemm_panels(CgCtx *c, const CgGemmBlock *g, CgGemmShape s, LLVMValueRef i0, LLVMValueRef i1,
-                        LLVMValueRef j0, LLVMValueRef j1, LLVMValueRef k0, LLVMValueRef k1) {
-  int64_t edge = g->n % s.nr, full = g->n - edge;
-  CgLoop l = cg_loop_begin(c, j0, imin(c, j1, cg_i64(c, full)), s.nr);
-  gemm_rows(c, g, s, i0, i1, l.iv, s.nr, k0, k1);
+static void gemm_panels(CgCtx *c, const GemmPass *ps, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j0,
+                        LLVMValueRef j1) {
+  int64_t edge = ps->g->n % ps->s.nr, full = ps->g->n - edge;
+  CgLoop l = cg_loop_begin(c, j0, imin(c, j1, cg_i64(c, full)), ps->s.nr);
+  gemm_rows(c, ps, i0, i1, l.iv, ps->s.nr);
   cg_loop_end(c, &l);
   if (!edge) return;
   LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildICmp(c->b, LLVMIntSGT, j1, cg_i64(c, full), ""));
-  gemm_rows(c, g, s, i0, i1, cg_i64(c, full), (int)edge, k0, k1);
+  gemm_rows(c, ps, i0, i1, cg_i64(c, full), (int)edge);
   cg_if_end(c, cont);
+}
+
+/* A stack buffer of n floats, 64-byte aligned, allocated in the entry block of the function being built. */
+static LLVMValueRef gemm_stack_buffer(CgCtx *c, int64_t n) {
+  LLVMBasicBlockRef entry = LLVMGetEntryBasicBlock(c->fn);
+  LLVMValueRef first = LLVMGetFirstInstruction(entry);
+  LLVMBuilderRef eb = LLVMCreateBuilderInContext(c->ctx);
+  if (first) LLVMPositionBuilderBefore(eb, first);
+  else LLVMPositionBuilderAtEnd(eb, entry);
+  LLVMValueRef buf = LLVMBuildAlloca(eb, LLVMArrayType2(c->t_f32, (uint64_t)n), "bpanel");
+  LLVMSetAlignment(buf, CG_ALIGN);
+  LLVMDisposeBuilder(eb);
+  return buf;
 }
 
 void cg_gemm_block(CgCtx *c, const CgGemmBlock *g, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j0,
                    LLVMValueRef j1) {
-  CgGemmShape s = cg_gemm_shape(c);
-  if (g->k <= s.kc) {
-    gemm_panels(c, g, s, i0, i1, j0, j1, cg_i64(c, 0), cg_i64(c, g->k));
+  GemmPass ps = {g, cg_gemm_shape(c), cg_i64(c, 0), cg_i64(c, g->k), NULL};
+  int64_t nk = (g->k + ps.s.kc - 1) / ps.s.kc, kc = nk > 1 ? (g->k + nk - 1) / nk : g->k;
+  kc = nk > 1 ? (kc + GEMM_UNROLL - 1) / GEMM_UNROLL * GEMM_UNROLL : kc;
+  nk = kc > 0 ? (g->k + kc - 1) / kc : 1;
+  /* Activation b is copied panel by panel when several tiles of rows will read each panel. */
+  if (!g->b_packed && g->m > 2 * ps.s.mr && kc > 0) ps.panel = gemm_stack_buffer(c, kc * ps.s.nr);
+  if (nk <= 1) {
+    gemm_panels(c, &ps, i0, i1, j0, j1);
     return;
   }
-  int64_t nk = (g->k + s.kc - 1) / s.kc, kc = (g->k + nk - 1) / nk;
-  kc = (kc + GEMM_UNROLL - 1) / GEMM_UNROLL * GEMM_UNROLL;
-  nk = (g->k + kc - 1) / kc;
   CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, nk * kc), kc);
-  gemm_panels(c, g, s, i0, i1, j0, j1, l.iv, imin(c, LLVMBuildAdd(c->b, l.iv, cg_i64(c, kc), ""), cg_i64(c, g->k)));
+  ps.k0 = l.iv;
+  ps.k1 = imin(c, LLVMBuildAdd(c->b, l.iv, cg_i64(c, kc), ""), cg_i64(c, g->k));
+  gemm_panels(c, &ps, i0, i1, j0, j1);
   cg_loop_end(c, &l);
 }

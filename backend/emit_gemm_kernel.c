@@ -5,8 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define GEMM_MB_TILES 8 /* register tiles per macro tile, down */
-#define GEMM_NB_TILES 8 /* and across */
+#define GEMM_MB_TILES 8      /* register tiles per macro tile, down (a block of a stays in L2) */
+#define GEMM_MB_TILES_COPY 32 /* ... when activation b is copied panel by panel: more rows per copy */
+#define GEMM_NB_TILES 8      /* and across */
 
 void cg_gemm_batch_strides(const int64_t *dims, int rank, int n_batch, const int64_t *out_batch, int64_t mat,
                            int64_t *bs) {
@@ -126,7 +127,8 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (fn) return fn;
   CgGemmShape s = cg_gemm_shape(c);
-  int64_t mb = gemm_split(g->m, s.mr, GEMM_MB_TILES), nb = gemm_split(g->n, s.nr, GEMM_NB_TILES), batches = 1;
+  int64_t mb = gemm_split(g->m, s.mr, g->b_packed ? GEMM_MB_TILES : GEMM_MB_TILES_COPY);
+  int64_t nb = gemm_split(g->n, s.nr, GEMM_NB_TILES), batches = 1;
   for (int a = 0; a < g->n_batch; a++) batches *= g->batch[a];
   int64_t items = batches * ((g->m + mb - 1) / mb) * ((g->n + nb - 1) / nb);
   if (!(fn = cg_kernel_begin(c, key, g->n_args, d))) return NULL;
