@@ -6,10 +6,13 @@
  * accumulators in registers over a K loop that broadcasts one element of a
  * and FMAs it with NV vectors of b. Constant b is packed at compile time into
  * panels of NR columns (cg_gemm_pack_b), so every k step reads one
- * contiguous, zero-padded row of NR floats; activation b is read in place
- * (masked at the right edge, gathered when its columns are strided).
- * K is split into blocks of at most KC steps so that a panel stays in L1;
- * partial sums go through y and the epilogue runs after the last block. */
+ * contiguous, zero-padded row of NR floats; activation b is copied into
+ * such a panel on the stack, one panel and K block at a time, when several
+ * row tiles will read it (else read in place), masked at the right edge and
+ * gathered when its columns are strided. K is split into blocks of at most
+ * KC steps so that a panel stays in L1; partial sums go through y and the
+ * epilogue runs after the last block. Work is split into macro tiles of
+ * about 8 x 8 register tiles (balanced), run in parallel. */
 #ifndef VITC_CG_GEMM_H
 #define VITC_CG_GEMM_H
 #include "cg_ctx.h"

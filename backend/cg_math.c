@@ -159,7 +159,8 @@ LLVMValueRef cg_math_log(CgCtx *c, LLVMValueRef x) {
   LLVMValueRef k0 = LLVMBuildSelect(b, tiny, int_const(c, x, -23), int_const(c, x, 0), "");
   /* Offsetting the bits by 1 - sqrt(1/2) makes the exponent field round m into [sqrt(1/2), sqrt(2)). */
   LLVMValueRef ix = LLVMBuildAdd(b, LLVMBuildBitCast(b, xs, it, ""), int_const(c, x, 0x3f800000 - 0x3f3504f3), "");
-  LLVMValueRef k = LLVMBuildAdd(b, k0, LLVMBuildSub(b, LLVMBuildLShr(b, ix, int_const(c, x, 23), ""), int_const(c, x, 0x7f), ""), "");
+  LLVMValueRef e = LLVMBuildSub(b, LLVMBuildLShr(b, ix, int_const(c, x, 23), ""), int_const(c, x, 0x7f), "");
+  LLVMValueRef k = LLVMBuildAdd(b, k0, e, "");
   ix = LLVMBuildAdd(b, LLVMBuildAnd(b, ix, int_const(c, x, 0x007fffff), ""), int_const(c, x, 0x3f3504f3), "");
   LLVMValueRef f = LLVMBuildFSub(b, LLVMBuildBitCast(b, ix, ft, ""), cg_math_const(c, x, 1.0), "");
   LLVMValueRef s = LLVMBuildFDiv(b, f, LLVMBuildFAdd(b, f, cg_math_const(c, x, 2.0), ""), "");
@@ -168,11 +169,13 @@ LLVMValueRef cg_math_log(CgCtx *c, LLVMValueRef x) {
   LLVMValueRef r = horner(c, z, lg, 5); /* z (Lg1 + z (Lg2 + ...)) */
   LLVMValueRef hf = LLVMBuildFMul(b, LLVMBuildFMul(b, f, f, ""), cg_math_const(c, x, 0.5), "");
   LLVMValueRef dk = LLVMBuildSIToFP(b, k, ft, "");
-  LLVMValueRef y = fma3(c, s, LLVMBuildFAdd(b, hf, r, ""), LLVMBuildFMul(b, dk, cg_math_const(c, x, 9.0580006145e-06), ""));
+  LLVMValueRef lo = LLVMBuildFMul(b, dk, cg_math_const(c, x, 9.0580006145e-06), ""); /* ln2, low part */
+  LLVMValueRef y = fma3(c, s, LLVMBuildFAdd(b, hf, r, ""), lo);
   y = LLVMBuildFAdd(b, LLVMBuildFSub(b, y, hf, ""), f, "");
   y = fma3(c, dk, cg_math_const(c, x, 6.9313812256e-01), y);
   /* The ends: log(0) = -inf, log(+inf) = +inf, negative or NaN inputs give NaN. */
-  y = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOEQ, x, cg_math_const(c, x, 0.0), ""), cg_math_const(c, x, -__builtin_inf()), y, "");
+  LLVMValueRef zero = LLVMBuildFCmp(b, LLVMRealOEQ, x, cg_math_const(c, x, 0.0), "");
+  y = LLVMBuildSelect(b, zero, cg_math_const(c, x, -__builtin_inf()), y, "");
   y = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOEQ, x, cg_math_const(c, x, __builtin_inf()), ""), x, y, "");
   LLVMValueRef bad = LLVMBuildFCmp(b, LLVMRealULT, x, cg_math_const(c, x, 0.0), "");
   return LLVMBuildSelect(b, bad, cg_math_const(c, x, __builtin_nan("")), y, "");
@@ -180,7 +183,8 @@ LLVMValueRef cg_math_log(CgCtx *c, LLVMValueRef x) {
 
 /* x P(x^2) / Q(x^2) with x clamped to [-lim, lim] and the result to [-1, 1]:
  * the shape of the rational fits of erf and tanh below. */
-static LLVMValueRef odd_rational(CgCtx *c, LLVMValueRef x, double lim, const double *p, int np, const double *q, int nq) {
+static LLVMValueRef odd_rational(CgCtx *c, LLVMValueRef x, double lim, const double *p, int np, const double *q,
+                                 int nq) {
   LLVMBuilderRef b = c->b;
   LLVMValueRef xc = fmax_(c, fmin_(c, x, cg_math_const(c, x, lim)), cg_math_const(c, x, -lim));
   LLVMValueRef z = LLVMBuildFMul(b, xc, xc, "");
@@ -208,7 +212,8 @@ LLVMValueRef cg_math_gelu(CgCtx *c, LLVMValueRef x, int tanh_form) {
   LLVMValueRef t;
   if (tanh_form) {
     LLVMValueRef x3 = LLVMBuildFMul(b, LLVMBuildFMul(b, x, x, ""), x, "");
-    LLVMValueRef u = LLVMBuildFMul(b, fma3(c, x3, cg_math_const(c, x, 0.044715), x), cg_math_const(c, x, 0.79788456080286536), "");
+    LLVMValueRef u = fma3(c, x3, cg_math_const(c, x, 0.044715), x);
+    u = LLVMBuildFMul(b, u, cg_math_const(c, x, 0.79788456080286536), ""); /* sqrt(2 / pi) */
     t = odd_rational(c, u, 9.0, tanh_p, 6, tanh_q, 4);
   } else {
     t = odd_rational(c, LLVMBuildFMul(b, x, cg_math_const(c, x, 0.70710678118654752), ""), 4.0, erf_p, 7, erf_q, 5);

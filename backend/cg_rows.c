@@ -37,13 +37,22 @@ LLVMValueRef cg_fold(CgCtx *c, CgFold op, DType t, LLVMValueRef acc, LLVMValueRe
 
 LLVMValueRef cg_fold_lanes(CgCtx *c, CgFold op, DType t, LLVMValueRef v) {
   LLVMTypeRef vt = LLVMTypeOf(v);
-  if (t != DT_F32) return cg_intrinsic(c, op == CG_FOLD_SUM ? "llvm.vector.reduce.add" : "llvm.vector.reduce.smax", &vt, 1, &v, 1);
+  if (t != DT_F32) {
+    const char *name = op == CG_FOLD_SUM ? "llvm.vector.reduce.add" : "llvm.vector.reduce.smax";
+    return cg_intrinsic(c, name, &vt, 1, &v, 1);
+  }
   if (op == CG_FOLD_MAX) return cg_intrinsic(c, "llvm.vector.reduce.fmaximum", &vt, 1, &v, 1);
   /* A tree of adds (reassoc), not 16 in a row. */
   LLVMValueRef args[2] = {LLVMConstReal(c->t_f32, -0.0), v};
   LLVMValueRef s = cg_intrinsic(c, "llvm.vector.reduce.fadd", &vt, 1, args, 2);
   LLVMSetFastMathFlags(s, LLVMFastMathAllowReassoc);
   return s;
+}
+
+int cg_axis(const Node *n, int rank, Diag *d) {
+  int64_t a = ir_attr_i(n, "axis", -1);
+  if (a < -rank || a >= rank) return ir_error(d, NULL, n, "axis %lld is out of range for rank %d", (long long)a, rank);
+  return (int)(a < 0 ? a + rank : a);
 }
 
 LLVMValueRef cg_run(CgCtx *c, int64_t count, LLVMValueRef acc, CgRunFn f, void *env) {

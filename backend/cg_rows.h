@@ -22,6 +22,9 @@ LLVMValueRef cg_fold(CgCtx *c, CgFold op, DType t, LLVMValueRef acc, LLVMValueRe
 /* The scalar fold of all lanes of v. */
 LLVMValueRef cg_fold_lanes(CgCtx *c, CgFold op, DType t, LLVMValueRef v);
 
+/* Node n's `axis` attribute (default -1) normalized against rank; -1 with d filled when out of range. */
+int cg_axis(const Node *n, int rank, Diag *d);
+
 /* One vector step of a run at element offset i (all lanes, or those in mask);
  * gets the carried value acc (NULL when none) and returns its next value. */
 typedef LLVMValueRef (*CgRunFn)(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc);

@@ -102,12 +102,13 @@ static void ln_kernel(CgCtx *c, LnRow *r, int64_t rows, int64_t len, double eps,
   LLVMValueRef off = LLVMBuildMul(c->b, l.iv, cg_i64(c, len), "");
   r->x = cg_gep(c, DT_F32, c->args[0], off);
   r->y = cg_gep(c, DT_F32, c->args[out_arg], off);
-  LLVMValueRef n = LLVMConstReal(c->t_f32, (double)len);
-  LLVMValueRef sum = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, cg_run(c, len, cg_fold_identity(c, CG_FOLD_SUM, DT_F32), ln_sum, r));
-  LLVMValueRef mean = LLVMBuildFDiv(c->b, sum, n, "mean");
+  LLVMValueRef count = LLVMConstReal(c->t_f32, (double)len);
+  LLVMValueRef zero = cg_fold_identity(c, CG_FOLD_SUM, DT_F32);
+  LLVMValueRef sum = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, cg_run(c, len, zero, ln_sum, r));
+  LLVMValueRef mean = LLVMBuildFDiv(c->b, sum, count, "mean");
   r->s = cg_splat(c, mean);
-  LLVMValueRef ss = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, cg_run(c, len, cg_fold_identity(c, CG_FOLD_SUM, DT_F32), ln_var, r));
-  LLVMValueRef var = LLVMBuildFAdd(c->b, LLVMBuildFDiv(c->b, ss, n, ""), LLVMConstReal(c->t_f32, eps), "");
+  LLVMValueRef ss = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, cg_run(c, len, zero, ln_var, r));
+  LLVMValueRef var = LLVMBuildFAdd(c->b, LLVMBuildFDiv(c->b, ss, count, ""), LLVMConstReal(c->t_f32, eps), "");
   LLVMValueRef sd = cg_intrinsic(c, "llvm.sqrt", &c->t_f32, 1, &var, 1);
   LLVMValueRef inv = LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sd, "inv");
   r->inv = cg_splat(c, inv);
@@ -133,16 +134,16 @@ int cg_emit_layer_norm(CgCtx *c, const Node *n, Diag *d) {
   int has_bias = n->n_in > 2 && n->in[2];
   for (int k = 0; k < n->n_in; k++)
     if (n->in[k] && n->in[k]->t.dtype != DT_F32) return ir_error(d, NULL, n, "operands must be f32 for the backend");
-  int64_t axis = ir_attr_i(n, "axis", -1);
-  if (axis < 0) axis += x->rank;
-  if (axis < 0 || axis >= x->rank) return ir_error(d, NULL, n, "axis %lld is out of range", (long long)ir_attr_i(n, "axis", -1));
+  int axis = cg_axis(n, x->rank, d);
+  if (axis < 0) return -1;
   int64_t rows = 1, len = 1;
   for (int a = 0; a < x->rank; a++) *(a < axis ? &rows : &len) *= x->dims[a];
   if (rows * len == 0) return 0;
   LnRow r = {.aff = {{1, 1, NULL}, {has_bias ? 2 : -1, 1, NULL}}, .span = len};
   for (int k = 0; k < 1 + has_bias; k++) {
-    if ((r.aff[k].m = ln_suffix(&n->in[1 + k]->t, x, (int)axis)) < 0)
-      return ir_error(d, NULL, n, "%s broadcasts in a way the backend does not support (only a scalar or a suffix of the normalized shape)", k ? "bias" : "scale");
+    if ((r.aff[k].m = ln_suffix(&n->in[1 + k]->t, x, axis)) < 0)
+      return ir_error(d, NULL, n, "%s must be a scalar or a suffix of the normalized shape for the backend",
+                      k ? "bias" : "scale");
     if (r.aff[k].m > 1 && r.aff[k].m < r.span) r.span = r.aff[k].m;
   }
   int has_mean = n->n_out > 1 && n->out[1], has_inv = n->n_out > 2 && n->out[2];
@@ -151,7 +152,8 @@ int cg_emit_layer_norm(CgCtx *c, const Node *n, Diag *d) {
   memcpy(&eps_bits, &eps, sizeof eps_bits);
   char key[160];
   snprintf(key, sizeof key, "layer_norm.%lldx%lld.s%lld.b%lld.%d%d%d.e%08x", (long long)rows, (long long)len,
-           (long long)r.aff[0].m, (long long)(has_bias ? r.aff[1].m : 0), n->n_in, has_mean, has_inv, (unsigned)eps_bits);
+           (long long)r.aff[0].m, (long long)(has_bias ? r.aff[1].m : 0), n->n_in, has_mean, has_inv,
+           (unsigned)eps_bits);
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (!fn) {
     if (!(fn = cg_kernel_begin(c, key, n->n_in + n->n_out, d))) return -1;

@@ -13,7 +13,9 @@ static LLVMValueRef v_exp(CgCtx *c, const Node *n, LLVMValueRef *x) { (void)n; r
 static LLVMValueRef v_erf(CgCtx *c, const Node *n, LLVMValueRef *x) { (void)n; return cg_math_erf(c, x[0]); }
 static LLVMValueRef v_tanh(CgCtx *c, const Node *n, LLVMValueRef *x) { (void)n; return cg_math_tanh(c, x[0]); }
 static LLVMValueRef v_sigmoid(CgCtx *c, const Node *n, LLVMValueRef *x) { (void)n; return cg_math_sigmoid(c, x[0]); }
-static LLVMValueRef v_gelu(CgCtx *c, const Node *n, LLVMValueRef *x) { return cg_math_gelu(c, x[0], gelu_is_tanh(n) == 1); }
+static LLVMValueRef v_gelu(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return cg_math_gelu(c, x[0], gelu_is_tanh(n) == 1);
+}
 
 /* An f32 elementwise op computed by f. */
 static int unary_f32(CgCtx *c, const Node *n, const char *op, CgElemFn f, Diag *d) {

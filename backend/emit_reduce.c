@@ -169,6 +169,12 @@ static int emit_reduce(CgCtx *c, const Node *n, const char *name, CgFold op, int
   return cg_kernel_call(c, fn, n, 1, d);
 }
 
-int cg_emit_reduce_sum(CgCtx *c, const Node *n, Diag *d) { return emit_reduce(c, n, "reduce_sum", CG_FOLD_SUM, 0, d); }
-int cg_emit_reduce_mean(CgCtx *c, const Node *n, Diag *d) { return emit_reduce(c, n, "reduce_mean", CG_FOLD_SUM, 1, d); }
-int cg_emit_reduce_max(CgCtx *c, const Node *n, Diag *d) { return emit_reduce(c, n, "reduce_max", CG_FOLD_MAX, 0, d); }
+int cg_emit_reduce_sum(CgCtx *c, const Node *n, Diag *d) {
+  return emit_reduce(c, n, "reduce_sum", CG_FOLD_SUM, 0, d);
+}
+int cg_emit_reduce_mean(CgCtx *c, const Node *n, Diag *d) {
+  return emit_reduce(c, n, "reduce_mean", CG_FOLD_SUM, 1, d);
+}
+int cg_emit_reduce_max(CgCtx *c, const Node *n, Diag *d) {
+  return emit_reduce(c, n, "reduce_max", CG_FOLD_MAX, 0, d);
+}

@@ -104,11 +104,10 @@ static void sm_cols(CgCtx *c, int64_t outer, int64_t len, int64_t inner) {
 
 int cg_emit_softmax(CgCtx *c, const Node *n, Diag *d) {
   const Tensor *x = &n->in[0]->t;
-  if (x->dtype != DT_F32) return ir_error(d, NULL, n, "%s input is not supported by the backend (f32 only)", dt_name(x->dtype));
+  if (x->dtype != DT_F32) return ir_error(d, NULL, n, "%s input is not supported by the backend", dt_name(x->dtype));
+  int axis = cg_axis(n, x->rank, d);
+  if (axis < 0) return -1;
   if (tensor_numel(x) == 0) return 0;
-  int64_t axis = ir_attr_i(n, "axis", -1);
-  if (axis < 0) axis += x->rank;
-  if (axis < 0 || axis >= x->rank) return ir_error(d, NULL, n, "axis %lld is out of range", (long long)ir_attr_i(n, "axis", -1));
   int64_t outer = 1, len = 1, inner = 1;
   for (int a = 0; a < x->rank; a++) {
     if (a < axis) outer *= x->dims[a];

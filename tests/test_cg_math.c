@@ -85,7 +85,8 @@ static double sweep(Kernel k, int fi, double *worst_x) {
         continue;
       }
       if (fabs(want) < 1.2e-38) continue; /* denormal results may flush to 0 */
-      double scale = cases[fi].kind == ERR_REL ? fabs(want) : cases[fi].kind == ERR_SCALED ? fmax(1.0, fabs(in[i])) : 1.0;
+      ErrKind kind = cases[fi].kind;
+      double scale = kind == ERR_REL ? fabs(want) : kind == ERR_SCALED ? fmax(1.0, fabs(in[i])) : 1.0;
       double err = fabs(got - want) / scale;
       if (err > worst) {
         worst = err;
