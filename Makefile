@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test demo models test-models clean
+.PHONY: all deps test demo models test-models bench clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -20,12 +20,19 @@ demo: all
 	@scripts/demo.sh $(BUILD)/vitc
 
 # Larger torchvision ViTs (ViT-S/16, ViT-B/16 at opsets 13 and 17) into models/ (ignored by git).
-models: all
+models: all models/.exported
+
+models/.exported: tools/export_vit.py
 	@scripts/install-deps.sh models
 	/usr/bin/python3 tools/export_vit.py --large --out models
+	touch $@
 
 test-models: models
 	scripts/test-models.sh $(BUILD)/vitc models
+
+# vitc against ONNX Runtime (npm's onnxruntime-node, installed into bench/) on ViT-B/16, opset 13.
+bench: models
+	bench/bench.sh $(BUILD)/vitc models/vit_b16_op13 20
 
 clean:
 	rm -rf $(BUILD)
