@@ -4,6 +4,7 @@
 #define VITC_CG_CTX_H
 
 #include "cg.h"
+#include "passes.h"
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
 
@@ -31,20 +32,22 @@ typedef struct CgLoc {
 
 typedef struct CgPlan {
   CgLoc *loc;              /* by Value.id */
-  unsigned char *skip;     /* by node index: every output is known at compile time */
+  unsigned char *skip;     /* by node index: the node does not run (plan_node_runs) */
   int64_t *scratch;        /* by node index: workspace offset of the node's scratch, -1 when it has none */
   uint64_t workspace_bytes;
 } CgPlan;
 
-/* Places every value (inputs and outputs in the caller's buffers, layout ops
- * as aliases, the rest first-fit in one workspace by liveness). */
+/* Places every value from the one memory plan (plan_memory_compute with
+ * cg_scratch_bytes): inputs and outputs in the caller's buffers, known
+ * values in the weights blob, layout ops as views, the rest in the workspace. */
 int cg_plan(const Graph *g, CgPlan *p, Diag *d);
 void cg_plan_free(CgPlan *p);
 /* Whether v's storage is another value's (so a layout op producing it moves nothing). */
 int cg_plan_is_alias(const CgPlan *p, const Value *v);
 /* Bytes of scratch memory node n needs while it runs (0 for most ops): the
- * plan gives it a workspace block live during n only (after n's outputs, so
- * it overlaps none of n's operands). Per op, from the op's emitter file. */
+ * plan gives it a block live during n only (so it overlaps none of n's
+ * operands). Per op, from the op's emitter file; each equals
+ * plan_scratch_bytes(n), the size `vitc ir --stats` plans with. */
 uint64_t cg_scratch_bytes(const Node *n);
 uint64_t cg_scratch_attention(const Node *n);
 

@@ -8,6 +8,7 @@
  *      in place, and out = p v (GEMM block). */
 #include "cg_gemm.h"
 #include "cg_rows.h"
+#include <assert.h>
 #include <math.h>
 #include <stdio.h>
 
@@ -36,7 +37,9 @@ static int attn_dims(const Node *n, int64_t nr, AttnDims *a, Diag *d) {
 uint64_t cg_scratch_attention(const Node *n) {
   AttnDims a;
   if (attn_dims(n, ATTN_MAX_NR, &a, NULL)) return 0;
-  return (uint64_t)(a.qkv_floats + a.b * a.heads * a.pack_floats) * sizeof(float);
+  uint64_t bytes = (uint64_t)(a.qkv_floats + a.b * a.heads * a.pack_floats) * sizeof(float);
+  assert(bytes == plan_scratch_bytes(n)); /* the planner's copy of this layout, for `vitc ir --stats` */
+  return bytes;
 }
 
 /* Splits i64 x into x / den and x % den. */

@@ -3,6 +3,7 @@
  * epilogue (alpha, pre, act, post) on the accumulators and one masked store. */
 #include "cg_gemm.h"
 #include "cg_math.h"
+#include "shape_fused.h"
 #include <string.h>
 
 #define GEMM_MAX_MR 8
@@ -196,7 +197,12 @@ static LLVMValueRef tile_epilogue(CgCtx *c, const GemmTile *t, int r, int v, LLV
     if (g->beta != 1.0) e = LLVMBuildFMul(c->b, e, cg_math_const(c, e, g->beta), "");
     x = LLVMBuildFAdd(c->b, x, e, "");
   }
-  if (g->act != CG_ACT_NONE) x = cg_math_gelu(c, x, g->act == CG_ACT_GELU_TANH);
+  if (g->act == CG_ACT_GELU || g->act == CG_ACT_GELU_TANH) x = cg_math_gelu(c, x, g->act == CG_ACT_GELU_TANH);
+  if (g->act == CG_ACT_QUICK_GELU || g->act == CG_ACT_SILU) {
+    /* x * sigmoid(a x): a = 1.702f (quick_gelu) or 1 (silu). */
+    LLVMValueRef ax = g->act == CG_ACT_SILU ? x : LLVMBuildFMul(c->b, x, cg_math_const(c, x, LINEAR_QUICK_GELU_ALPHA), "");
+    x = LLVMBuildFMul(c->b, x, cg_math_sigmoid(c, ax), "");
+  }
   if (g->post.p) x = LLVMBuildFAdd(c->b, x, row_load(c, tile_row(c, t, &g->post, r), g->post.cs, v, lanes), "");
   return x;
 }

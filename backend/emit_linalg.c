@@ -127,7 +127,11 @@ int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
   CgGemm g = {.m = y2.dims[y2.rank - 2], .n = W->dims[1], .k = W->dims[0]};
   g.n_batch = y2.rank - 2;
   for (int a = 0; a < g.n_batch; a++) g.batch[a] = y2.dims[a];
-  g.act = act == LINEAR_ACT_GELU ? CG_ACT_GELU : act == LINEAR_ACT_GELU_TANH ? CG_ACT_GELU_TANH : CG_ACT_NONE;
+  g.act = act == LINEAR_ACT_GELU         ? CG_ACT_GELU
+          : act == LINEAR_ACT_GELU_TANH  ? CG_ACT_GELU_TANH
+          : act == LINEAR_ACT_QUICK_GELU ? CG_ACT_QUICK_GELU
+          : act == LINEAR_ACT_SILU       ? CG_ACT_SILU
+                                         : CG_ACT_NONE;
   g.alpha = g.beta = 1;
   g.a = (CgGemmOperand){0, g.k, 1, {0}};
   cg_gemm_batch_strides(y2.dims, g.n_batch, g.n_batch, g.batch, g.m * g.k, g.a.bs);

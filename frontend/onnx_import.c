@@ -15,21 +15,6 @@ static void release_model(void *ctx) {
   onnx__model_proto__free_unpacked(ctx, NULL);
 }
 
-/* Maps and unpacks the model file; NULL with d filled on error. */
-static Onnx__ModelProto *load_model(const char *path, Diag *d) {
-  MappedFile mf;
-  if (onnx_map_file(path, &mf, d) < 0) return NULL;
-  if (!mf.ptr) {
-    ir_error(d, path, NULL, "not a valid ONNX model (empty file)");
-    return NULL;
-  }
-  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, mf.size, mf.ptr);
-  /* protobuf-c copies every string and bytes field, so the mapping can go now. */
-  onnx_unmap_file(&mf);
-  if (!m) ir_error(d, path, NULL, "not a valid ONNX model (protobuf parse failed)");
-  return m;
-}
-
 /* True for the names of the default ONNX operator domain. */
 static int is_default_domain(const char *domain) {
   return !domain || !*domain || strcmp(domain, "ai.onnx") == 0;
@@ -219,7 +204,8 @@ static int import_graph(ImportCtx *c) {
 
 /* Imports an ONNX model file; see onnx_import.h. */
 Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
-  Onnx__ModelProto *m = load_model(path, d);
+  Onnx__ModelProto *m =
+      (Onnx__ModelProto *)onnx_unpack_file(path, &onnx__model_proto__descriptor, "ONNX model", d);
   if (!m) return NULL;
   if (!m->graph) {
     ir_error(d, path, NULL, "model has no graph");

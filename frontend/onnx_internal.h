@@ -19,19 +19,11 @@ typedef struct MappedFile {
 
 int onnx_map_file(const char *path, MappedFile *mf, Diag *d);
 void onnx_unmap_file(MappedFile *mf);
-
-/* Open-addressing hash map from borrowed C strings to non-NULL pointers. */
-typedef struct NameMap {
-  const char **keys;
-  void **vals;
-  size_t cap, n;
-} NameMap;
-
-int name_map_init(NameMap *m, size_t expected);
-void *name_map_get(const NameMap *m, const char *key); /* NULL when absent */
-/* 0 inserted, 1 key already present (left unchanged), -1 out of memory. */
-int name_map_put(NameMap *m, const char *key, void *val);
-void name_map_free(NameMap *m);
+/* Maps `path` and unpacks one message of type `desc` (free it with
+ * protobuf_c_message_free_unpacked); NULL with d filled when the file cannot
+ * be read or is not such a message ("not a valid WHAT (...)"). */
+ProtobufCMessage *onnx_unpack_file(const char *path, const ProtobufCMessageDescriptor *desc, const char *what,
+                                   Diag *d);
 
 /* A possibly-NULL protobuf string as a C string ("" for NULL). */
 static inline const char *pb_str(const char *s) { return s ? s : ""; }

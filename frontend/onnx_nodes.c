@@ -5,9 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "onnx_einsum.h"
 #include "onnx_internal.h"
 
 #define OP_CONSTANT_NODE (-1) /* NodeInfo.op of an ONNX Constant node */
+#define OP_EINSUM_NODE (-2)   /* NodeInfo.op of an ONNX Einsum node (lowered, onnx_einsum.c) */
 
 /* What the importer knows about one ONNX node before building it. */
 typedef struct NodeInfo {
@@ -78,8 +80,8 @@ static int classify_nodes(NodeSet *s) {
     }
     if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0)
       return node_error(s, i, "unsupported op (domain '%s')", np->domain);
-    if (strcmp(op_type, "Constant") == 0) {
-      info->op = OP_CONSTANT_NODE;
+    if (strcmp(op_type, "Constant") == 0 || strcmp(op_type, "Einsum") == 0) {
+      info->op = op_type[0] == 'C' ? OP_CONSTANT_NODE : OP_EINSUM_NODE;
       continue;
     }
     info->op = ir_op_from_onnx(op_type);
@@ -488,13 +490,42 @@ static int build_op_node(const NodeSet *s, size_t i) {
   return finish_node(s, i, n);
 }
 
+static const char *fresh_name(const void *s, const char *base) { return unique_name(s, base); }
+
+/* Lowers an Einsum node into IR ops (onnx_einsum.c). */
+static int build_einsum(const NodeSet *s, size_t i) {
+  const Onnx__NodeProto *np = s->c->gp->node[i];
+  const char *eq = NULL;
+  for (size_t k = 0; k < np->n_attribute; k++) {
+    const Onnx__AttributeProto *ap = np->attribute[k];
+    if (strcmp(pb_str(ap->name), "equation") != 0) return node_error(s, i, "unsupported attribute '%s'", pb_str(ap->name));
+    if (onnx_attr_kind(ap) != AT_STRING) return node_error(s, i, "attribute 'equation' must be a string");
+    char *str = arena_alloc(&s->c->g->arena, ap->s.len + 1);
+    if (!str) return ir_error(s->c->d, s->c->file, NULL, "out of memory");
+    if (ap->s.len) memcpy(str, ap->s.data, ap->s.len);
+    eq = str;
+  }
+  if (!eq) return node_error(s, i, "missing attribute 'equation'");
+  if (np->n_input < 1 || np->n_input > 2 || np->n_output != 1 || is_empty(np->output[0]))
+    return node_error(s, i, "has %zu inputs and %zu outputs, expects 1 or 2 inputs and 1 output (more operands "
+                      "are not supported)", np->n_input, np->n_output);
+  Value *in[2] = {NULL, NULL};
+  for (size_t k = 0; k < np->n_input; k++)
+    if (is_empty(np->input[k]) || !(in[k] = name_map_get(&s->c->values, np->input[k])))
+      return node_error(s, i, "required input %zu is missing", k);
+  EinsumNames names = {s->info[i].name, fresh_name, s};
+  return onnx_einsum_build(s->c, &names, eq, in, (int)np->n_input, np->output[0]);
+}
+
 /* Runs the node stages over an initialized NodeSet. */
 static int import_node_set(NodeSet *s) {
   if (classify_nodes(s) < 0 || register_producers(s) < 0 || check_dangling(s) < 0 || topo_sort(s) < 0)
     return -1;
   for (size_t j = 0; j < s->n; j++) {
     size_t i = s->order[j];
-    int rc = s->info[i].op == OP_CONSTANT_NODE ? build_constant(s, i) : build_op_node(s, i);
+    int rc = s->info[i].op == OP_CONSTANT_NODE ? build_constant(s, i)
+             : s->info[i].op == OP_EINSUM_NODE ? build_einsum(s, i)
+                                               : build_op_node(s, i);
     if (rc < 0) return -1;
   }
   return 0;

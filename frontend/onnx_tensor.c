@@ -158,25 +158,12 @@ int onnx_decode_tensor(const Onnx__TensorProto *tp, const TensorSink *sink, Tens
   return decode_data(tp, onnx_type, sink, out, file, what, d);
 }
 
-/* Unpacks the TensorProto stored in `path`; NULL with d filled on error. */
-static Onnx__TensorProto *load_tensor_proto(const char *path, Diag *d) {
-  MappedFile mf;
-  if (onnx_map_file(path, &mf, d) < 0) return NULL;
-  if (!mf.ptr) {
-    ir_error(d, path, NULL, "not a valid TensorProto (empty file)");
-    return NULL;
-  }
-  Onnx__TensorProto *tp = onnx__tensor_proto__unpack(NULL, mf.size, mf.ptr);
-  onnx_unmap_file(&mf); /* protobuf-c copied everything it keeps */
-  if (!tp) ir_error(d, path, NULL, "not a valid TensorProto (protobuf parse failed)");
-  return tp;
-}
-
 /* Reads a serialized TensorProto file; see onnx_import.h. */
 int onnx_read_tensor_file(const char *path, Tensor *out, char **name, Diag *d) {
   memset(out, 0, sizeof *out);
   if (name) *name = NULL;
-  Onnx__TensorProto *tp = load_tensor_proto(path, d);
+  Onnx__TensorProto *tp =
+      (Onnx__TensorProto *)onnx_unpack_file(path, &onnx__tensor_proto__descriptor, "TensorProto", d);
   if (!tp) return -1;
   char what[300];
   if (tp->name && *tp->name) snprintf(what, sizeof what, "tensor '%.256s'", tp->name);

@@ -2,7 +2,8 @@
 #include "ir.h"
 #include <stdio.h>
 
-/* Fills d (first error wins) and returns -1. */
+/* Fills d (first error wins; control characters, such as a newline in a
+ * model's value name, become '?') and returns -1. */
 int ir_error(Diag *d, const char *file, const Node *n, const char *fmt, ...) {
   if (!d || d->has_error) return -1;
   if (!file) file = d->file;
@@ -19,6 +20,8 @@ int ir_error(Diag *d, const char *file, const Node *n, const char *fmt, ...) {
     vsnprintf(d->msg + len, cap - len, fmt, ap);
     va_end(ap);
   }
+  for (char *p = d->msg; *p; p++) /* one line, whatever names the model uses */
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
   d->has_error = 1;
   return -1;
 }

@@ -166,7 +166,8 @@ static int run_node(Run *r, int k, Diag *d) {
     if (!n->in[i]) continue;
     in[i] = r->slot[n->in[i]->id];
     if (in[i].dtype == DT_UNDEF || (!in[i].data && tensor_bytes(&in[i])))
-      return ir_error(d, NULL, n, "input '%s' has no value", n->in[i]->name);
+      return ir_error(d, NULL, n, "input '%s' has no value%s", n->in[i]->name,
+                      n->in[i]->has_digest ? " (a `blob` constant: IR text elides large constants' data)" : "");
   }
   if (alloc_outputs(r, n, out, d) || ir_interp_node(n, in, out, d)) return -1;
   release_dead(r, k);
@@ -204,6 +205,8 @@ int ir_interpret(const Graph *g, const Tensor *inputs, Tensor *outputs, Diag *d)
     return ir_error(d, g->file, NULL, "out of memory");
   }
   compute_last_use(g, r.last_use);
+  const char *saved = d->file; /* node errors name the model file */
+  d->file = g->file;
   int rc = bind_inputs(&r, inputs, d);
   for (int k = 0; k < g->n_nodes && !rc; k++) rc = run_node(&r, k, d);
   for (int i = 0; i < g->n_outputs && !rc; i++) rc = take_output(&r, i, &outputs[i], d);
@@ -215,5 +218,6 @@ int ir_interpret(const Graph *g, const Tensor *inputs, Tensor *outputs, Diag *d)
     }
   }
   run_free(&r);
+  d->file = saved;
   return rc;
 }

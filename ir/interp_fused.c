@@ -14,6 +14,17 @@ static double gelu_d(double x, int tanh_form) {
   return 0.5 * x * (1.0 + erf(x / sqrt(2.0)));
 }
 
+/* linear's activation of one value. */
+static double linear_act_d(double x, LinearAct act) {
+  switch (act) {
+  case LINEAR_ACT_GELU: return gelu_d(x, 0);
+  case LINEAR_ACT_GELU_TANH: return gelu_d(x, 1);
+  case LINEAR_ACT_QUICK_GELU: return x / (1.0 + exp(-(double)LINEAR_QUICK_GELU_ALPHA * x));
+  case LINEAR_ACT_SILU: return x / (1.0 + exp(-x));
+  default: return x;
+  }
+}
+
 /* Checks the operands that are present and the output are f32. */
 static int check_f32(const Node *n, const Tensor *in, const Tensor *out, Diag *d) {
   for (int i = 0; i < n->n_in; i++)
@@ -59,7 +70,7 @@ int interp_linear(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
       for (int64_t j = 0; j < nc; j++) acc[j] += a * wv[p * nc + j];
     }
     for (int64_t j = 0; j < nc; j++, interp_iter_next(&it)) {
-      double v = act == LINEAR_ACT_NONE ? acc[j] : gelu_d(acc[j], act == LINEAR_ACT_GELU_TANH);
+      double v = linear_act_d(acc[j], act);
       y[r * nc + j] = (float)(v + (rv ? rv[it.off[0]] : 0.0));
     }
   }

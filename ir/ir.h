@@ -40,6 +40,22 @@ void *arena_alloc(Arena *a, size_t size);               /* 64-byte aligned, zero
 char *arena_strdup(Arena *a, const char *s);
 void arena_free_all(Arena *a);
 
+/* ---- name map (ir/namemap.c) ---- */
+
+/* Open-addressing hash map from borrowed C strings to non-NULL pointers; a
+ * zeroed NameMap is an empty one. */
+typedef struct NameMap {
+  const char **keys;
+  void **vals;
+  size_t cap, n;
+} NameMap;
+
+int name_map_init(NameMap *m, size_t expected);        /* room for about `expected` keys; -1 when out of memory */
+void *name_map_get(const NameMap *m, const char *key); /* NULL when absent */
+/* 0 inserted, 1 key already present (left unchanged), -1 out of memory. */
+int name_map_put(NameMap *m, const char *key, void *val);
+void name_map_free(NameMap *m);                        /* the table, not the keys or values */
+
 /* ---- dtypes and tensors (ir/tensor.c) ---- */
 
 typedef enum DType {

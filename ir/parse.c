@@ -8,61 +8,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Value names seen so far, by name: open addressing, power-of-two capacity. */
-typedef struct NameMap {
-  Value **slots;
-  size_t cap, n;
-} NameMap;
-
 typedef struct Parser {
   const char *p;   /* cursor in the current line */
   int line;        /* 1-based */
   const char *file;
   Graph *g;
   Diag *d;
-  NameMap names;
+  NameMap names;   /* value name -> Value*, for the names defined so far */
   char *tok;       /* scratch for the last name or string read, NUL-terminated */
   size_t tok_cap;
   int have_header;
 } Parser;
-
-/* ---- name map ---- */
-
-/* FNV-1a hash of a string. */
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
-
-/* The value named `name`, or NULL. */
-static Value *map_get(const NameMap *m, const char *name) {
-  if (!m->cap) return NULL;
-  for (size_t i = hash_str(name) & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-    if (!m->slots[i]) return NULL;
-    if (strcmp(m->slots[i]->name, name) == 0) return m->slots[i];
-  }
-}
-
-/* Inserts v into a table known to have a free slot and not to hold its name. */
-static void map_insert(NameMap *m, Value *v) {
-  size_t i = hash_str(v->name) & (m->cap - 1);
-  while (m->slots[i]) i = (i + 1) & (m->cap - 1);
-  m->slots[i] = v;
-  m->n++;
-}
-
-/* Keeps the table at most half full; -1 when out of memory. */
-static int map_reserve(NameMap *m) {
-  if (2 * (m->n + 1) <= m->cap) return 0;
-  NameMap bigger = {calloc(m->cap ? m->cap * 2 : 256, sizeof(Value *)), m->cap ? m->cap * 2 : 256, 0};
-  if (!bigger.slots) return -1;
-  for (size_t i = 0; i < m->cap; i++)
-    if (m->slots[i]) map_insert(&bigger, m->slots[i]);
-  free(m->slots);
-  *m = bigger;
-  return 0;
-}
 
 /* ---- errors ---- */
 
@@ -311,7 +267,7 @@ static int parse_data(Parser *ps, Tensor *t) {
  * a name defined before is an error. */
 static Value *parse_def(Parser *ps, ValueKind kind) {
   if (parse_name(ps)) return NULL;
-  if (map_get(&ps->names, ps->tok)) {
+  if (name_map_get(&ps->names, ps->tok)) {
     perr(ps, "value '%s' is already defined", ps->tok);
     return NULL;
   }
@@ -322,16 +278,15 @@ static Value *parse_def(Parser *ps, ValueKind kind) {
 
 /* Makes v visible to later references; a name defined meanwhile is an error. */
 static int publish(Parser *ps, Value *v) {
-  if (map_get(&ps->names, v->name)) return perr(ps, "value '%s' is already defined", v->name);
-  if (map_reserve(&ps->names)) return perr(ps, "out of memory");
-  map_insert(&ps->names, v);
-  return 0;
+  int rc = name_map_put(&ps->names, v->name, v);
+  if (rc > 0) return perr(ps, "value '%s' is already defined", v->name);
+  return rc < 0 ? perr(ps, "out of memory") : 0;
 }
 
 /* Reads `%name` and looks the value up. */
 static Value *parse_ref(Parser *ps) {
   if (parse_name(ps)) return NULL;
-  Value *v = map_get(&ps->names, ps->tok);
+  Value *v = name_map_get(&ps->names, ps->tok);
   if (!v) perr(ps, "undefined value '%s'", ps->tok);
   return v;
 }
@@ -527,7 +482,7 @@ Graph *ir_parse(const char *text, const char *file, Diag *d) {
     ps.line = ps.line ? ps.line : 1;
     rc = perr(&ps, "expected the 'graph \"NAME\" opset N' header, got end of file");
   }
-  free(ps.names.slots);
+  name_map_free(&ps.names);
   free(ps.tok);
   if (rc) {
     ir_graph_free(ps.g);

@@ -30,14 +30,21 @@ typedef struct PassOptions {
   FILE *dump;           /* where dumps, timings and explanations go (stderr by default) */
 } PassOptions;
 
-/* The memory plan (filled by plan_memory). Offsets index Value.id. */
+/* The memory plan (filled by plan_memory; the backend compiles to the same
+ * plan). Offsets are bytes into one arena (the compiled model's workspace). */
 typedef struct MemoryPlan {
   int64_t arena_bytes;        /* size of the one arena */
   int64_t lower_bound_bytes;  /* most bytes live at any one point of the final order */
-  int64_t naive_bytes;        /* every intermediate in its own buffer */
+  int64_t naive_bytes;        /* every intermediate and scratch block in its own buffer */
   int64_t *offset;            /* per value id: arena offset, -1 when not in the arena */
-  int n_values;
+  int *alias;                 /* per value id: the value whose storage it is (a layout op's output: the
+                                 first value of its chain of layout ops), else the id itself */
+  int64_t *scratch;           /* per node index: arena offset of the node's scratch, -1 when none */
+  int n_values, n_nodes;
 } MemoryPlan;
+
+/* Bytes of scratch memory node n needs while it runs (0 for most ops). */
+typedef uint64_t (*PlanScratchFn)(const Node *n);
 
 typedef struct PassCtx {
   const PassOptions *opt;
@@ -49,9 +56,17 @@ typedef struct PassCtx {
 #undef PASS
 
 /* The memory plan of g in its current node order, without running the pass
- * (what the backend calls); out->offset is malloc'd: plan_memory_free. */
-int plan_memory_compute(const Graph *g, MemoryPlan *out, Diag *d);
+ * (the backend calls it with its own scratch rule, cg_scratch_bytes; NULL:
+ * no scratch); out's arrays are malloc'd: plan_memory_free. */
+int plan_memory_compute(const Graph *g, PlanScratchFn scratch, MemoryPlan *out, Diag *d);
 void plan_memory_free(MemoryPlan *p);
+/* The backend kernels' scratch sizes without the backend (attention: qkv and
+ * k^T packed in panels of 32 tokens); the pass and `vitc ir --stats` use it. */
+uint64_t plan_scratch_bytes(const Node *n);
+/* Whether v's data is known at compile time (a constant or a value shape inference computed). */
+int plan_value_known(const Value *v);
+/* Whether n runs at all: not removed, and some output is not known at compile time. */
+int plan_node_runs(const Node *n);
 
 /* Runs the enabled passes in table order. */
 int passes_run(Graph *g, PassCtx *ctx, Diag *d);

@@ -2,7 +2,6 @@
  * timings and the verifier between passes. */
 #include "passes.h"
 #include <stdarg.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -54,10 +53,7 @@ int passes_run(Graph *g, PassCtx *ctx, Diag *d) {
   return 0;
 }
 
-void pass_ctx_free(PassCtx *ctx) {
-  free(ctx->plan.offset);
-  memset(&ctx->plan, 0, sizeof ctx->plan);
-}
+void pass_ctx_free(PassCtx *ctx) { plan_memory_free(&ctx->plan); }
 
 void pass_explain(const PassCtx *ctx, const char *pattern, const Node *at, const char *fmt, ...) {
   if (!ctx->opt->explain_fusion) return;

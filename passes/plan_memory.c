@@ -1,73 +1,129 @@
-/* plan_memory: one arena for every intermediate value. Each value computed
- * by a node (not a graph output: the caller owns those; not an input or a
- * constant) lives from its producer to its last reader in the final node
- * order. An elementwise or reshape-like node writes over an input that dies
- * there and has the output's byte size (in place: one buffer). Buffers are
- * placed largest first at the lowest 64-byte aligned offset that overlaps no
- * buffer live at the same time. Changes no node. */
+/* plan_memory: the one memory plan, which `vitc ir --stats` reports and the
+ * backend compiles to. Graph inputs and values known at compile time
+ * (constants, values shape inference computed) are not in the arena; graph
+ * outputs live in the caller's buffers. The output of a layout op that is not
+ * a graph output is its input's storage (a view). An elementwise node writes
+ * its output over an input whose storage dies there and has the output's
+ * element count and byte size (in place). A node with scratch gets a block
+ * live while it runs. Buffers are placed at the lowest 64-byte aligned offset
+ * that overlaps no buffer live at the same time, in two greedy orders; the
+ * smaller arena wins. Changes no node. */
 #include "passes.h"
 #include <stdlib.h>
 #include <string.h>
 
 #define PLAN_ALIGN 64
+#define PLAN_ATTN_NR 32 /* attention packs k^T in panels of this many tokens (the widest GEMM panel) */
 
 typedef struct Buf {
-  int root;            /* value id of the group's first value */
+  int id;              /* value id of the group's root, or -1 - node index for scratch */
   int start, end;      /* node indices, inclusive */
   int64_t size, offset;
 } Buf;
 
-/* Per-value facts: producer index, last reader index, alias group root. */
+/* Per-value facts: producer index, last index the storage is needed, storage group, arena flag. */
 typedef struct Live {
-  int *def, *last, *root;
+  int *def, *end, *root;
   unsigned char *arena;
 } Live;
 
 static int64_t align_up(int64_t n) { return (n + PLAN_ALIGN - 1) / PLAN_ALIGN * PLAN_ALIGN; }
 
-/* Whether node n may write its output over one of its inputs (same index in, same index out). */
-static int may_alias(const Node *n) {
-  return (ir_ops[n->op].flags & (OPF_ELEMWISE | OPF_LAYOUT)) && n->n_out == 1;
+int plan_value_known(const Value *v) { return v->kind == VK_CONST || (v->kind == VK_NODE && v->data_inferred); }
+
+int plan_node_runs(const Node *n) {
+  if (n->removed) return 0;
+  for (int j = 0; j < n->n_out; j++)
+    if (n->out[j] && !plan_value_known(n->out[j])) return 1;
+  return 0;
 }
 
-/* Marks arena values and computes def, last and the in-place groups. */
-static void liveness(const Graph *g, Live *l) {
+uint64_t plan_scratch_bytes(const Node *n) {
+  if (n->op != OP_ATTENTION || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
+  const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t;
+  int64_t heads = ir_attr_i(n, "heads", 0);
+  if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
+      (w->dims[1] / 3) % heads)
+    return 0;
+  int64_t b = x->dims[0], tok = x->dims[1], e = w->dims[1] / 3;
+  int64_t qkv = (b * tok * 3 * e + 15) / 16 * 16;
+  int64_t pack = (tok + PLAN_ATTN_NR - 1) / PLAN_ATTN_NR * PLAN_ATTN_NR * (e / heads);
+  return (uint64_t)(qkv + b * heads * pack) * sizeof(float);
+}
+
+/* The root of v's storage group (path halving). */
+static int find(int *root, int v) {
+  while (root[v] != v) v = root[v] = root[root[v]];
+  return v;
+}
+
+/* Whether running node n's output 0 is a view of its input 0. */
+static int is_view(const Node *n, const Live *l) {
+  return (ir_ops[n->op].flags & OPF_LAYOUT) && n->n_in > 0 && n->in[0] && n->out[0] && l->arena[n->out[0]->id];
+}
+
+/* The input of elementwise node k (running) whose storage o may take over, or -1: one whose whole
+ * group dies at k, with o's element count and bytes; the oldest buffer wins (a residual stream
+ * stays one buffer). */
+static int in_place_root(const Node *n, int k, const Live *l) {
+  const Value *o = n->out[0];
+  int pick = -1;
+  if ((ir_ops[n->op].flags & (OPF_ELEMWISE | OPF_LAYOUT)) != OPF_ELEMWISE || n->n_out != 1 || !o || !l->arena[o->id])
+    return -1;
+  for (int i = 0; i < n->n_in; i++) {
+    const Value *x = n->in[i];
+    if (!x || tensor_numel(&x->t) != tensor_numel(&o->t) || tensor_bytes(&x->t) != tensor_bytes(&o->t)) continue;
+    int r = find(l->root, x->id);
+    if (l->arena[r] && l->end[r] == k && (pick < 0 || l->def[r] < l->def[pick])) pick = r;
+  }
+  return pick;
+}
+
+/* Marks arena values, computes def and end, then views and in-place groups (alias[] gets the views). */
+static void liveness(const Graph *g, Live *l, int *alias) {
   for (int i = 0; i < g->n_values; i++) {
     const Value *v = g->values[i];
-    l->arena[i] = v->kind == VK_NODE && !v->data_inferred;
-    l->def[i] = l->last[i] = -1;
+    l->arena[i] = v->kind == VK_NODE && !plan_value_known(v);
+    l->def[i] = l->end[i] = -1;
     l->root[i] = i;
   }
   for (int i = 0; i < g->n_outputs; i++) l->arena[g->outputs[i]->id] = 0;
   for (int k = 0; k < g->n_nodes; k++) {
     const Node *n = g->nodes[k];
+    if (!plan_node_runs(n)) continue;
     for (int i = 0; i < n->n_in; i++)
-      if (n->in[i]) l->last[n->in[i]->id] = k;
+      if (n->in[i]) l->end[n->in[i]->id] = k;
     for (int j = 0; j < n->n_out; j++)
-      if (n->out[j]) l->def[n->out[j]->id] = l->last[n->out[j]->id] = k;
+      if (n->out[j]) l->def[n->out[j]->id] = l->end[n->out[j]->id] = k;
   }
-  for (int k = 0; k < g->n_nodes; k++) {
+  for (int i = 0; i < g->n_values; i++)
+    if (l->def[i] < 0) l->arena[i] = 0; /* made by no node that runs */
+  for (int k = 0; k < g->n_nodes; k++) { /* views: the storage of the chain's first value */
     const Node *n = g->nodes[k];
-    const Value *o = n->out[0];
-    if (!may_alias(n) || !o || !l->arena[o->id]) continue;
-    int n_cand = ir_ops[n->op].flags & OPF_ELEMWISE ? n->n_in : 1, pick = -1;
-    for (int i = 0; i < n_cand; i++) { /* the input whose buffer is oldest: a residual stream stays one buffer */
-      const Value *x = n->in[i];
-      if (x && l->arena[x->id] && l->last[x->id] == k && tensor_bytes(&x->t) == tensor_bytes(&o->t) &&
-          (pick < 0 || l->def[l->root[x->id]] < l->def[pick]))
-        pick = l->root[x->id];
-    }
-    if (pick >= 0) l->root[o->id] = pick;
+    if (!plan_node_runs(n) || !is_view(n, l)) continue;
+    int r = l->root[n->out[0]->id] = find(l->root, n->in[0]->id);
+    l->arena[n->out[0]->id] = l->arena[r];
+  }
+  for (int i = 0; i < g->n_values; i++) {
+    int r = alias[i] = find(l->root, i);
+    if (l->end[i] > l->end[r]) l->end[r] = l->end[i];
+  }
+  for (int k = 0; k < g->n_nodes; k++) { /* in place: o's group joins the group it overwrites */
+    const Node *n = g->nodes[k];
+    int r = plan_node_runs(n) ? in_place_root(n, k, l) : -1;
+    if (r < 0) continue;
+    l->root[n->out[0]->id] = r;
+    l->end[r] = l->end[n->out[0]->id];
   }
 }
 
-/* Largest first, then earliest, then by id: a deterministic order. */
+/* Largest first, then longest-lived, then earliest, then by id: a deterministic order. */
 static int buf_cmp(const void *a, const void *b) {
   const Buf *p = a, *q = b;
   if (p->size != q->size) return p->size > q->size ? -1 : 1;
   if (p->end - p->start != q->end - q->start) return p->end - p->start > q->end - q->start ? -1 : 1;
   if (p->start != q->start) return p->start < q->start ? -1 : 1;
-  return (p->root > q->root) - (p->root < q->root);
+  return (p->id > q->id) - (p->id < q->id);
 }
 
 /* Most bytes x node-steps first (long-lived big buffers), then as buf_cmp. */
@@ -77,6 +133,7 @@ static int area_cmp(const void *a, const void *b) {
   if (lp != lq) return lp > lq ? -1 : 1;
   return buf_cmp(a, b);
 }
+
 /* Orders placed conflicting buffers by offset. */
 static int off_cmp(const void *a, const void *b) {
   const Buf *p = *(Buf *const *)a, *q = *(Buf *const *)b;
@@ -123,50 +180,57 @@ static int64_t peak(const Buf *b, int nb, int n_nodes, int64_t *delta) {
   return best;
 }
 
-/* Groups, places and fills out (offset[] already allocated and set to -1). */
-static void plan(const Graph *g, Live *l, Buf *b, Buf **tmp, int64_t *delta, MemoryPlan *out) {
-  liveness(g, l);
-  for (int i = 0; i < g->n_values; i++) /* a group lives until its last member's last reader */
-    if (l->arena[i] && l->last[i] > l->last[l->root[i]]) l->last[l->root[i]] = l->last[i];
+/* Groups, places and fills out (offset[] and scratch[] already allocated and set to -1). */
+static void plan(const Graph *g, PlanScratchFn scratch, Live *l, Buf *b, Buf **tmp, int64_t *delta, MemoryPlan *out) {
+  liveness(g, l, out->alias);
   int nb = 0;
   for (int i = 0; i < g->n_values; i++) {
     if (!l->arena[i]) continue;
-    out->naive_bytes += (int64_t)tensor_bytes(&g->values[i]->t);
-    if (l->root[i] != i) continue;
     int64_t bytes = (int64_t)tensor_bytes(&g->values[i]->t);
-    b[nb++] = (Buf){i, l->def[i], l->last[i], align_up(bytes ? bytes : 1), 0};
+    out->naive_bytes += bytes;
+    if (find(l->root, i) == i) b[nb++] = (Buf){i, l->def[i], l->end[i], align_up(bytes ? bytes : 1), 0};
   }
-  /* Two greedy orders; the smaller arena wins (the first on a tie). */
+  for (int k = 0; scratch && k < g->n_nodes; k++) {
+    int64_t bytes = plan_node_runs(g->nodes[k]) ? (int64_t)scratch(g->nodes[k]) : 0;
+    out->naive_bytes += bytes;
+    if (bytes) b[nb++] = (Buf){-1 - k, k, k, align_up(bytes), 0};
+  }
   int64_t by_size = place_all(b, nb, tmp, buf_cmp), by_area = place_all(b, nb, tmp, area_cmp);
-  out->arena_bytes = by_area < by_size ? by_area : place_all(b, nb, tmp, buf_cmp);
+  out->arena_bytes = by_area < by_size ? by_area : place_all(b, nb, tmp, buf_cmp); /* the first on a tie */
   out->lower_bound_bytes = peak(b, nb, g->n_nodes, delta);
   int *slot = l->def; /* def is no longer needed: it now maps a group root to its buffer */
-  for (int j = 0; j < nb; j++) slot[b[j].root] = j;
+  for (int j = 0; j < nb; j++) {
+    if (b[j].id >= 0) slot[b[j].id] = j;
+    else out->scratch[-1 - b[j].id] = b[j].offset;
+  }
   for (int i = 0; i < g->n_values; i++)
-    if (l->arena[i]) out->offset[i] = b[slot[l->root[i]]].offset;
+    if (l->arena[i]) out->offset[i] = b[slot[find(l->root, i)]].offset;
 }
 
-/* Computes the plan into out; its offset array is malloc'd (plan_memory_free). */
-int plan_memory_compute(const Graph *g, MemoryPlan *out, Diag *d) {
+/* Computes the plan into out; its arrays are malloc'd (plan_memory_free). */
+int plan_memory_compute(const Graph *g, PlanScratchFn scratch, MemoryPlan *out, Diag *d) {
   memset(out, 0, sizeof *out);
-  size_t nv = (size_t)g->n_values + 1;
+  size_t nv = (size_t)g->n_values + 1, nn = (size_t)g->n_nodes + 1;
   Live l = {malloc(nv * sizeof(int)), malloc(nv * sizeof(int)), malloc(nv * sizeof(int)), malloc(nv)};
-  Buf *b = malloc(nv * sizeof *b);
-  Buf **tmp = malloc(nv * sizeof *tmp);
-  int64_t *delta = malloc(((size_t)g->n_nodes + 2) * sizeof *delta);
+  Buf *b = malloc((nv + nn) * sizeof *b);
+  Buf **tmp = malloc((nv + nn) * sizeof *tmp);
+  int64_t *delta = malloc((nn + 1) * sizeof *delta);
   out->offset = malloc(nv * sizeof *out->offset);
+  out->alias = malloc(nv * sizeof *out->alias);
+  out->scratch = malloc(nn * sizeof *out->scratch);
   int rc = 0;
-  if (!l.def || !l.last || !l.root || !l.arena || !b || !tmp || !delta || !out->offset) {
+  if (!l.def || !l.end || !l.root || !l.arena || !b || !tmp || !delta || !out->offset || !out->alias || !out->scratch) {
     rc = ir_error(d, g->file, NULL, "out of memory");
-    free(out->offset);
-    out->offset = NULL;
+    plan_memory_free(out);
   } else {
     out->n_values = g->n_values;
+    out->n_nodes = g->n_nodes;
     for (int i = 0; i < g->n_values; i++) out->offset[i] = -1;
-    plan(g, &l, b, tmp, delta, out);
+    for (int k = 0; k < g->n_nodes; k++) out->scratch[k] = -1;
+    plan(g, scratch, &l, b, tmp, delta, out);
   }
   free(l.def);
-  free(l.last);
+  free(l.end);
   free(l.root);
   free(l.arena);
   free(b);
@@ -175,14 +239,16 @@ int plan_memory_compute(const Graph *g, MemoryPlan *out, Diag *d) {
   return rc;
 }
 
-/* Frees a plan's offsets and zeroes it. */
+/* Frees a plan's arrays and zeroes it. */
 void plan_memory_free(MemoryPlan *p) {
   free(p->offset);
+  free(p->alias);
+  free(p->scratch);
   memset(p, 0, sizeof *p);
 }
 
-/* The pass: replaces ctx->plan with the plan of the final graph. */
+/* The pass: replaces ctx->plan with the plan of the final graph, with the backend's scratch rule. */
 int pass_plan_memory(Graph *g, PassCtx *ctx, Diag *d) {
   plan_memory_free(&ctx->plan);
-  return plan_memory_compute(g, &ctx->plan, d);
+  return plan_memory_compute(g, plan_scratch_bytes, &ctx->plan, d);
 }

@@ -37,13 +37,26 @@ static void *vitrt_sym(void *handle, const char *path, const char *name, char *e
   return p;
 }
 
+/* dlerror()'s reason, without the "FILE: " it usually starts with. */
+static const char *vitrt_dlerror(const char *file) {
+  const char *why = dlerror();
+  size_t n = strlen(file);
+  if (!why) return "unknown error";
+  return strncmp(why, file, n) == 0 && why[n] == ':' && why[n + 1] == ' ' ? why + n + 2 : why;
+}
+
 VitrtModel *vitrt_open(const char *path, char *err, size_t errlen) {
+  if (!path) {
+    vitrt_msg(err, errlen, "cannot load model: no path");
+    return NULL;
+  }
   /* dlopen searches the library path for a bare name; a model is a file. */
   char buf[4096];
-  if (path && !strchr(path, '/') && snprintf(buf, sizeof buf, "./%s", path) < (int)sizeof buf) path = buf;
-  void *h = path ? dlopen(path, RTLD_NOW | RTLD_LOCAL) : NULL;
+  const char *file = path;
+  if (!strchr(path, '/') && snprintf(buf, sizeof buf, "./%s", path) < (int)sizeof buf) file = buf;
+  void *h = dlopen(file, RTLD_NOW | RTLD_LOCAL);
   if (!h) {
-    vitrt_msg(err, errlen, "cannot load model: %s", path ? dlerror() : "no path");
+    vitrt_msg(err, errlen, "%s: cannot load model: %s", path, vitrt_dlerror(file));
     return NULL;
   }
   VitrtModel *m = calloc(1, sizeof *m);

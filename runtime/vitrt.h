@@ -17,8 +17,9 @@ typedef struct VitrtTensor {
   void *data;
 } VitrtTensor;
 
-/* Loads the model; NULL with a one-line reason in err (when errlen > 0). A
- * model built for another ABI version is refused and both versions named. */
+/* Loads the model; NULL with a one-line reason in err (when errlen > 0),
+ * "PATH: what is wrong". A model built for another ABI version is refused and
+ * both versions named. */
 VitrtModel *vitrt_open(const char *path, char *err, size_t errlen);
 const VitcModelInfo *vitrt_info(const VitrtModel *m);
 /* Unloads the model; its sessions must be destroyed first. */

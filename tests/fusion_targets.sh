@@ -2,7 +2,7 @@
 # fusion_targets.sh VITC MODEL OP=COUNT...: the optimized IR of MODEL (batch 1)
 # has exactly COUNT of each listed op, and none of the ops a fully fused ViT
 # must not keep (every MatMul/Gemm in a linear or an attention, every GELU
-# and bias in a linear, no shape arithmetic left).
+# (and CLIP's QuickGELU sigmoid) and bias in a linear, no shape arithmetic left).
 vitc=$1 model=$2
 shift 2
 stats=$("$vitc" ir "$model" --batch 1 --stats) || { echo "FAIL: vitc ir $model"; exit 1; }
@@ -13,7 +13,7 @@ for want in "$@"; do
   got=$(count "$op")
   [ "${got:-0}" = "$n" ] || { echo "FAIL: $model: ${got:-0} $op, expected $n"; fail=1; }
 done
-for op in matmul gemm conv softmax erf tanh gelu shape slice identity expand where; do
+for op in matmul gemm conv softmax erf tanh sigmoid gelu shape slice identity expand where; do
   got=$(count "$op")
   [ -z "$got" ] || { echo "FAIL: $model: $got $op left"; fail=1; }
 done

@@ -121,7 +121,11 @@ static void check_linear(const char *act, int tanh_form) {
     for (int j = 0; j < 4; j++) {
       double s = b[j];
       for (int k = 0; k < 5; k++) s += (double)x[row * 5 + k] * w[k * 4 + j];
-      if (strcmp(act, "none"))
+      if (strcmp(act, "quick_gelu") == 0)
+        s = s / (1 + exp(-1.702 * s));
+      else if (strcmp(act, "silu") == 0)
+        s = s / (1 + exp(-s));
+      else if (strcmp(act, "none"))
         s = tanh_form ? 0.5 * s * (1 + tanh(sqrt(2 / M_PI) * (s + 0.044715 * s * s * s))) : 0.5 * s * (1 + erf(s / sqrt(2)));
       s += r[(row % 3) * 4 + j];
       assert_true(fabs(y[row * 4 + j] - s) < 1e-5);
@@ -135,6 +139,8 @@ static void test_linear_epilogues(void **state) {
   check_linear("none", 0);
   check_linear("gelu", 0);
   check_linear("gelu_tanh", 1);
+  check_linear("quick_gelu", 0);
+  check_linear("silu", 0);
 }
 
 /* ---- attention ---- */

@@ -14,6 +14,7 @@
 
 #include "onnx_import.h"
 #include "onnx_internal.h"
+#include "onnx_optypes.h"
 
 #define MAXN 32
 #define F32 ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT
@@ -443,6 +444,16 @@ static void bytes_fail(const void *p, size_t n, const char *want) {
   unlink(path);
   assert_null(g);
   if (!strstr(d.msg, want)) fail_msg("got \"%s\", expected \"%s\"", d.msg, want);
+}
+
+/* A name with a newline still gives a one-line message. */
+static void test_message_one_line(void **state) {
+  (void)state;
+  static const int64_t dims[] = {2, 3};
+  MB *m = mb_new(13);
+  mb_input(m, "x\nsecond line", DOUBLE, 2, dims, NULL);
+  mb_output(m, "x\nsecond line");
+  import_fails(m, NULL, "input 'x?second line': unsupported dtype DOUBLE");
 }
 
 /* Files that are not ONNX models: missing, empty, garbage, truncated, no graph. */
@@ -963,6 +974,31 @@ static void test_read_tensor_file(void **state) {
   assert_non_null(strstr(d.msg, "protobuf parse failed"));
 }
 
+static int known_op(const char *op_type) { return ir_op_from_onnx(op_type) >= 0; }
+
+/* The conformance runner's op check: all known, one unknown, a node without
+ * op_type (no crash), and an unreadable file (-1, not "not selected"). */
+static void test_all_ops_known(void **state) {
+  (void)state;
+  Diag d = {0};
+  MB *m = unary_model(13, "Relu");
+  const char *path = mb_write(m);
+  assert_int_equal(onnx_all_ops_known(path, known_op, &d), 1);
+  unlink(path);
+  m->nodes[0].op_type = mb_str(m, "Hardmax");
+  path = mb_write(m);
+  assert_int_equal(onnx_all_ops_known(path, known_op, &d), 0);
+  unlink(path);
+  m->nodes[0].op_type = NULL;
+  path = mb_write(m);
+  assert_int_equal(onnx_all_ops_known(path, known_op, &d), 0);
+  unlink(path);
+  free(m);
+  assert_false(d.has_error);
+  assert_int_equal(onnx_all_ops_known("/nonexistent/model.onnx", known_op, &d), -1);
+  assert_non_null(strstr(d.msg, "vitc: error: /nonexistent/model.onnx: cannot open"));
+}
+
 /* A model from the ONNX backend test data, when installed. */
 static void test_onnx_testdata(void **state) {
   (void)state;
@@ -991,6 +1027,7 @@ int main(void) {
       cmocka_unit_test(test_half_to_float),
       cmocka_unit_test(test_initializer_errors),
       cmocka_unit_test(test_bad_files),
+      cmocka_unit_test(test_message_one_line),
       cmocka_unit_test(test_opset_range),
       cmocka_unit_test(test_unsupported_op),
       cmocka_unit_test(test_dangling_input),
@@ -1009,6 +1046,7 @@ int main(void) {
       cmocka_unit_test(test_graph_outputs),
       cmocka_unit_test(test_parse_input_shape),
       cmocka_unit_test(test_read_tensor_file),
+      cmocka_unit_test(test_all_ops_known),
       cmocka_unit_test(test_onnx_testdata),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -862,9 +862,28 @@ static void test_interpret_kernel_error(void **state) {
   ir_graph_add_output(g, y, &d);
   Tensor in = tensor(DT_I64, 0, NULL, I64(4)), out[2];
   assert_int_equal(ir_interpret(g, &in, out, &d), -1);
-  assert_non_null(strstr(d.msg, "node 'div' (Div): integer division by zero"));
+  assert_string_equal(d.msg, "vitc: error: div: node 'div' (Div): integer division by zero"); /* names the file */
+  assert_null(d.file);
   assert_null(out[0].data);
   assert_null(out[1].data);
+  ir_graph_free(g);
+}
+
+/* A `blob` constant parsed from IR text has no data: running says so. */
+static void test_interpret_blob_constant(void **state) {
+  (void)state;
+  Diag d = {0};
+  Graph *g = ir_parse("graph \"m\" opset 17\n"
+                      "input %x: f32[17]\n"
+                      "const %w: f32[17] = blob 0123456789abcdef\n"
+                      "%y: f32[17] = add(%x, %w) @\"add\"\n"
+                      "output %y\n",
+                      "m.vir", &d);
+  if (!g) fail_msg("%s", d.msg);
+  float x[17] = {0};
+  Tensor in = tensor(DT_F32, 1, DIMS(17), x), out[1];
+  assert_int_equal(ir_interpret(g, &in, out, &d), -1);
+  assert_non_null(strstr(d.msg, "vitc: error: m.vir: node 'add' (Add): input 'w' has no value (a `blob` constant"));
   ir_graph_free(g);
 }
 
@@ -906,6 +925,7 @@ int main(void) {
       cmocka_unit_test(test_interpret_graph),
       cmocka_unit_test(test_interpret_bad_input),
       cmocka_unit_test(test_interpret_kernel_error),
+    cmocka_unit_test(test_interpret_blob_constant),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

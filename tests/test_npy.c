@@ -76,6 +76,11 @@ static void test_bad_files(void **state) {
   expect_error(buf, 20, "truncated");
   n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (a,), }\n", 8);
   expect_error(buf, n, "malformed .npy shape");
+  n = make_npy(buf, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }\n", 8);
+  expect_error(buf, n, "big-endian .npy data ('>f4') is not supported");
+  /* 2^40 * 2^24 elements: the byte count wraps to 0, which must not pass for an empty array. */
+  n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (1099511627776, 16777216), }\n", 0);
+  expect_error(buf, n, ".npy shape is too large");
 }
 
 static void test_reads_numpy_header(void **state) {

@@ -1,6 +1,7 @@
 /* Unit tests of the optimizer passes on hand-built graphs: plan_memory's
- * invariants (on a fixed graph and on seeded random graphs), fold's rule for
- * large constants, cse's byte comparison of large constants. */
+ * invariants and rules (views, in place, known values, scratch; fixed graphs
+ * and seeded random graphs), fold's rule for large constants, cse's byte
+ * comparison of large constants. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,10 +23,11 @@ static Graph *parse(const char *text) {
   return g;
 }
 
-/* Producer index and last reader index of every value (-1 when none). */
+/* Producer index and last reader index of every value among the nodes that run (-1 when none). */
 static void live_range(const Graph *g, int *def, int *last) {
   for (int i = 0; i < g->n_values; i++) def[i] = last[i] = -1;
   for (int k = 0; k < g->n_nodes; k++) {
+    if (!plan_node_runs(g->nodes[k])) continue;
     for (int i = 0; i < g->nodes[k]->n_in; i++)
       if (g->nodes[k]->in[i]) last[g->nodes[k]->in[i]->id] = k;
     for (int j = 0; j < g->nodes[k]->n_out; j++) {
@@ -35,26 +37,40 @@ static void live_range(const Graph *g, int *def, int *last) {
   }
 }
 
-/* Whether node k may write its output over input value a (what plan_memory allows). */
-static int in_place_ok(const Graph *g, int k, const Value *a, const Value *b) {
-  const Node *n = g->nodes[k];
-  if (!(ir_ops[n->op].flags & (OPF_ELEMWISE | OPF_LAYOUT)) || n->out[0] != b) return 0;
-  for (int i = 0; i < n->n_in; i++)
-    if (n->in[i] == a) return tensor_bytes(&a->t) == tensor_bytes(&b->t);
+/* Whether v is a graph output. */
+static int is_output(const Graph *g, const Value *v) {
+  for (int o = 0; o < g->n_outputs; o++)
+    if (g->outputs[o] == v) return 1;
   return 0;
 }
 
-/* Checks the plan's invariants independently of how it was computed. */
-static void check_plan(const Graph *g, const MemoryPlan *p) {
+/* Whether the node making view root v (v made in place) reads storage w, all of whose views die there. */
+static int in_place_ok(const Graph *g, const MemoryPlan *p, const int *def, const int *last, int v, int w) {
+  const Node *n = g->values[v]->def;
+  if (!n || (ir_ops[n->op].flags & (OPF_ELEMWISE | OPF_LAYOUT)) != OPF_ELEMWISE) return 0;
+  int reads = 0;
+  for (int i = 0; i < n->n_in; i++)
+    if (n->in[i] && p->alias[n->in[i]->id] == w && tensor_numel(&n->in[i]->t) == tensor_numel(&g->values[v]->t))
+      reads = 1;
+  for (int u = 0; reads && u < g->n_values; u++)
+    if (p->alias[u] == w && last[u] > def[v]) return 0;
+  return reads;
+}
+
+/* Checks the plan's invariants independently of how it was computed (scratch: the callback used). */
+static void check_plan(const Graph *g, const MemoryPlan *p, PlanScratchFn scratch) {
   int *def = malloc(sizeof *def * (size_t)g->n_values), *last = malloc(sizeof *last * (size_t)g->n_values);
   live_range(g, def, last);
   assert_int_equal(p->n_values, g->n_values);
   assert_true(p->arena_bytes >= p->lower_bound_bytes);
+  for (int i = 0; i < g->n_values; i++) { /* a layout op's output is its input's storage unless it is a graph output */
+    const Value *v = g->values[i];
+    int view = v->def && (ir_ops[v->def->op].flags & OPF_LAYOUT) && !is_output(g, v) && !plan_value_known(v);
+    assert_int_equal(p->alias[i], view ? p->alias[v->def->in[0]->id] : i);
+  }
   for (int i = 0; i < g->n_values; i++) {
     const Value *v = g->values[i];
-    int out = 0;
-    for (int o = 0; o < g->n_outputs; o++) out |= g->outputs[o] == v;
-    if (v->kind != VK_NODE || out) assert_int_equal(p->offset[i], -1);
+    if (v->kind != VK_NODE || is_output(g, v) || plan_value_known(v)) assert_int_equal(p->offset[i], -1);
     if (p->offset[i] < 0) continue;
     assert_int_equal(p->offset[i] % 64, 0);
     assert_true(p->offset[i] + (int64_t)tensor_bytes(&v->t) <= p->arena_bytes);
@@ -64,10 +80,23 @@ static void check_plan(const Graph *g, const MemoryPlan *p) {
       int64_t a0 = p->offset[i], a1 = a0 + (int64_t)tensor_bytes(&v->t);
       int64_t b0 = p->offset[j], b1 = b0 + (int64_t)tensor_bytes(&w->t);
       if (a0 >= b1 || b0 >= a1) continue;
-      /* Overlap is legal only for an in-place pair: one dies where the other is made. */
-      int ok = (last[j] == def[i] && in_place_ok(g, def[i], w, v)) || (last[i] == def[j] && in_place_ok(g, def[j], v, w));
+      /* Overlap is legal only for one storage, or for an in-place pair. */
+      int vi = p->alias[i], wj = p->alias[j];
+      int ok = vi == wj || (def[vi] > def[wj] ? in_place_ok(g, p, def, last, vi, wj)
+                                              : in_place_ok(g, p, def, last, wj, vi));
       if (!ok) fail_msg("'%s' and '%s' overlap while both live", v->name, w->name);
     }
+  }
+  for (int k = 0; k < g->n_nodes; k++) { /* scratch: live while its node runs, clear of everything live then */
+    uint64_t bytes = scratch && plan_node_runs(g->nodes[k]) ? scratch(g->nodes[k]) : 0;
+    assert_true(bytes ? p->scratch[k] >= 0 : p->scratch[k] == -1);
+    if (!bytes) continue;
+    assert_int_equal(p->scratch[k] % 64, 0);
+    assert_true(p->scratch[k] + (int64_t)bytes <= p->arena_bytes);
+    for (int i = 0; i < g->n_values; i++)
+      if (p->offset[i] >= 0 && def[i] <= k && k <= last[i])
+        assert_true(p->offset[i] >= p->scratch[k] + (int64_t)bytes ||
+                    p->scratch[k] >= p->offset[i] + (int64_t)tensor_bytes(&g->values[i]->t));
   }
   free(def);
   free(last);
@@ -96,8 +125,8 @@ static void test_plan_chain(void **state) {
   Graph *g = parse(chain_ir);
   MemoryPlan p;
   Diag d = {0};
-  assert_int_equal(plan_memory_compute(g, &p, &d), 0);
-  check_plan(g, &p);
+  assert_int_equal(plan_memory_compute(g, NULL, &p, &d), 0);
+  check_plan(g, &p, NULL);
   Value *a = ir_value_find(g, "a"), *b = ir_value_find(g, "b"), *c = ir_value_find(g, "c");
   Value *f = ir_value_find(g, "f"), *e = ir_value_find(g, "e");
   assert_int_equal(p.offset[b->id], p.offset[a->id]); /* exp writes over relu's result, read only there */
@@ -113,26 +142,137 @@ static void test_plan_chain(void **state) {
   ir_graph_free(g);
 }
 
+/* Views: a layout op's output is its input's storage (a graph input's too), even when the input
+ * lives on; a graph output is no view; in place waits until every view of the storage dies. */
+static void test_plan_views(void **state) {
+  (void)state;
+  Graph *g = parse("graph \"views\" opset 17\n"
+                   "input %x: f32[4,8]\n"
+                   "const %s: i64[1] = [32]\n"
+                   "%v: f32[32] = reshape(%x, %s) @\"vin\"\n"
+                   "%a: f32[4,8] = relu(%x) @\"relu\"\n"
+                   "%r: f32[32] = reshape(%a, %s) @\"view\"\n"
+                   "%b: f32[4,8] = exp(%a) @\"exp\"\n"
+                   "%c: f32[32] = add(%r, %v) @\"add\"\n"
+                   "%o: f32[32] = reshape(%b, %s) @\"out\"\n"
+                   "%y: f32[32] = mul(%c, %o) @\"mul\"\n"
+                   "output %o\noutput %y\n");
+  MemoryPlan p;
+  Diag d = {0};
+  assert_int_equal(plan_memory_compute(g, NULL, &p, &d), 0);
+  check_plan(g, &p, NULL);
+#define ID(name) ir_value_find(g, name)->id
+  assert_int_equal(p.alias[ID("v")], ID("x"));
+  assert_int_equal(p.offset[ID("v")], -1);
+  assert_int_equal(p.alias[ID("r")], ID("a"));
+  assert_int_equal(p.offset[ID("r")], p.offset[ID("a")]);
+  assert_true(p.offset[ID("b")] != p.offset[ID("a")]); /* a's view r is read after exp */
+  assert_int_equal(p.offset[ID("c")], p.offset[ID("a")]); /* a and r die at add */
+  assert_int_equal(p.alias[ID("o")], ID("o"));           /* a graph output: the backend copies */
+  assert_int_equal(p.offset[ID("o")], -1);
+  plan_memory_free(&p);
+  ir_graph_free(g);
+}
+
+/* In place needs the output's element count and bytes: a broadcast operand is never written
+ * over (even with equal bytes), the full operand of a broadcast is, and so is a same-size cast. */
+static void test_plan_in_place_rules(void **state) {
+  (void)state;
+  Graph *g = parse("graph \"rules\" opset 17\n"
+                   "input %x: f32[4,8]\ninput %row: f32[8]\ninput %i: i32[4,8]\n"
+                   "input %k: i64[8]\ninput %m: i64[8,8]\n"
+                   "%a: f32[4,8] = relu(%x) @\"a\"\n"
+                   "%r: f32[8] = relu(%row) @\"r\"\n"
+                   "%b: f32[4,8] = add(%r, %a) @\"bcast\"\n"
+                   "%ci: i32[4,8] = relu(%i) @\"ci\"\n"
+                   "%cf: f32[4,8] = cast(%ci) {to=1} @\"cast\"\n"
+                   "%kk: i64[8] = neg(%k) @\"kk\"\n"
+                   "%mm: i64[8,8] = neg(%m) @\"mm\"\n"
+                   "%e: bool[8,8] = equal(%kk, %mm) @\"eq\"\n"
+                   "%y: f32[4,8] = mul(%b, %cf) @\"y\"\n"
+                   "%z: bool[8,8] = equal(%e, %e) @\"z\"\n"
+                   "output %y\noutput %z\n");
+  MemoryPlan p;
+  Diag d = {0};
+  assert_int_equal(plan_memory_compute(g, NULL, &p, &d), 0);
+  check_plan(g, &p, NULL);
+  assert_int_equal(p.offset[ID("b")], p.offset[ID("a")]);   /* over the full operand */
+  assert_int_equal(p.offset[ID("cf")], p.offset[ID("ci")]); /* i32 -> f32: same bytes */
+  assert_true(p.offset[ID("e")] != p.offset[ID("kk")]); /* kk: 64 bytes like e, but broadcast */
+  plan_memory_free(&p);
+  ir_graph_free(g);
+}
+
+/* Nodes that do not run (outputs known at compile time) neither hold values alive nor get scratch. */
+static void test_plan_known(void **state) {
+  (void)state;
+  Graph *g = parse("graph \"known\" opset 17\n"
+                   "input %x: f32[2,6]\n"
+                   "%a: f32[2,6] = relu(%x) @\"a\"\n"
+                   "%b: f32[2,6] = exp(%x) @\"b\"\n"
+                   "%s: i64[2] = shape(%a) @\"shape\"\n"
+                   "%c: f32[2,6] = neg(%b) @\"c\"\n"
+                   "%y: f32[2,6] = reshape(%c, %s) @\"y\"\n"
+                   "output %y\n");
+  assert_true(ir_value_find(g, "s")->data_inferred);
+  MemoryPlan p;
+  Diag d = {0};
+  assert_int_equal(plan_memory_compute(g, NULL, &p, &d), 0);
+  check_plan(g, &p, NULL);
+  assert_int_equal(p.offset[ID("s")], -1);
+  assert_int_equal(p.lower_bound_bytes, 64); /* a dies where it is made: shape reads no data */
+  assert_int_equal(p.arena_bytes, 64);
+  plan_memory_free(&p);
+  ir_graph_free(g);
+}
+
+/* A test scratch rule: 1000 bytes for every matmul. */
+static uint64_t matmul_scratch(const Node *n) { return n->op == OP_MATMUL ? 1000 : 0; }
+
+/* Scratch blocks: attention's size rule, and blocks clear of everything live while their node runs. */
+static void test_plan_scratch(void **state) {
+  (void)state;
+  Graph *g = parse("graph \"attn\" opset 17\n"
+                   "input %x: f32[1,197,768]\ninput %w: f32[768,2304]\n"
+                   "%n: f32[1,197,768] = relu(%x) @\"n\"\n"
+                   "%at: f32[1,197,768] = attention(%n, %w) {heads=12, scale=0.125} @\"at\"\n"
+                   "%y: f32[1,197,768] = add(%at, %n) @\"y\"\n"
+                   "output %y\n");
+  /* qkv: 197 x 2304 floats; k^T of 12 heads in 7 panels of 32 tokens x 64 */
+  assert_int_equal(plan_scratch_bytes(g->nodes[1]), (197 * 2304 + 12 * 224 * 64) * 4);
+  assert_int_equal(plan_scratch_bytes(g->nodes[0]), 0);
+  MemoryPlan p;
+  Diag d = {0};
+  assert_int_equal(plan_memory_compute(g, plan_scratch_bytes, &p, &d), 0);
+  check_plan(g, &p, plan_scratch_bytes);
+  assert_int_equal(p.lower_bound_bytes, 2 * 605184 + 2503680); /* n, at and the scratch */
+  plan_memory_free(&p);
+  ir_graph_free(g);
+#undef ID
+}
+
 /* Appends one random node reading one of the last few values; its type goes to dims[k]. */
 static int random_node(char *text, int k, int dims[][2], uint32_t *seed) {
 #define RND(n) ((int)((*seed = *seed * 1664525u + 1013904223u) >> 8) % (n))
-  int a = k - 1 - RND(k < 6 ? k : 6), r = dims[a][0], c = dims[a][1], op = RND(5), b = a;
+  int a = k - 1 - RND(k < 6 ? k : 6), r = dims[a][0], c = dims[a][1], op = RND(6), b = a;
   for (int t = 0; t < k; t++)
     if (dims[t][0] == r && dims[t][1] == c && RND(3) == 0) b = t;
   if (op == 2 && r != c) op = 0; /* matmul of a value by itself needs a square one */
-  static const char *const unary[] = {"relu", NULL, NULL, NULL, "exp"};
-  dims[k][0] = op == 3 ? c : r;
-  dims[k][1] = op == 3 ? r : c;
+  static const char *const unary[] = {"relu", NULL, NULL, NULL, "exp", NULL};
+  dims[k][0] = op == 3 ? c : op == 5 ? 1 : r;
+  dims[k][1] = op == 3 ? r : op == 5 ? r * c : c;
   int len = sprintf(text, "%%v%d: f32[%d,%d] = ", k, dims[k][0], dims[k][1]);
   if (unary[op]) len += sprintf(text + len, "%s(%%v%d)", unary[op], a);
   if (op == 1) len += sprintf(text + len, "add(%%v%d, %%v%d)", a, b);
   if (op == 2) len += sprintf(text + len, "matmul(%%v%d, %%v%d)", a, b);
   if (op == 3) len += sprintf(text + len, "transpose(%%v%d) {perm=[1,0]}", a);
+  if (op == 5) len += sprintf(text + len, "flatten(%%v%d) {axis=0}", a);
   return len + sprintf(text + len, " @\"n%d\"\n", k);
 #undef RND
 }
 
-/* Seeded random graphs of elementwise, matmul and transpose nodes: the invariants hold. */
+/* Seeded random graphs of elementwise, matmul, transpose and flatten nodes, with and without
+ * scratch: the invariants hold. */
 static void test_plan_random(void **state) {
   (void)state;
   uint32_t seed = 12345;
@@ -149,11 +289,14 @@ static void test_plan_random(void **state) {
     sprintf(text + len, "output %%v%d\noutput %%v%d\n", N - 1, N - 7);
     Graph *g = parse(text);
     free(text);
-    MemoryPlan p;
-    Diag d = {0};
-    assert_int_equal(plan_memory_compute(g, &p, &d), 0);
-    check_plan(g, &p);
-    plan_memory_free(&p);
+    for (int with_scratch = 0; with_scratch < 2; with_scratch++) {
+      PlanScratchFn scratch = with_scratch ? matmul_scratch : NULL;
+      MemoryPlan p;
+      Diag d = {0};
+      assert_int_equal(plan_memory_compute(g, scratch, &p, &d), 0);
+      check_plan(g, &p, scratch);
+      plan_memory_free(&p);
+    }
     ir_graph_free(g);
   }
 }
@@ -244,6 +387,10 @@ static void test_cse_big_consts(void **state) {
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_plan_chain),
+      cmocka_unit_test(test_plan_views),
+      cmocka_unit_test(test_plan_in_place_rules),
+      cmocka_unit_test(test_plan_known),
+      cmocka_unit_test(test_plan_scratch),
       cmocka_unit_test(test_plan_random),
       cmocka_unit_test(test_fold_big_weight),
       cmocka_unit_test(test_cse_big_consts),

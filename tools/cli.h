@@ -21,8 +21,14 @@ int cli_load_option(int argc, char **argv, int *i, LoadOptions *o, Diag *d);
 /* Frees what cli_load_option allocated (the --input-shape names). */
 void cli_load_options_free(LoadOptions *o);
 
-/* Loads an ONNX model or an IR text file (one that starts with "graph "),
- * infers shapes and verifies. NULL with d filled on error. */
+/* Reads a whole file into a malloc'd buffer with a NUL after its *size bytes
+ * (size may be NULL); NULL with d filled when it cannot be read. */
+char *cli_read_file(const char *path, size_t *size, Diag *d);
+
+/* Loads an ONNX model or an IR text file (its first line that is not blank or
+ * a `#` comment starts with `graph`), infers shapes and verifies; --batch and
+ * --input-shape apply to ONNX models only. NULL with d filled on error, also
+ * for a text file that is not IR text. */
 Graph *cli_load(const char *path, const LoadOptions *o, Diag *d);
 
 /* Optimizer options (tools/pass_options.c): consumes argv[*i] (and its value)
@@ -43,7 +49,20 @@ int cmd_run(int argc, char **argv);
 int cmd_test_onnx(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
-/* `vitc run` for a compiled model (tools/run_so.c); cli_run_is_so tells whether MODEL is a .so. */
+/* The .npy files of `vitc run`, bound to the model's inputs and outputs in order. */
+#define CLI_RUN_MAX_IO 16
+typedef struct RunFiles {
+  const char *inputs[CLI_RUN_MAX_IO], *outputs[CLI_RUN_MAX_IO];
+  int n_inputs, n_outputs;
+} RunFiles;
+/* Consumes argv[*i] and its value when it is `--input X.npy` or `--output
+ * Y.npy` (tools/cmd_run.c); 1 if consumed, 0 if not, -1 (error printed) when
+ * there are too many. */
+int cli_run_file_option(int argc, char **argv, int *i, RunFiles *f);
+
+/* `vitc run` for a compiled model (tools/run_so.c); cli_run_is_so tells whether
+ * MODEL is one: an argument, other than the files of --input and --output,
+ * that ends in ".so". */
 int cmd_run_so(int argc, char **argv);
 int cli_run_is_so(int argc, char **argv);
 

@@ -30,12 +30,13 @@ static int ir_args(int argc, char **argv, IrArgs *a, Diag *d) {
   return 0;
 }
 
-/* `op NAME COUNT` lines, then the arena plan (computed here when plan_memory did not run). */
+/* `op NAME COUNT` lines, then the memory plan (computed here when plan_memory did not run): the
+ * plan the backend compiles to, so arena_bytes is the compiled model's workspace size. */
 static int print_stats(const Graph *g, const PassCtx *ctx, Diag *d) {
   MemoryPlan own = {0};
   const MemoryPlan *p = &ctx->plan;
   if (!p->offset) {
-    if (plan_memory_compute(g, &own, d)) return -1;
+    if (plan_memory_compute(g, plan_scratch_bytes, &own, d)) return -1;
     p = &own;
   }
   ir_print_stats(g, stdout);

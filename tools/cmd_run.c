@@ -7,15 +7,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RUN_MAX_IO 16
-
 typedef struct RunArgs {
   const char *model;
-  const char *inputs[RUN_MAX_IO], *outputs[RUN_MAX_IO];
-  int n_inputs, n_outputs;
+  RunFiles files;
   LoadOptions lo;
   PassOptions po;
 } RunArgs;
+
+int cli_run_file_option(int argc, char **argv, int *i, RunFiles *f) {
+  int in = strcmp(argv[*i], "--input") == 0, out = strcmp(argv[*i], "--output") == 0;
+  if (!(in || out) || *i + 1 >= argc) return 0;
+  int *n = in ? &f->n_inputs : &f->n_outputs;
+  if (*n == CLI_RUN_MAX_IO) return fprintf(stderr, "vitc: error: run: too many %s\n", argv[*i]), -1;
+  (in ? f->inputs : f->outputs)[(*n)++] = argv[++*i];
+  return 1;
+}
 
 /* Parses the command line; 0 or an exit status. */
 static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
@@ -23,32 +29,28 @@ static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
     int used = cli_load_option(argc, argv, &i, &a->lo, d);
     if (!used) used = cli_pass_option(argc, argv, &i, &a->po, d);
     if (used < 0) return cli_fail(d);
+    if (!used) used = cli_run_file_option(argc, argv, &i, &a->files);
+    if (used < 0) return 2;
     if (used) continue;
-    int in = strcmp(argv[i], "--input") == 0, out = strcmp(argv[i], "--output") == 0;
-    if ((in || out) && i + 1 < argc) {
-      int *n = in ? &a->n_inputs : &a->n_outputs;
-      if (*n == RUN_MAX_IO) return fprintf(stderr, "vitc: error: run: too many %s\n", argv[i]), 2;
-      (in ? a->inputs : a->outputs)[(*n)++] = argv[++i];
-    } else if (argv[i][0] == '-' || a->model) {
+    if (argv[i][0] == '-' || a->model) {
       fprintf(stderr, "vitc: error: run: unexpected argument '%s' (see vitc --help)\n", argv[i]);
       return 2;
-    } else {
-      a->model = argv[i];
     }
+    a->model = argv[i];
   }
   if (!a->model) return fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2;
   return 0;
 }
 
 /* Reads the input files and checks them against the graph's inputs. */
-static int read_inputs(const Graph *g, const RunArgs *a, Tensor *in, Diag *d) {
-  if (a->n_inputs != g->n_inputs)
-    return ir_error(d, g->file, NULL, "model has %d inputs, %d --input given", g->n_inputs, a->n_inputs);
+static int read_inputs(const Graph *g, const RunFiles *f, Tensor *in, Diag *d) {
+  if (f->n_inputs != g->n_inputs)
+    return ir_error(d, g->file, NULL, "model has %d inputs, %d --input given", g->n_inputs, f->n_inputs);
   for (int i = 0; i < g->n_inputs; i++) {
-    if (npy_read(a->inputs[i], &in[i], d)) return -1;
+    if (npy_read(f->inputs[i], &in[i], d)) return -1;
     if (!tensor_same_type(&in[i], &g->inputs[i]->t)) {
       char s1[128], s2[128];
-      return ir_error(d, a->inputs[i], NULL, "is %s, input '%s' of the model is %s", tensor_type_str(&in[i], s1, sizeof s1),
+      return ir_error(d, f->inputs[i], NULL, "is %s, input '%s' of the model is %s", tensor_type_str(&in[i], s1, sizeof s1),
                       g->inputs[i]->name, tensor_type_str(&g->inputs[i]->t, s2, sizeof s2));
     }
   }
@@ -64,17 +66,18 @@ int cmd_run(int argc, char **argv) {
   cli_load_options_free(&a.lo);
   if (rc) return rc;
   if (!g) return cli_fail(&d);
-  Tensor in[RUN_MAX_IO] = {0}, out[RUN_MAX_IO] = {0};
+  Tensor in[CLI_RUN_MAX_IO] = {0}, out[CLI_RUN_MAX_IO] = {0};
   PassCtx ctx = {0};
   rc = cli_optimize(g, &a.po, &ctx, &d); /* the interpreter runs the optimized graph */
   pass_ctx_free(&ctx);
-  if (!rc && a.n_outputs > g->n_outputs)
-    rc = ir_error(&d, g->file, NULL, "model has %d outputs, %d --output given", g->n_outputs, a.n_outputs);
-  if (!rc && g->n_outputs > RUN_MAX_IO) rc = ir_error(&d, g->file, NULL, "model has more than %d outputs", RUN_MAX_IO);
-  if (!rc) rc = read_inputs(g, &a, in, &d);
+  if (!rc && a.files.n_outputs > g->n_outputs)
+    rc = ir_error(&d, g->file, NULL, "model has %d outputs, %d --output given", g->n_outputs, a.files.n_outputs);
+  if (!rc && g->n_outputs > CLI_RUN_MAX_IO)
+    rc = ir_error(&d, g->file, NULL, "model has more than %d outputs", CLI_RUN_MAX_IO);
+  if (!rc) rc = read_inputs(g, &a.files, in, &d);
   if (!rc) rc = ir_interpret(g, in, out, &d);
-  for (int i = 0; !rc && i < a.n_outputs; i++) rc = npy_write(a.outputs[i], &out[i], &d);
-  for (int i = 0; i < RUN_MAX_IO; i++) {
+  for (int i = 0; !rc && i < a.files.n_outputs; i++) rc = npy_write(a.files.outputs[i], &out[i], &d);
+  for (int i = 0; i < CLI_RUN_MAX_IO; i++) {
     free(in[i].data);
     free(out[i].data);
   }

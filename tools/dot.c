@@ -2,7 +2,9 @@
  * boxes labelled op, name and output types; inputs and outputs ovals;
  * constants small grey boxes; edges follow the data. */
 #include "cli.h"
+#include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 /* Writes s inside a DOT double-quoted string. */
 static void dot_str(FILE *f, const char *s) {
@@ -51,7 +53,7 @@ static void dot_values(FILE *f, const Graph *g) {
 /* Writes the whole graph as one digraph. */
 int cli_write_dot(const Graph *g, const char *path, Diag *d) {
   FILE *f = fopen(path, "w");
-  if (!f) return ir_error(d, path, NULL, "cannot write");
+  if (!f) return ir_error(d, path, NULL, "cannot write: %s", strerror(errno));
   fputs("digraph \"", f);
   dot_str(f, g->source ? g->source : g->file);
   fputs("\" {\n  node [fontname=\"monospace\", fontsize=10];\n", f);

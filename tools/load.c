@@ -1,5 +1,6 @@
 /* Model loading shared by the commands: ONNX or IR text, then shapes and the verifier. */
 #include "cli.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,54 +37,84 @@ void cli_load_options_free(LoadOptions *o) {
   o->n_shapes = 0;
 }
 
-/* Reads a small text file (IR) into a malloc'd NUL-terminated string. */
-static char *read_text(const char *path, Diag *d) {
+char *cli_read_file(const char *path, size_t *size, Diag *d) {
   FILE *f = fopen(path, "rb");
   if (!f) {
-    ir_error(d, path, NULL, "cannot open");
+    ir_error(d, path, NULL, "cannot open: %s", strerror(errno));
     return NULL;
   }
   size_t cap = 1 << 16, len = 0;
   char *s = malloc(cap);
   while (s) {
-    size_t got = fread(s + len, 1, cap - len - 1, f);
-    len += got;
-    if (got == 0) break;
-    if (len + 1 == cap) {
-      char *ns = realloc(s, cap *= 2);
-      if (!ns) { free(s); s = NULL; }
-      else s = ns;
-    }
+    len += fread(s + len, 1, cap - len - 1, f);
+    if (len + 1 < cap) break; /* end of file or an error */
+    char *ns = realloc(s, cap *= 2);
+    if (!ns) free(s);
+    s = ns;
   }
+  int err = s && ferror(f) ? errno : 0;
   fclose(f);
-  if (!s) ir_error(d, path, NULL, "out of memory");
-  else s[len] = 0;
+  if (!s) {
+    ir_error(d, path, NULL, "out of memory");
+    return NULL;
+  }
+  if (err) {
+    free(s);
+    ir_error(d, path, NULL, "cannot read: %s", strerror(err));
+    return NULL;
+  }
+  s[len] = 0;
+  if (size) *size = len;
   return s;
 }
 
-/* True when the file's first line that is not blank or a `#` comment begins with the IR text header. */
-static int is_ir_text(const char *path) {
-  char head[4096];
+/* What a model file holds, judged from its first 4 KiB. */
+typedef enum ModelFormat {
+  MF_ONNX,       /* anything else: onnx_import says what is wrong with it */
+  MF_IR_TEXT,    /* its first line that is not blank or a `#` comment starts with the word `graph` */
+  MF_OTHER_TEXT, /* no control characters but tab, CR and LF (ONNX's protobuf encoding always has some) */
+} ModelFormat;
+
+static ModelFormat sniff_model(const char *path) {
+  unsigned char head[4096];
   FILE *f = fopen(path, "rb");
-  if (!f) return 0;
+  if (!f) return MF_ONNX;
   size_t n = fread(head, 1, sizeof head - 1, f);
   fclose(f);
+  int text = n > 0;
+  for (size_t i = 0; i < n && text; i++)
+    text = (head[i] >= 0x20 && head[i] != 0x7f) || head[i] == '\t' || head[i] == '\n' || head[i] == '\r';
   head[n] = 0;
-  const char *p = head;
+  const char *p = (const char *)head;
   while (*p == '#' || *p == '\n' || *p == ' ' || *p == '\r' || *p == '\t') {
     if (*p == '#') p += strcspn(p, "\n");
     else p++;
   }
-  return strncmp(p, "graph ", 6) == 0;
+  if (strncmp(p, "graph", 5) == 0 && strchr(" \t\r\n", p[5])) return MF_IR_TEXT;
+  return text ? MF_OTHER_TEXT : MF_ONNX;
+}
+
+/* Parses an IR text file; its shapes are static, so there is nothing to pin. */
+static Graph *load_ir_text(const char *path, const LoadOptions *o, Diag *d) {
+  if (o->batch || o->n_shapes) {
+    ir_error(d, path, NULL, "--batch and --input-shape apply to ONNX models; IR text has static shapes");
+    return NULL;
+  }
+  char *text = cli_read_file(path, NULL, d);
+  if (!text) return NULL;
+  Graph *g = ir_parse(text, path, d);
+  free(text);
+  return g;
 }
 
 Graph *cli_load(const char *path, const LoadOptions *o, Diag *d) {
   Graph *g = NULL;
-  if (is_ir_text(path)) {
-    char *text = read_text(path, d);
-    if (!text) return NULL;
-    g = ir_parse(text, path, d);
-    free(text);
+  ModelFormat format = sniff_model(path);
+  if (format == MF_IR_TEXT) {
+    g = load_ir_text(path, o, d);
+  } else if (format == MF_OTHER_TEXT) {
+    ir_error(d, path, NULL, "not a valid ONNX model or IR text (a text file, but its first line that is not blank "
+                            "or a '#' comment does not start with 'graph')");
   } else {
     ImportOptions io = {.shapes = o->shapes, .n_shapes = o->n_shapes, .batch = o->batch};
     g = onnx_import(path, &io, d);

@@ -40,7 +40,7 @@ def main():
     w = numpy_helper.from_array(np.ones((3, 4), np.float32), "w")
     good = model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 3])], [vi("y", [2, 4])], [w])
     write("truncated.onnx", "not a valid ONNX model", data=good.SerializeToString()[:40])
-    write("not_protobuf.onnx", "not a valid ONNX model", data=b"this is plain text, not a protobuf model\n")
+    write("not_protobuf.onnx", "not a valid ONNX model or IR text", data=b"this is plain text, not a protobuf model\n")
     write("empty.onnx", "not a valid ONNX model", data=b"")
     write("missing_initializer.onnx", "node 'mm' (MatMul): input 'w' is not defined",
           m=model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 3])], [vi("y", [2, 4])]))
@@ -81,6 +81,25 @@ def main():
         f.write('graph "bad_ir.vir" opset 17\ninput %x: f32[2,3]\n%y: f32[2,3] = frobnicate(%x) @"n"\noutput %y\n')
     with open(os.path.join(OUT, "bad_ir.expect"), "w") as f:
         f.write("line 3\n")
+    # A compiled model (by its name) takes no optimizer options, wherever they stand.
+    write("run_so_flag.so", "unexpected argument '--time-passes' for a compiled model",
+          data=b"not a shared library\n", args="run --time-passes MODEL --input x.npy")
+    # test-onnx --select: a case whose model cannot be read is counted (as a failure), not dropped.
+    os.makedirs(os.path.join(OUT, "select_unreadable.case"), exist_ok=True)
+    write("select_unreadable.case/model.onnx", "", data=b"\x00 not a model")
+    os.remove(os.path.join(OUT, "select_unreadable.case", "model.expect"))
+    with open(os.path.join(OUT, "select_unreadable.expect"), "w") as f:
+        f.write("test-onnx: pass rate 0.0%\n")
+    with open(os.path.join(OUT, "select_unreadable.args"), "w") as f:
+        f.write("test-onnx --select MODEL\n")
+    # IR text: --batch does not apply; `vitc compile` with a bad CPU or an unwritable output leaves nothing.
+    ok_ir = 'graph "ok.vir" opset 17\ninput %x: f32[2,3]\n%y: f32[2,3] = relu(%x) @"r"\noutput %y\n'
+    for name, args, expect in [("ir_batch", "ir MODEL --batch 2", "IR text has static shapes"),
+                               ("compile_bad_cpu", "compile MODEL -o OUT --target-cpu bogus",
+                                "unknown --target-cpu 'bogus'"),
+                               ("compile_unwritable", "compile MODEL -o /nonexistent/dir/model.so",
+                                "/nonexistent/dir/model.so: cannot write")]:
+        write(name + ".vir", expect, data=ok_ir.encode(), args=args)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,8 @@
 /* .npy reader and writer. The header is a Python dict literal; we accept the
  * forms NumPy writes: {'descr': '<f4', 'fortran_order': False, 'shape': (1, 3), } */
 #include "npy.h"
+#include "cli.h"
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +44,23 @@ static int parse_shape(const char *p, Tensor *t) {
   }
 }
 
+/* Sets out->dtype from the header's 'descr' value ('<f4' and the like). */
+static int parse_descr(const char *descr, const char *path, Tensor *out, Diag *d) {
+  for (size_t i = 0; i < sizeof npy_types / sizeof npy_types[0]; i++) {
+    size_t n = strlen(npy_types[i].descr);
+    if (descr[0] == '\'' && strncmp(descr + 1, npy_types[i].descr, n) == 0 && descr[1 + n] == '\'') {
+      out->dtype = npy_types[i].dt;
+      return 0;
+    }
+  }
+  const char *end = strchr(descr + 1, '\'');
+  int n = end ? (int)(end - descr - 1) : 8;
+  if (descr[0] == '\'' && descr[1] == '>')
+    return ir_error(d, path, NULL, "big-endian .npy data ('%.*s') is not supported; save it little-endian", n,
+                    descr + 1);
+  return ir_error(d, path, NULL, "unsupported .npy dtype '%.*s' (vitc reads <f4, <i8, <i4, |b1)", n, descr + 1);
+}
+
 int npy_parse(const void *buf, size_t size, const char *path, Tensor *out, Diag *d) {
   const unsigned char *b = buf;
   memset(out, 0, sizeof *out);
@@ -68,20 +87,15 @@ int npy_parse(const void *buf, size_t size, const char *path, Tensor *out, Diag 
   const char *fortran = header_field(header, "fortran_order");
   const char *shape = header_field(header, "shape");
   if (!descr || !fortran || !shape) return ir_error(d, path, NULL, "malformed .npy header");
-  for (size_t i = 0; i < sizeof npy_types / sizeof npy_types[0]; i++) {
-    size_t n = strlen(npy_types[i].descr);
-    if (descr[0] == '\'' && strncmp(descr + 1, npy_types[i].descr, n) == 0 && descr[1 + n] == '\'')
-      out->dtype = npy_types[i].dt;
-  }
-  if (out->dtype == DT_UNDEF) {
-    const char *end = strchr(descr + 1, '\'');
-    int n = end ? (int)(end - descr - 1) : 8;
-    return ir_error(d, path, NULL, "unsupported .npy dtype '%.*s' (vitc reads <f4, <i8, <i4, |b1)", n, descr + 1);
-  }
+  if (parse_descr(descr, path, out, d)) return -1;
   if (strncmp(fortran, "False", 5) != 0) return ir_error(d, path, NULL, "Fortran-order .npy is not supported");
   if (parse_shape(shape, out) != 0) return ir_error(d, path, NULL, "malformed .npy shape");
-  for (int i = 0; i < out->rank; i++)
-    if (out->dims[i] < 0 || out->dims[i] > ((int64_t)1 << 40)) return ir_error(d, path, NULL, "bad .npy shape");
+  int64_t numel = 1; /* kept from overflowing: at most 2^40 elements */
+  for (int i = 0; i < out->rank; i++) {
+    if (out->dims[i] > 0 && numel > ((int64_t)1 << 40) / out->dims[i])
+      return ir_error(d, path, NULL, ".npy shape is too large");
+    numel *= out->dims[i];
+  }
   size_t bytes = tensor_bytes(out), start = hstart + hlen;
   if (size - start != bytes)
     return ir_error(d, path, NULL, ".npy data is %zu bytes, shape needs %zu", size - start, bytes);
@@ -92,28 +106,10 @@ int npy_parse(const void *buf, size_t size, const char *path, Tensor *out, Diag 
 }
 
 int npy_read(const char *path, Tensor *out, Diag *d) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return ir_error(d, path, NULL, "cannot open");
-  unsigned char *buf = NULL;
-  size_t size = 0, cap = 0;
-  for (;;) {
-    if (size == cap) {
-      cap = cap ? cap * 2 : 1 << 16;
-      unsigned char *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        fclose(f);
-        return ir_error(d, path, NULL, "out of memory");
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + size, 1, cap - size, f);
-    size += got;
-    if (got == 0) break;
-  }
-  int err = ferror(f);
-  fclose(f);
-  int rc = err ? ir_error(d, path, NULL, "read error") : npy_parse(buf, size, path, out, d);
+  size_t size;
+  char *buf = cli_read_file(path, &size, d);
+  if (!buf) return -1;
+  int rc = npy_parse(buf, size, path, out, d);
   free(buf);
   return rc;
 }
@@ -140,7 +136,7 @@ int npy_write(const char *path, const Tensor *t, Diag *d) {
   char tmp[4096];
   snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
   FILE *f = fopen(tmp, "wb");
-  if (!f) return ir_error(d, path, NULL, "cannot create");
+  if (!f) return ir_error(d, path, NULL, "cannot create: %s", strerror(errno));
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
   size_t bytes = tensor_bytes(t);
   int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)hlen, f) == (size_t)hlen &&

@@ -9,12 +9,10 @@
 #include <string.h>
 #include <time.h>
 
-#define RUN_SO_MAX_IO 16
-
 typedef struct RunSoArgs {
   const char *model;
-  const char *inputs[RUN_SO_MAX_IO], *outputs[RUN_SO_MAX_IO];
-  int n_inputs, n_outputs, threads, bench;
+  RunFiles files;
+  int threads, bench;
 } RunSoArgs;
 
 /* Whether s ends with ".so". */
@@ -25,11 +23,8 @@ static int ends_with_so(const char *s) {
 
 int cli_run_is_so(int argc, char **argv) {
   for (int i = 0; i < argc; i++) {
-    if (argv[i][0] == '-') {
-      i += argv[i][1] == '-' && !strchr(argv[i], '=') && i + 1 < argc; /* skip the option's value */
-      continue;
-    }
-    return ends_with_so(argv[i]);
+    if (strcmp(argv[i], "--input") == 0 || strcmp(argv[i], "--output") == 0) i++; /* a .npy file */
+    else if (ends_with_so(argv[i])) return 1;
   }
   return 0;
 }
@@ -48,13 +43,10 @@ static int parse_count(const char *opt, const char *s) {
 /* Parses the command line; 0 or an exit status. */
 static int run_so_args(int argc, char **argv, RunSoArgs *a) {
   for (int i = 0; i < argc; i++) {
-    int has_val = i + 1 < argc;
-    int in = strcmp(argv[i], "--input") == 0, out = strcmp(argv[i], "--output") == 0;
-    if ((in || out) && has_val) {
-      int *n = in ? &a->n_inputs : &a->n_outputs;
-      if (*n == RUN_SO_MAX_IO) return fprintf(stderr, "vitc: error: run: too many %s\n", argv[i]), 2;
-      (in ? a->inputs : a->outputs)[(*n)++] = argv[++i];
-    } else if (strcmp(argv[i], "--threads") == 0 && has_val) {
+    int has_val = i + 1 < argc, used = cli_run_file_option(argc, argv, &i, &a->files);
+    if (used < 0) return 2;
+    if (used) continue;
+    if (strcmp(argv[i], "--threads") == 0 && has_val) {
       if ((a->threads = parse_count("--threads", argv[++i])) < 0) return 2;
     } else if (strcmp(argv[i], "--bench") == 0 && has_val) {
       if ((a->bench = parse_count("--bench", argv[++i])) < 0) return 2;
@@ -91,7 +83,7 @@ static int run_so_bench(VitrtSession *s, int n_in, const VitrtTensor *in, int n_
     int st = vitrt_run_checked(s, n_in, in, n_out, out, err, sizeof err);
     if (st) {
       free(ms);
-      return ir_error(d, NULL, NULL, "run: %s", err);
+      return ir_error(d, NULL, NULL, "%s", err);
     }
     if (r >= 0) ms[r] = now_ms() - t0;
   }
@@ -105,14 +97,16 @@ static int run_so_bench(VitrtSession *s, int n_in, const VitrtTensor *in, int n_
 /* Runs once (or benchmarks) with tensors read from the input files; fills out. */
 static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor *out, Diag *d) {
   const VitcModelInfo *info = vitrt_info(m);
-  VitrtTensor vin[RUN_SO_MAX_IO], vout[RUN_SO_MAX_IO];
+  VitrtTensor vin[CLI_RUN_MAX_IO], vout[CLI_RUN_MAX_IO];
   char err[512];
-  if (a->n_inputs != info->n_inputs)
-    return ir_error(d, a->model, NULL, "model has %d inputs, %d --input given", info->n_inputs, a->n_inputs);
-  if (info->n_outputs > RUN_SO_MAX_IO || a->n_outputs > info->n_outputs)
-    return ir_error(d, a->model, NULL, "model has %d outputs, %d --output given", info->n_outputs, a->n_outputs);
-  for (int i = 0; i < a->n_inputs; i++) {
-    if (npy_read(a->inputs[i], &in[i], d)) return -1;
+  if (a->files.n_inputs != info->n_inputs)
+    return ir_error(d, a->model, NULL, "model has %d inputs, %d --input given", info->n_inputs, a->files.n_inputs);
+  if (info->n_inputs > CLI_RUN_MAX_IO || info->n_outputs > CLI_RUN_MAX_IO)
+    return ir_error(d, a->model, NULL, "model has more than %d inputs or outputs", CLI_RUN_MAX_IO);
+  if (a->files.n_outputs > info->n_outputs)
+    return ir_error(d, a->model, NULL, "model has %d outputs, %d --output given", info->n_outputs, a->files.n_outputs);
+  for (int i = 0; i < a->files.n_inputs; i++) {
+    if (npy_read(a->files.inputs[i], &in[i], d)) return -1;
     vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};
   }
   for (int j = 0; j < info->n_outputs; j++) {
@@ -135,18 +129,18 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
 }
 
 int cmd_run_so(int argc, char **argv) {
-  Diag d = {0};
   RunSoArgs a = {0};
   int rc = run_so_args(argc, argv, &a);
   if (rc) return rc;
   if (!a.model) return fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2;
+  Diag d = {.file = a.model}; /* errors without a file of their own name the model */
   char err[1024];
   VitrtModel *m = vitrt_open(a.model, err, sizeof err);
   if (!m) return fprintf(stderr, "vitc: error: %s\n", err), 1;
-  Tensor in[RUN_SO_MAX_IO] = {0}, out[RUN_SO_MAX_IO] = {0};
+  Tensor in[CLI_RUN_MAX_IO] = {0}, out[CLI_RUN_MAX_IO] = {0};
   rc = run_so_session(m, &a, in, out, &d);
-  for (int j = 0; !rc && j < a.n_outputs; j++) rc = npy_write(a.outputs[j], &out[j], &d);
-  for (int i = 0; i < RUN_SO_MAX_IO; i++) {
+  for (int j = 0; !rc && j < a.files.n_outputs; j++) rc = npy_write(a.files.outputs[j], &out[j], &d);
+  for (int i = 0; i < CLI_RUN_MAX_IO; i++) {
     free(in[i].data);
     free(out[i].data);
   }

@@ -18,7 +18,7 @@ static const char usage[] =
   "  run MODEL.so --input X.npy... [--output Y.npy...] [--threads N] [--bench N]\n"
   "                                     run a compiled model; --bench prints latency_ms min/median\n"
   "\n"
-  "MODEL is an ONNX file or an IR text file. Options for loading a model:\n"
+  "MODEL is an ONNX file or an IR text file. Options for loading an ONNX model:\n"
   "  --input-shape NAME=1x3x224x224     pin the shape of input NAME (symbolic dims)\n"
   "  --batch N                          pin a symbolic first dim of every input to N\n"
   "\n"
