@@ -14,7 +14,6 @@ typedef struct InputShape {
 typedef struct ImportOptions {
   const InputShape *shapes; int n_shapes; /* whole shapes of named inputs */
   int64_t batch;          /* --batch N, 0 when unset: pins a symbolic first dim of every input */
-  int bind_int_inputs;    /* not used by the importer */
 } ImportOptions;
 
 /* Imports the model at `path` (opset 9..21; Slice needs 10). Node outputs are left untyped
