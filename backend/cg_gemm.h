@@ -17,7 +17,7 @@
 #define VITC_CG_GEMM_H
 #include "cg_ctx.h"
 
-typedef enum CgGemmAct { CG_ACT_NONE, CG_ACT_GELU, CG_ACT_GELU_TANH, CG_ACT_QUICK_GELU, CG_ACT_SILU } CgGemmAct;
+typedef enum CgGemmAct { CG_ACT_NONE, CG_ACT_GELU, CG_ACT_GELU_TANH, CG_ACT_QUICK_GELU, CG_ACT_SILU, CG_ACT_RELU } CgGemmAct;
 
 /* The register tile and blocking for the target (see cg_gemm_shape). */
 typedef struct CgGemmShape {

@@ -203,6 +203,10 @@ static LLVMValueRef tile_epilogue(CgCtx *c, const GemmTile *t, int r, int v, LLV
     LLVMValueRef ax = g->act == CG_ACT_SILU ? x : LLVMBuildFMul(c->b, x, cg_math_const(c, x, LINEAR_QUICK_GELU_ALPHA), "");
     x = LLVMBuildFMul(c->b, x, cg_math_sigmoid(c, ax), "");
   }
+  if (g->act == CG_ACT_RELU) { /* x <= 0 (ordered) gives 0, NaN stays */
+    LLVMValueRef zero = LLVMConstNull(LLVMTypeOf(x));
+    x = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLE, x, zero, ""), zero, x, "");
+  }
   if (g->post.p) x = LLVMBuildFAdd(c->b, x, row_load(c, tile_row(c, t, &g->post, r), g->post.cs, v, lanes), "");
   return x;
 }

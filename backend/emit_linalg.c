@@ -131,6 +131,7 @@ int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
           : act == LINEAR_ACT_GELU_TANH  ? CG_ACT_GELU_TANH
           : act == LINEAR_ACT_QUICK_GELU ? CG_ACT_QUICK_GELU
           : act == LINEAR_ACT_SILU       ? CG_ACT_SILU
+          : act == LINEAR_ACT_RELU       ? CG_ACT_RELU
                                          : CG_ACT_NONE;
   g.alpha = g.beta = 1;
   g.a = (CgGemmOperand){0, g.k, 1, {0}};

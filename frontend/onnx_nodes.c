@@ -423,9 +423,6 @@ static int finish_node(const NodeSet *s, size_t i, Node *n) {
       return node_error(s, i, "Cast to %s is not supported", onnx_dtype_name((int)to->i));
     }
   }
-  /* Opsets 9 and 10 import like 11 except Slice, whose operands were attributes before 10. */
-  if (n->op == OP_SLICE && s->c->opset < 10)
-    return node_error(s, i, "Slice before opset 10 is not supported (re-export at opset 11 or later)");
   return 0;
 }
 
@@ -481,6 +478,10 @@ static int build_op_node(const NodeSet *s, size_t i) {
   if (legacy && n_in > 1)
     return node_error(s, i, "has both attribute '%s' and input 1", legacy->name);
   if (legacy) n_in = 2;
+  /* Opsets 9 and 10 import like 11 except Slice, whose operands were attributes before 10
+   * (checked before the arity, which that form fails). */
+  if (s->info[i].op == OP_SLICE && s->c->opset < 10)
+    return node_error(s, i, "Slice before opset 10 is not supported (re-export at opset 11 or later)");
   if (check_arity(s, i, n_in, n_out, legacy != NULL) < 0) return -1;
   Node *n = ir_node_new(s->c->g, (OpKind)s->info[i].op, s->info[i].name, n_in, n_out, s->c->d);
   if (!n || connect_node(s, i, n) < 0) return -1;

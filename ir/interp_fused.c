@@ -21,6 +21,7 @@ static double linear_act_d(double x, LinearAct act) {
   case LINEAR_ACT_GELU_TANH: return gelu_d(x, 1);
   case LINEAR_ACT_QUICK_GELU: return x / (1.0 + exp(-(double)LINEAR_QUICK_GELU_ALPHA * x));
   case LINEAR_ACT_SILU: return x / (1.0 + exp(-x));
+  case LINEAR_ACT_RELU: return x <= 0 ? 0.0 : x; /* NaN stays NaN, as the relu kernel */
   default: return x;
   }
 }

@@ -38,6 +38,7 @@ LinearAct linear_act_of(const Node *n) {
   if (strcmp(a, "gelu_tanh") == 0) return LINEAR_ACT_GELU_TANH;
   if (strcmp(a, "quick_gelu") == 0) return LINEAR_ACT_QUICK_GELU;
   if (strcmp(a, "silu") == 0) return LINEAR_ACT_SILU;
+  if (strcmp(a, "relu") == 0) return LINEAR_ACT_RELU;
   return LINEAR_ACT_INVALID;
 }
 
@@ -67,7 +68,7 @@ int shape_fused_linear(Node *n, Diag *d) {
   if (w->rank != 2 || w->dims[0] != x->dims[x->rank - 1])
     return ir_error(d, NULL, n, "weight must be [K, N] with K = %lld (the last dim of x)", (long long)x->dims[x->rank - 1]);
   if (linear_act_of(n) == LINEAR_ACT_INVALID)
-    return ir_error(d, NULL, n, "act must be \"none\", \"gelu\", \"gelu_tanh\", \"quick_gelu\" or \"silu\", got \"%s\"", ir_attr_s(n, "act", ""));
+    return ir_error(d, NULL, n, "act must be \"none\", \"gelu\", \"gelu_tanh\", \"quick_gelu\", \"silu\" or \"relu\", got \"%s\"", ir_attr_s(n, "act", ""));
   int64_t dims[IR_MAX_RANK];
   memcpy(dims, x->dims, sizeof dims);
   dims[x->rank - 1] = w->dims[1];

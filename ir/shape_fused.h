@@ -9,13 +9,15 @@ int shape_fused_linear(Node *n, Diag *d);
 int shape_fused_attention(Node *n, Diag *d);
 
 /* The activations `linear` accepts: "none", "gelu" (erf form), "gelu_tanh",
- * "quick_gelu" (x * sigmoid(1.702 x), CLIP) and "silu" (x * sigmoid(x)). */
+ * "quick_gelu" (x * sigmoid(1.702 x), CLIP), "silu" (x * sigmoid(x)) and
+ * "relu" (max(x, 0), NaN kept). */
 typedef enum LinearAct {
   LINEAR_ACT_NONE,
   LINEAR_ACT_GELU,
   LINEAR_ACT_GELU_TANH,
   LINEAR_ACT_QUICK_GELU,
   LINEAR_ACT_SILU,
+  LINEAR_ACT_RELU,
   LINEAR_ACT_INVALID
 } LinearAct;
 /* The factor on x inside the sigmoid of "quick_gelu" (a float, as PyTorch's 1.702 * x). */

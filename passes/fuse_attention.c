@@ -142,5 +142,6 @@ int pass_fuse_attention(Graph *g, PassCtx *ctx, Diag *d) {
     fuse_users_free(&u);
     changed |= rc > 0;
   }
-  return rc < 0 ? -1 : fuse_finish(g, changed, d);
+  if (rc < 0 || fuse_finish(g, changed, d)) return -1;
+  return attn_flip_layouts(g, ctx, d) < 0 ? -1 : 0;
 }

@@ -54,6 +54,9 @@ typedef struct Attn {
 int attn_fail(Attn *a, const char *why);
 /* Frees the analysis arrays. */
 void attn_free(Attn *a);
+/* Flips sequence-first regions between Transposes back to the Transposes'
+ * input layout (fuse_attention_flip.c); 1 when something changed, -1 on error. */
+int attn_flip_layouts(Graph *g, PassCtx *ctx, Diag *d);
 /* Works out rows and columns of q, k, v (1) or why not (0, a->why). */
 int attn_columns(Attn *a);
 /* Checks the output steps [0, ny) produce the merged heads: sets y, e, heads, col. */

@@ -1,11 +1,15 @@
 /* fuse_gelu: the erf form x * 0.5 * (1 + erf(x / sqrt(2))) and the tanh
  * approximation 0.5 * x * (1 + tanh(sqrt(2/pi) * (x + 0.044715 * x^3)))
- * become gelu(x) {approximate="none" | "tanh"}. Anchored at the Erf / Tanh;
- * operands of Add and Mul in either order, x / sqrt(2) or x * (1/sqrt(2)),
- * x^3 as Pow(x, 3) or x * x * x, and the 0.5 applied to x, to (1 + erf) or
- * to the product. Constants are checked to FUSE_RTOL. */
+ * become gelu(x) {approximate="none" | "tanh"}. Anchored at the Erf / Tanh.
+ * The Erf's / Tanh's input is expanded as a polynomial in x (Add, Sub, Mul,
+ * Neg, Div by a scalar, Pow by 2 or 3, in any order and association) and its
+ * coefficients compared, so x / sqrt(2), x * (1/sqrt(2)), Pow(x, 3), x * x * x
+ * and HF's gelu_fast x * 0.79788 * (1 + 0.044715 * x * x) all match. Then
+ * 1 + erf|tanh (either order) times x and 0.5: the 0.5 applied to x, to
+ * (1 + erf) or to the product. Constants are checked to FUSE_RTOL. */
 #include "fuse_util.h"
 #include <math.h>
+#include <string.h>
 
 /* A gelu match in progress. */
 typedef struct Gelu {
@@ -33,59 +37,98 @@ static int scaled_by(const Node *n, const Value *v, double c) {
   return n->op == OP_DIV && n->in[0] == v && fuse_is_scalar(n->in[1], 1.0 / c);
 }
 
-/* x / sqrt(2) (or times 1/sqrt(2)) feeding the Erf; sets g->x. */
-static int erf_arg(Gelu *g, Node *erf) {
-  Node *u = private_def(g, erf->in[0], erf);
-  if (!u || (u->op != OP_MUL && u->op != OP_DIV)) return fail(g, "the Erf's input is not x / sqrt(2)");
-  for (int i = 0; i < (u->op == OP_MUL ? 2 : 1); i++)
-    if (scaled_by(u, u->in[i], M_SQRT1_2)) {
-      g->x = u->in[i];
-      fuse_match_add(&g->m, u);
-      return 1;
-    }
-  return fail(g, "the Erf's input is not x scaled by 1/sqrt(2)");
-}
+/* A polynomial in x of degree at most 3: c[0] + c[1] x + c[2] x^2 + c[3] x^3. */
+#define POLY_DEG 3
+typedef struct Poly {
+  double c[POLY_DEG + 1];
+} Poly;
 
-/* Whether v is x^3 computed from x: Pow(x, 3), x * (x * x) or (x * x) * x. */
-static int is_cube(Gelu *g, const Value *v, const Value *x, const Node *reader) {
-  Node *p = private_def(g, v, reader);
-  if (!p) return 0;
-  if (p->op == OP_POW && p->in[0] == x && fuse_is_scalar(p->in[1], 3.0)) {
-    fuse_match_add(&g->m, p);
-    return 1;
-  }
-  if (p->op != OP_MUL) return 0;
-  Value *sq = fuse_other(p, x);
-  Node *s = sq ? private_def(g, sq, p) : NULL;
-  if (!s || s->op != OP_MUL || s->in[0] != x || s->in[1] != x) return 0;
-  fuse_match_add(&g->m, p);
-  fuse_match_add(&g->m, s);
+static int poly_mul(const Poly *a, const Poly *b, Poly *r) {
+  Poly t = {{0}};
+  for (int i = 0; i <= POLY_DEG; i++)
+    for (int j = 0; j <= POLY_DEG; j++) {
+      if (a->c[i] == 0 || b->c[j] == 0) continue;
+      if (i + j > POLY_DEG) return 0;
+      t.c[i + j] += a->c[i] * b->c[j];
+    }
+  *r = t;
   return 1;
 }
 
-/* sqrt(2/pi) * (x + 0.044715 * x^3) feeding the Tanh; sets g->x. */
-static int tanh_arg(Gelu *g, Node *tn) {
-  Node *u = private_def(g, tn->in[0], tn);
-  if (!u || u->op != OP_MUL) return fail(g, "the Tanh's input is not a product");
-  for (int i = 0; i < 2; i++) {
-    Node *w = private_def(g, u->in[i], u);
-    if (!w || w->op != OP_ADD || !fuse_is_scalar(u->in[1 - i], sqrt(2.0 / M_PI))) continue;
-    for (int j = 0; j < 2; j++) {
-      Value *x = w->in[j];
-      Node *c3 = private_def(g, w->in[1 - j], w);
-      if (!c3 || c3->op != OP_MUL) continue;
-      for (int k = 0; k < 2; k++)
-        if (fuse_is_scalar(c3->in[1 - k], 0.044715) && is_cube(g, c3->in[k], x, c3)) {
-          fuse_match_add(&g->m, u);
-          fuse_match_add(&g->m, w);
-          fuse_match_add(&g->m, c3);
-          g->x = x;
-          return 1;
-        }
-    }
-    return fail(g, "the Tanh's input is not sqrt(2/pi) * (x + 0.044715 * x^3)");
+/* Expands v (read by `reader`) as a polynomial in one variable, g->x: known
+ * scalars; Add, Sub, Mul, Neg of such; Div by a scalar; Pow by 1, 2 or 3.
+ * Every node expanded is read only inside the expression (so it can go); the
+ * first value that is none of these is the variable (x, read elsewhere too).
+ * 0 when v is not such a polynomial of degree <= 3. */
+static int poly_of(Gelu *g, Value *v, const Node *reader, Poly *p, int depth) {
+  memset(p, 0, sizeof *p);
+  double k;
+  if (fuse_scalar(v, &k)) {
+    p->c[0] = k;
+    return 1;
   }
-  return fail(g, "the Tanh's input is not sqrt(2/pi) times a sum");
+  Node *n = depth < 12 ? private_def(g, v, reader) : NULL;
+  int arith = n && (n->op == OP_ADD || n->op == OP_SUB || n->op == OP_MUL || n->op == OP_DIV ||
+                    n->op == OP_POW || n->op == OP_NEG);
+  if (!arith) {
+    if (g->x && g->x != v) return 0;
+    g->x = v;
+    p->c[1] = 1;
+    return 1;
+  }
+  Poly a, b;
+  if (!poly_of(g, n->in[0], n, &a, depth + 1)) return 0;
+  fuse_match_add(&g->m, n);
+  if (n->op == OP_NEG) {
+    for (int i = 0; i <= POLY_DEG; i++) p->c[i] = -a.c[i];
+    return 1;
+  }
+  if (n->op == OP_POW) {
+    double e;
+    if (!fuse_scalar(n->in[1], &e) || (e != 1 && e != 2 && e != 3)) return 0;
+    *p = a;
+    for (int i = 1; i < (int)e; i++)
+      if (!poly_mul(p, &a, p)) return 0;
+    return 1;
+  }
+  if (!poly_of(g, n->in[1], n, &b, depth + 1)) return 0;
+  for (int i = 0; i <= POLY_DEG; i++)
+    p->c[i] = n->op == OP_ADD ? a.c[i] + b.c[i] : n->op == OP_SUB ? a.c[i] - b.c[i] : 0;
+  if (n->op == OP_MUL) return poly_mul(&a, &b, p);
+  if (n->op == OP_DIV) {
+    for (int i = 1; i <= POLY_DEG; i++)
+      if (b.c[i] != 0) return 0;
+    if (b.c[0] == 0) return 0;
+    for (int i = 0; i <= POLY_DEG; i++) p->c[i] = a.c[i] / b.c[0];
+  }
+  return 1;
+}
+
+/* Whether p is c1 x + c3 x^3 (c3 may be 0): other terms 0 (relative to c1), c1 and c3 near. */
+static int poly_is(const Poly *p, double c1, double c3) {
+  double tol = FUSE_RTOL * fabs(c1);
+  if (fabs(p->c[0]) > tol || fabs(p->c[2]) > tol || !fuse_near(p->c[1], c1)) return 0;
+  return c3 == 0 ? fabs(p->c[3]) <= tol : fuse_near(p->c[3], c3);
+}
+
+/* The Erf's input: x / sqrt(2), in any spelling (x * (1/sqrt(2)), ...); sets g->x. */
+static int erf_arg(Gelu *g, Node *erf) {
+  Poly p;
+  if (!poly_of(g, erf->in[0], erf, &p, 0) || !poly_is(&p, M_SQRT1_2, 0))
+    return fail(g, "the Erf's input is not x scaled by 1/sqrt(2)");
+  return 1;
+}
+
+/* The Tanh's input: sqrt(2/pi) * (x + 0.044715 * x^3), in any spelling
+ * (Pow(x, 3), x * x * x in any association, HF's gelu_fast
+ * x * 0.7978845608 * (1 + 0.044715 * x * x)); sets g->x. */
+static int tanh_arg(Gelu *g, Node *tn) {
+  Poly p;
+  double c = sqrt(2.0 / M_PI);
+  if (!poly_of(g, tn->in[0], tn, &p, 0))
+    return fail(g, "the Tanh's input is not a polynomial of degree <= 3 in x");
+  if (!poly_is(&p, c, c * 0.044715)) return fail(g, "the Tanh's input is not sqrt(2/pi) * (x + 0.044715 * x^3)");
+  return 1;
 }
 
 /* From a = 1 + erf|tanh: x * a * 0.5 in any association; returns the result value. */

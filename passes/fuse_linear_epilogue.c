@@ -1,6 +1,7 @@
 /* The epilogues of fuse_linear: a gelu reading a linear's result becomes its
- * act ("gelu" / "gelu_tanh"), and so does y * sigmoid(a * y) with a = 1.702
- * ("quick_gelu", CLIP) or 1 ("silu"); then a Mul by a per-column constant
+ * act ("gelu" / "gelu_tanh"), so does a relu (nn.TransformerEncoderLayer's
+ * default) and y * sigmoid(a * y) with a = 1.702 ("quick_gelu", CLIP) or 1
+ * ("silu"); then a Mul by a per-column constant
  * (timm's LayerScale gamma) is folded into the weight and bias; then an Add of
  * another value r (the residual connection) becomes its residual input,
  * y = act(x @ w + b) + r. A Reshape between the linear and the Add is moved
@@ -30,12 +31,14 @@ static Node *with_residual(Graph *g, Node *n, Value *r, Value *out, Diag *d) {
   return m;
 }
 
-/* Folds the gelu that alone reads linear n into n's act; 1 when done. */
+/* Folds the gelu or relu that alone reads linear n into n's act; 1 when done. */
 static int absorb_gelu(Graph *g, const FuseUsers *u, Node *n, Diag *d) {
   Node *gl = fuse_sole_user(u, n->out[0]);
-  if (!gl || gl->op != OP_GELU || has_residual(n) || strcmp(ir_attr_s(n, "act", "none"), "none")) return 0;
-  int tanh_form = strcmp(ir_attr_s(gl, "approximate", "none"), "tanh") == 0;
-  if (set_act(g, n, tanh_form ? "gelu_tanh" : "gelu", d)) return -1;
+  if (!gl || (gl->op != OP_GELU && gl->op != OP_RELU) || has_residual(n) || strcmp(ir_attr_s(n, "act", "none"), "none"))
+    return 0;
+  if (gl->out[0]->t.dtype != DT_F32) return 0;
+  int tanh_form = gl->op == OP_GELU && strcmp(ir_attr_s(gl, "approximate", "none"), "tanh") == 0;
+  if (set_act(g, n, gl->op == OP_RELU ? "relu" : tanh_form ? "gelu_tanh" : "gelu", d)) return -1;
   n->out[0] = gl->out[0];
   gl->out[0]->def = n;
   ir_node_remove(gl);

@@ -6,7 +6,10 @@
  * with the weight reshaped and transposed at compile time. When the Conv's
  * result only goes through layout ops that produce [B, Np, Co] in that order
  * (torchvision's reshape + permute, timm's flatten(2).transpose(1, 2)), those
- * are absorbed; otherwise the result is put back into [B, Co, Hp, Wp]. */
+ * are absorbed; otherwise the result is put back into [B, Co, Hp, Wp].
+ * When the image is not a multiple of the patch (SigLIP's 384 / 14), the
+ * Conv ignores the last rows and columns: the image is first sliced to
+ * [B, Ci, Hp*P, Wp*Q]. */
 #include "fuse_util.h"
 #include <stdlib.h>
 #include <string.h>
@@ -40,7 +43,7 @@ static const char *check(const Node *cv, Patch *pt) {
     return "the stride is not the kernel size";
   const char *ap = ir_attr_s(cv, "auto_pad", "NOTSET");
   if ((strcmp(ap, "NOTSET") && strcmp(ap, "VALID")) || !ints_are(cv, "pads", zeros, 4)) return "the input is padded";
-  if (pt->h % pt->p || pt->w % pt->q) return "the image size is not a multiple of the patch size";
+  if (pt->p < 1 || pt->q < 1 || pt->h < pt->p || pt->w < pt->q) return "the image is smaller than one patch";
   if (cv->n_in > 2 && cv->in[2] && (cv->in[2]->kind != VK_CONST || !fuse_data(cv->in[2]))) return "the bias is not a constant";
   pt->hp = pt->h / pt->p;
   pt->wp = pt->w / pt->q;
@@ -81,6 +84,24 @@ static Value *weight(Graph *g, const Value *wv, const Patch *pt, Diag *d) {
   return v;
 }
 
+/* x [B, Ci, H, W] cut to [B, Ci, Hp*P, Wp*Q] (what the Conv reads), or x when that is all of it. */
+static Value *crop(Graph *g, Node *cv, const Patch *pt, Diag *d) {
+  Value *x = cv->in[0];
+  if (pt->h == pt->hp * pt->p && pt->w == pt->wp * pt->q) return x;
+  int64_t two = 2, dims[4] = {pt->b, pt->ci, pt->hp * pt->p, pt->wp * pt->q};
+  const int64_t vals[3][2] = {{0, 0}, {dims[2], dims[3]}, {2, 3}};
+  static const char *const what[3] = {"patch_crop_starts", "patch_crop_ends", "patch_crop_axes"};
+  const char *name = fuse_name(g, cv->name, "patch_crop", d);
+  Value *in[4] = {x, NULL, NULL, NULL};
+  for (int i = 0; i < 3 && name; i++) {
+    const char *cn = fuse_name(g, cv->name, what[i], d);
+    if (!cn || !(in[i + 1] = fuse_const_alloc(g, cn, DT_I64, 1, &two, d))) return NULL;
+    memcpy(in[i + 1]->t.data, vals[i], sizeof vals[i]);
+  }
+  Value *y = name ? fuse_value(g, name, 4, dims, d) : NULL;
+  return y && fuse_emit(g, OP_SLICE, name, in, 4, y, d) ? y : NULL;
+}
+
 /* Emits the patch split and the linear; the result is written into `out`
  * when its shape is [B, Np, Co]-compatible, else into a fresh value. */
 static Value *emit(Graph *g, Node *cv, const Patch *pt, Value *out, Diag *d) {
@@ -90,7 +111,8 @@ static Value *emit(Graph *g, Node *cv, const Patch *pt, Value *out, Diag *d) {
   const char *n1 = fuse_name(g, cv->name, "patches", d), *n2 = fuse_name(g, cv->name, "patches_t", d);
   const char *n3 = fuse_name(g, cv->name, "patch_rows", d), *n4 = fuse_name(g, cv->name, "patch_linear", d);
   if (!n1 || !n2 || !n3 || !n4) return NULL;
-  Value *r1 = fuse_reshape(g, n1, cv->in[0], 6, d6, NULL, d);
+  Value *x = crop(g, cv, pt, d);
+  Value *r1 = x ? fuse_reshape(g, n1, x, 6, d6, NULL, d) : NULL;
   Value *t = r1 ? fuse_transpose(g, n2, r1, perm, NULL, d) : NULL;
   Value *r2 = t ? fuse_reshape(g, n3, t, 3, d3, NULL, d) : NULL;
   int direct = out->t.rank == 3 && out->t.dims[1] == np && out->t.dims[2] == pt->co;

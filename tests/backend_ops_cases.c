@@ -167,12 +167,12 @@ static void gen_conv(Case *cs, Rng *r, int k) {
 /* linear(x, w, bias?, residual?) {act}: every optional part and activation. */
 static void gen_linear(Case *cs, Rng *r, int k) {
   int a = rdim(r), b = rdim(r), q = rdim(r), n = rdim(r);
-  static const char *const act[] = {"none", "gelu", "gelu_tanh", "quick_gelu", "silu"};
+  static const char *const act[] = {"none", "gelu", "gelu_tanh", "quick_gelu", "silu", "relu"};
   case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%c_w: f32[%d,%d]\ninput %%c_b: f32[%d]\ninput %%res: f32[%d,%d,%d]\n",
            a, b, q, q, n, n, a, b, n);
   const char *bias = k % 2 ? ", %c_b" : k >= 2 ? ", _" : "";
   case_put(cs, "%%y: undef[] = linear(%%x, %%c_w%s%s) {act=\"%s\"} @\"t\"\noutput %%y\n", bias, k >= 2 ? ", %res" : "",
-           act[k % 5]);
+           act[k % 6]);
 }
 
 /* attention(x [B,N,C], w_qkv [C,3E], b_qkv?) {heads, scale?}. */
@@ -377,7 +377,7 @@ const OpCases backend_op_cases[] = {
   {"expand", TOL_EXACT, 5, gen_expand}, {"slice", TOL_EXACT, 4, gen_slice}, {"gather", TOL_EXACT, 5, gen_gather},
   {"concat", TOL_EXACT, 4, gen_concat}, {"split", TOL_EXACT, 3, gen_split}, {"shape", TOL_EXACT, 3, gen_shape},
   {"size", TOL_EXACT, 2, gen_size}, {"constant_of_shape", TOL_EXACT, 5, gen_constant_of_shape},
-  {"range", TOL_EXACT, 3, gen_range}, {"gelu", TOL_MATH, 6, gen_gelu}, {"linear", TOL_LINALG, 10, gen_linear},
+  {"range", TOL_EXACT, 3, gen_range}, {"gelu", TOL_MATH, 6, gen_gelu}, {"linear", TOL_LINALG, 12, gen_linear},
   {"attention", TOL_LINALG, 3, gen_attention},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);

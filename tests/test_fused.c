@@ -125,6 +125,8 @@ static void check_linear(const char *act, int tanh_form) {
         s = s / (1 + exp(-1.702 * s));
       else if (strcmp(act, "silu") == 0)
         s = s / (1 + exp(-s));
+      else if (strcmp(act, "relu") == 0)
+        s = s > 0 ? s : 0;
       else if (strcmp(act, "none"))
         s = tanh_form ? 0.5 * s * (1 + tanh(sqrt(2 / M_PI) * (s + 0.044715 * s * s * s))) : 0.5 * s * (1 + erf(s / sqrt(2)));
       s += r[(row % 3) * 4 + j];
@@ -141,6 +143,7 @@ static void test_linear_epilogues(void **state) {
   check_linear("gelu_tanh", 1);
   check_linear("quick_gelu", 0);
   check_linear("silu", 0);
+  check_linear("relu", 0);
 }
 
 /* ---- attention ---- */

@@ -64,6 +64,9 @@ def main():
                    helper.make_node("Relu", ["a"], ["b"], name="second")], [vi("x", [2, 3])], [vi("b", [2, 3])]))
     write("bad_opset.onnx", "opset",
           m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2, 3])], [vi("y", [2, 3])], opset=7))
+    write("slice_opset9.onnx", "node 'sl' (Slice): Slice before opset 10 is not supported",
+          m=model([helper.make_node("Slice", ["x"], ["y"], name="sl", starts=[0], ends=[1], axes=[0])],
+                  [vi("x", [2, 3])], [vi("y", [1, 3])], opset=9))
     write("reshape_mismatch.onnx", "node 'rs' (Reshape): cannot reshape",
           m=model([helper.make_node("Reshape", ["x", "s"], ["y"], name="rs")], [vi("x", [2, 3])], [vi("y", [5])],
                   [numpy_helper.from_array(np.array([5], np.int64), "s")]))
