@@ -212,7 +212,7 @@ int ir_attr_ints(const Node *n, const char *name, int64_t *out, int max);
 
 /* A name not yet used in the graph, "base" or "base_N" (arena string). */
 const char *ir_unique_name(Graph *g, const char *base, Diag *d);
-/* A new constant value holding a copy of data (in the arena). */
+/* A new constant value holding a copy of data (in the arena), zero-filled when data is NULL. */
 Value *ir_const_new(Graph *g, const char *base_name, DType dt, int rank, const int64_t *dims,
                     const void *data, Diag *d);
 /* Points every use of `from` (node inputs and graph outputs) at `to`. */

@@ -27,7 +27,7 @@ Value *ir_const_new(Graph *g, const char *base_name, DType dt, int rank, const i
     ir_error(d, g->file, NULL, "out of memory");
     return NULL;
   }
-  if (bytes) memcpy(v->t.data, data, bytes);
+  if (bytes && data) memcpy(v->t.data, data, bytes);
   return v;
 }
 

@@ -142,18 +142,7 @@ Value *fuse_other(const Node *n, const Value *v) {
 
 /* A new constant with zeroed arena data. */
 Value *fuse_const_alloc(Graph *g, const char *base, DType dt, int rank, const int64_t *dims, Diag *d) {
-  const char *name = ir_unique_name(g, base, d);
-  Value *v = name ? ir_value_new(g, name, VK_CONST, d) : NULL;
-  if (!v) return NULL;
-  v->t.dtype = dt;
-  v->t.rank = rank;
-  for (int i = 0; i < rank; i++) v->t.dims[i] = dims[i];
-  size_t bytes = tensor_bytes(&v->t);
-  if (!(v->t.data = arena_alloc(&g->arena, bytes ? bytes : 1))) {
-    ir_error(d, g->file, NULL, "out of memory");
-    return NULL;
-  }
-  return v;
+  return ir_const_new(g, base, dt, rank, dims, NULL, d);
 }
 
 /* v, or a copy of its data under new dims. */
