@@ -130,18 +130,11 @@ static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *sm, Diag *d
   return rc;
 }
 
+static int is_anchor(const Node *n) { return n->op == OP_SOFTMAX; }
+
 /* Tries every Softmax as the anchor of an attention. */
 int pass_fuse_attention(Graph *g, PassCtx *ctx, Diag *d) {
-  int changed = 0, rc = 0;
-  for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
-    Node *n = g->nodes[k];
-    if (n->removed || n->op != OP_SOFTMAX) continue;
-    FuseUsers u;
-    if (fuse_users_build(g, &u, d)) return -1;
-    rc = fuse_at(g, ctx, &u, n, d);
-    fuse_users_free(&u);
-    changed |= rc > 0;
-  }
-  if (rc < 0 || fuse_finish(g, changed, d)) return -1;
+  int changed = fuse_each(g, ctx, is_anchor, fuse_at, d);
+  if (changed < 0 || fuse_finish(g, changed, d)) return -1;
   return attn_flip_layouts(g, ctx, d) < 0 ? -1 : 0;
 }

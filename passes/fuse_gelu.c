@@ -184,17 +184,11 @@ static int fuse_at(Graph *gr, PassCtx *ctx, const FuseUsers *u, Node *t, Diag *d
   return 1;
 }
 
+/* Erf and Tanh anchor a GELU. */
+static int is_anchor(const Node *n) { return n->op == OP_ERF || n->op == OP_TANH; }
+
 /* Tries every Erf and Tanh as the anchor of a GELU. */
 int pass_fuse_gelu(Graph *g, PassCtx *ctx, Diag *d) {
-  int changed = 0, rc = 0;
-  for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
-    Node *n = g->nodes[k];
-    if (n->removed || (n->op != OP_ERF && n->op != OP_TANH)) continue;
-    FuseUsers u;
-    if (fuse_users_build(g, &u, d)) return -1;
-    rc = fuse_at(g, ctx, &u, n, d);
-    fuse_users_free(&u);
-    changed |= rc > 0;
-  }
-  return rc < 0 ? -1 : fuse_finish(g, changed, d);
+  int changed = fuse_each(g, ctx, is_anchor, fuse_at, d);
+  return changed < 0 ? -1 : fuse_finish(g, changed, d);
 }

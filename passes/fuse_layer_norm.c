@@ -208,17 +208,15 @@ static int normalize_onnx(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *n, D
   return changed;
 }
 
+static int is_anchor(const Node *n) { return n->op == OP_SUB || n->op == OP_LAYER_NORM; }
+
+/* A Sub starts a decomposed form; a LayerNormalization is normalized. */
+static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *n, Diag *d) {
+  return n->op == OP_SUB ? fuse_decomposed(g, ctx, u, n, d) : normalize_onnx(g, ctx, u, n, d);
+}
+
 /* Tries every Sub (decomposed form) and LayerNormalization. */
 int pass_fuse_layer_norm(Graph *g, PassCtx *ctx, Diag *d) {
-  int changed = 0, rc = 0;
-  for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
-    Node *n = g->nodes[k];
-    if (n->removed || (n->op != OP_SUB && n->op != OP_LAYER_NORM)) continue;
-    FuseUsers u;
-    if (fuse_users_build(g, &u, d)) return -1;
-    rc = n->op == OP_SUB ? fuse_decomposed(g, ctx, &u, n, d) : normalize_onnx(g, ctx, &u, n, d);
-    fuse_users_free(&u);
-    changed |= rc > 0;
-  }
-  return rc < 0 ? -1 : fuse_finish(g, changed, d);
+  int changed = fuse_each(g, ctx, is_anchor, fuse_at, d);
+  return changed < 0 ? -1 : fuse_finish(g, changed, d);
 }

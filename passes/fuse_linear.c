@@ -121,18 +121,11 @@ static int fuse_one(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *mm, Diag *
   return 1;
 }
 
+static int is_anchor(const Node *n) { return n->op == OP_MATMUL || n->op == OP_GEMM; }
+
 /* Every MatMul/Gemm into a linear, then the epilogues. */
 int pass_fuse_linear(Graph *g, PassCtx *ctx, Diag *d) {
-  FuseUsers u;
-  int changed = 0, rc = 0;
-  for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
-    Node *n = g->nodes[k];
-    if (n->removed || (n->op != OP_MATMUL && n->op != OP_GEMM)) continue;
-    if (fuse_users_build(g, &u, d)) return -1;
-    rc = fuse_one(g, ctx, &u, n, d);
-    fuse_users_free(&u);
-    changed |= rc > 0;
-  }
-  if (rc < 0 || fuse_finish(g, changed, d)) return -1;
+  int changed = fuse_each(g, ctx, is_anchor, fuse_one, d);
+  if (changed < 0 || fuse_finish(g, changed, d)) return -1;
   return fuse_linear_epilogues(g, ctx, d);
 }

@@ -246,3 +246,17 @@ int fuse_finish(Graph *g, int changed, Diag *d) {
   if (ir_graph_compact(g, d)) return -1;
   return ir_infer_shapes(g, d);
 }
+
+int fuse_each(Graph *g, PassCtx *ctx, int (*anchor)(const Node *n), FuseAtFn at, Diag *d) {
+  int changed = 0, rc = 0;
+  for (int k = 0; k < g->n_nodes && rc >= 0; k++) {
+    Node *n = g->nodes[k];
+    if (n->removed || !anchor(n)) continue;
+    FuseUsers u;
+    if (fuse_users_build(g, &u, d)) return -1;
+    rc = at(g, ctx, &u, n, d);
+    fuse_users_free(&u);
+    changed |= rc > 0;
+  }
+  return rc < 0 ? -1 : changed;
+}

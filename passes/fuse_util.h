@@ -78,6 +78,12 @@ Value *fuse_reshape(Graph *g, const char *name, Value *x, int rank, const int64_
 /* Transpose(x, perm) into `out` (NULL: a fresh value). Returns the result. */
 Value *fuse_transpose(Graph *g, const char *name, Value *x, const int64_t *perm, Value *out, Diag *d);
 /* Ends a fusion pass: drops removed nodes, re-sorts, re-infers shapes. */
+/* One fusion attempt at an anchor node: 1 fused, 0 not, -1 error. */
+typedef int (*FuseAtFn)(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *n, Diag *d);
+/* Tries `at` at every live node whose op `anchor` accepts, in order, each
+ * with a fresh users map (a fusion changes the graph): 1 when something
+ * fused, 0 when nothing did, -1 on error. */
+int fuse_each(Graph *g, PassCtx *ctx, int (*anchor)(const Node *n), FuseAtFn at, Diag *d);
 int fuse_finish(Graph *g, int changed, Diag *d);
 
 /* ---- layout chains (fuse_layout.c) ---- */
