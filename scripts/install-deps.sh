@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [build|test|models]
 set -e
 BUILD="cmake make gcc libprotobuf-c-dev protobuf-c-compiler llvm-19-dev libcmocka-dev libonnx-dev"
-TEST="libonnx-testdata"
+TEST="libonnx-testdata python3 valgrind"  # python3: tests/backend/e2e.sh makes random inputs; valgrind: leak checks
 MODELS="python3-torch python3-torchvision python3-onnx python3-numpy"
 case "${1:-build}" in
   build) want="$BUILD" ;;
