@@ -96,6 +96,21 @@ LLVMValueRef cg_math_sigmoid(CgCtx *c, LLVMValueRef x) {
   return LLVMBuildFDiv(c->b, one, LLVMBuildFAdd(c->b, one, e, ""), "");
 }
 
+/* Shared tail of the odd functions tanh and erf: `big` (computed from |x|)
+ * gets x's sign; below `limit` the odd series x * P(x^2) replaces it; NaN passes through. */
+static LLVMValueRef odd_blend(CgCtx *c, LLVMValueRef x, LLVMValueRef ax, LLVMValueRef big, const double *coef, int n,
+                              double limit) {
+  LLVMBuilderRef b = c->b;
+  LLVMTypeRef t = LLVMTypeOf(x);
+  LLVMValueRef args[2] = {big, x};
+  big = cg_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
+  LLVMValueRef small = LLVMBuildFMul(b, x, horner(c, LLVMBuildFMul(b, x, x, ""), coef, n), "");
+  LLVMValueRef is_small = LLVMBuildFCmp(b, LLVMRealOLT, ax, cg_math_const(c, x, limit), "");
+  LLVMValueRef y = LLVMBuildSelect(b, is_small, small, big, "");
+  LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
+  return LLVMBuildSelect(b, isnan, x, y, "");
+}
+
 /* tanh(x): an odd Taylor polynomial for |x| < 0.125 (keeps the relative
  * accuracy near 0), else sign(x) (1 - 2 / (exp(2|x|) + 1)). */
 LLVMValueRef cg_math_tanh(CgCtx *c, LLVMValueRef x) {
@@ -104,17 +119,9 @@ LLVMValueRef cg_math_tanh(CgCtx *c, LLVMValueRef x) {
   LLVMValueRef one = cg_math_const(c, x, 1.0);
   LLVMValueRef e = cg_math_exp(c, LLVMBuildFMul(b, ax, cg_math_const(c, x, 2.0), ""));
   LLVMValueRef big = LLVMBuildFSub(b, one, LLVMBuildFDiv(b, cg_math_const(c, x, 2.0), LLVMBuildFAdd(b, e, one, ""), ""), "");
-  LLVMValueRef args[2] = {big, x};
-  LLVMTypeRef t = LLVMTypeOf(x);
-  big = cg_intrinsic(c, "llvm.copysign", &t, 1, args, 2);
   /* x - x^3/3 + 2x^5/15 - 17x^7/315: error < 1e-9 for |x| < 0.125. */
   static const double odd[] = {1.0, -1.0 / 3, 2.0 / 15, -17.0 / 315};
-  LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
-  LLVMValueRef small = LLVMBuildFMul(b, x, horner(c, x2, odd, 4), "");
-  LLVMValueRef is_small = LLVMBuildFCmp(b, LLVMRealOLT, ax, cg_math_const(c, x, 0.125), "");
-  LLVMValueRef y = LLVMBuildSelect(b, is_small, small, big, "");
-  LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
-  return LLVMBuildSelect(b, isnan, x, y, "");
+  return odd_blend(c, x, ax, big, odd, 4, 0.125);
 }
 
 /* erf(x): for |x| < 1 the Maclaurin series (odd, 12 terms, error < 1e-9);
@@ -130,17 +137,9 @@ LLVMValueRef cg_math_erf(CgCtx *c, LLVMValueRef x) {
   LLVMValueRef poly = horner(c, t, as, 6);
   LLVMValueRef e = cg_math_exp(c, LLVMBuildFNeg(b, LLVMBuildFMul(b, axc, axc, ""), ""));
   LLVMValueRef big = LLVMBuildFSub(b, one, LLVMBuildFMul(b, poly, e, ""), "");
-  LLVMTypeRef ty = LLVMTypeOf(x);
-  LLVMValueRef args[2] = {big, x};
-  big = cg_intrinsic(c, "llvm.copysign", &ty, 1, args, 2);
   /* Maclaurin series 2/sqrt(pi) sum (-1)^k x^(2k+1) / (k! (2k+1)), k < 12: error < 1e-9 for |x| < 1. */
   static const double series[] = {1.1283791670955126, -0.37612638903183754, 0.11283791670955126, -0.026866170645131252, 0.0052239776254421879, -0.00085483270234508522, 0.00012055332981789664, -1.492565035840625e-05, 1.6462114365889246e-06, -1.6365844691234924e-07, 1.4807192815879218e-08, -1.2290555301717926e-09};
-  LLVMValueRef x2 = LLVMBuildFMul(b, x, x, "");
-  LLVMValueRef small = LLVMBuildFMul(b, x, horner(c, x2, series, 12), "");
-  LLVMValueRef is_small = LLVMBuildFCmp(b, LLVMRealOLT, ax, cg_math_const(c, x, 1.0), "");
-  LLVMValueRef y = LLVMBuildSelect(b, is_small, small, big, "");
-  LLVMValueRef isnan = LLVMBuildFCmp(b, LLVMRealUNO, x, x, "");
-  return LLVMBuildSelect(b, isnan, x, y, "");
+  return odd_blend(c, x, ax, big, series, 12, 1.0);
 }
 
 /* 1 / sqrt(x) with the sqrt instruction and a true division. */
