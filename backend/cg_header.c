@@ -70,6 +70,22 @@ static void cg_put_tensor(FILE *f, const char *pre, const char *kind, int i, con
   fprintf(f, "#define %s_%s%d_BYTES %zu\n", pre, K, i, tensor_bytes(&v->t));
 }
 
+/* The metadata count, and each entry as a comment (values shortened); the full
+ * strings are in vitc_model_info()->metadata. */
+static void cg_put_metadata(FILE *f, const char *pre, const Graph *g) {
+  fprintf(f, "\n/* metadata (vitc_model_info()->metadata):\n");
+  for (int i = 0; i < g->n_meta; i++) {
+    fputs(" *   ", f);
+    for (const char *p = g->meta[i].key; *p && p - g->meta[i].key < 60; p++)
+      fputc(isprint((unsigned char)*p) && *p != '*' ? *p : '_', f);
+    fputs(" = ", f);
+    const char *v = g->meta[i].value;
+    for (const char *p = v; *p && p - v < 60; p++) fputc(isprint((unsigned char)*p) && *p != '*' ? *p : ' ', f);
+    fputs(strlen(v) > 60 ? "...\n" : "\n", f);
+  }
+  fprintf(f, " */\n#define %s_N_METADATA %d\n", pre, g->n_meta);
+}
+
 int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
   char pre[128];
   cg_macro_prefix(c->opt->output, pre, sizeof pre);
@@ -86,6 +102,7 @@ int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
   fprintf(f, "\n#define %s_N_INPUTS %d\n#define %s_N_OUTPUTS %d\n", pre, c->g->n_inputs, pre, c->g->n_outputs);
   fprintf(f, "#define %s_WORKSPACE_BYTES %lluull\n", pre, (unsigned long long)c->plan.workspace_bytes);
   fprintf(f, "#define %s_WEIGHTS_BYTES %lluull\n", pre, (unsigned long long)c->weights_bytes);
+  cg_put_metadata(f, pre, c->g);
   for (int i = 0; i < c->g->n_inputs; i++) cg_put_tensor(f, pre, "input", i, c->g->inputs[i]);
   for (int i = 0; i < c->g->n_outputs; i++) cg_put_tensor(f, pre, "output", i, c->g->outputs[i]);
   fprintf(f, "\n#endif\n");

@@ -169,22 +169,46 @@ static LLVMValueRef cg_tensor_infos(CgCtx *c, LLVMTypeRef ti, Value *const *vs, 
   return g;
 }
 
+/* A private constant array of VitcMetadata for the graph's metadata; null when there is none. */
+static LLVMValueRef cg_metadata(CgCtx *c, LLVMTypeRef mt) {
+  const Graph *g = c->g;
+  if (g->n_meta == 0) return LLVMConstNull(c->t_ptr);
+  LLVMValueRef *elems = calloc((size_t)g->n_meta, sizeof *elems);
+  if (!elems) return NULL;
+  for (int i = 0; i < g->n_meta; i++) {
+    LLVMValueRef f[2] = {cg_cstring(c, g->meta[i].key), cg_cstring(c, g->meta[i].value)};
+    elems[i] = LLVMConstNamedStruct(mt, f, 2);
+  }
+  LLVMValueRef init = LLVMConstArray2(mt, elems, (uint64_t)g->n_meta);
+  free(elems);
+  LLVMValueRef gv = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "vitc_metadata");
+  LLVMSetInitializer(gv, init);
+  LLVMSetGlobalConstant(gv, 1);
+  LLVMSetLinkage(gv, LLVMPrivateLinkage);
+  return gv;
+}
+
 /* Defines `vitc_generated_info` (hidden), laid out as VitcModelInfo. */
 static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMTypeRef ti = LLVMStructCreateNamed(c->ctx, "VitcTensorInfo");
   LLVMTypeRef ti_fields[4] = {c->t_ptr, c->t_i32, c->t_i32, LLVMArrayType2(c->t_i64, 8)};
   LLVMStructSetBody(ti, ti_fields, 4, 0);
+  LLVMTypeRef mt = LLVMStructCreateNamed(c->ctx, "VitcMetadata");
+  LLVMTypeRef mt_fields[2] = {c->t_ptr, c->t_ptr};
+  LLVMStructSetBody(mt, mt_fields, 2, 0);
   LLVMTypeRef mi = LLVMStructCreateNamed(c->ctx, "VitcModelInfo");
-  LLVMTypeRef mi_fields[7] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64, c->t_i64};
-  LLVMStructSetBody(mi, mi_fields, 7, 0);
+  LLVMTypeRef mi_fields[9] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64, c->t_i64, c->t_i32, c->t_ptr};
+  LLVMStructSetBody(mi, mi_fields, 9, 0);
   LLVMValueRef ins = cg_tensor_infos(c, ti, c->g->inputs, c->g->n_inputs, "vitc_inputs");
   LLVMValueRef outs = cg_tensor_infos(c, ti, c->g->outputs, c->g->n_outputs, "vitc_outputs");
-  if (!ins || !outs) return ir_error(d, c->g->file, NULL, "out of memory");
-  LLVMValueRef f[7] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
+  LLVMValueRef meta = cg_metadata(c, mt);
+  if (!ins || !outs || !meta) return ir_error(d, c->g->file, NULL, "out of memory");
+  LLVMValueRef f[9] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
                        LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
-                       LLVMConstInt(c->t_i64, c->plan.workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0)};
+                       LLVMConstInt(c->t_i64, c->plan.workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
+                       LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta};
   LLVMValueRef g = LLVMAddGlobal(c->mod, mi, "vitc_generated_info");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 7));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 9));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetVisibility(g, LLVMHiddenVisibility);
   return 0;

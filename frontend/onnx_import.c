@@ -202,6 +202,15 @@ static int import_graph(ImportCtx *c) {
   return rc;
 }
 
+/* Copies the model's metadata_props (a later duplicate key wins, as in a map). */
+static int import_metadata(const Onnx__ModelProto *m, Graph *g, Diag *d) {
+  for (size_t i = 0; i < m->n_metadata_props; i++) {
+    const Onnx__StringStringEntryProto *e = m->metadata_props[i];
+    if (e->key && *e->key && ir_meta_set(g, e->key, e->value ? e->value : "", d)) return -1;
+  }
+  return 0;
+}
+
 /* Imports an ONNX model file; see onnx_import.h. */
 Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
   Onnx__ModelProto *m =
@@ -223,7 +232,7 @@ Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
   g->release = release_model;
   g->release_ctx = m;
   ImportCtx c = {.file = path, .d = d, .g = g, .gp = m->graph, .opt = opt, .opset = opset};
-  if (import_graph(&c) < 0) {
+  if (import_metadata(m, g, d) < 0 || import_graph(&c) < 0) {
     ir_graph_free(g); /* also frees the message through g->release */
     return NULL;
   }

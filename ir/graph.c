@@ -81,6 +81,26 @@ static int list_add(Graph *g, Value ***list, int *n, Value *v, Diag *d) {
 int ir_graph_add_input(Graph *g, Value *v, Diag *d) { return list_add(g, &g->inputs, &g->n_inputs, v, d); }
 int ir_graph_add_output(Graph *g, Value *v, Diag *d) { return list_add(g, &g->outputs, &g->n_outputs, v, d); }
 
+const char *ir_meta_get(const Graph *g, const char *key) {
+  for (int i = 0; i < g->n_meta; i++)
+    if (strcmp(g->meta[i].key, key) == 0) return g->meta[i].value;
+  return NULL;
+}
+
+int ir_meta_set(Graph *g, const char *key, const char *value, Diag *d) {
+  const char *v = arena_strdup(&g->arena, value);
+  if (!v) return ir_error(d, g->file, NULL, "out of memory");
+  for (int i = 0; i < g->n_meta; i++)
+    if (strcmp(g->meta[i].key, key) == 0) return g->meta[i].value = v, 0;
+  MetaProp *p = arena_alloc(&g->arena, (size_t)(g->n_meta + 1) * sizeof *p);
+  const char *k = arena_strdup(&g->arena, key);
+  if (!p || !k) return ir_error(d, g->file, NULL, "out of memory");
+  if (g->n_meta) memcpy(p, g->meta, (size_t)g->n_meta * sizeof *p);
+  p[g->n_meta++] = (MetaProp){k, v};
+  g->meta = p;
+  return 0;
+}
+
 Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind, Diag *d) {
   Attr *p = arena_alloc(&g->arena, (size_t)(n->n_attrs + 1) * sizeof *p);
   const char *nm = arena_strdup(&g->arena, name);

@@ -173,6 +173,11 @@ struct Node {
   int removed;         /* set by ir_node_remove, dropped by ir_graph_compact */
 };
 
+/* One metadata entry; both strings live in the graph's arena. */
+typedef struct MetaProp {
+  const char *key, *value;
+} MetaProp;
+
 typedef struct Graph {
   Arena arena;
   const char *file;    /* for diagnostics */
@@ -187,6 +192,10 @@ typedef struct Graph {
   /* Model named in the text form's `graph "..."` header, set by ir_parse (file
    * is then the text file, for diagnostics); NULL: ir_print names `file`. */
   const char *source;
+  /* The model's key/value metadata (ONNX metadata_props, IR `meta` lines), in
+   * file order; vitc reads its image preprocessing from `vitc.*` keys
+   * (docs/image.md) and a compiled model carries it in its info. */
+  MetaProp *meta; int n_meta;
 } Graph;
 
 Graph *ir_graph_new(const char *file);  /* NULL when out of memory */
@@ -198,6 +207,10 @@ Value *ir_value_find(const Graph *g, const char *name);
 Node *ir_node_new(Graph *g, OpKind op, const char *name, int n_in, int n_out, Diag *d);
 int ir_graph_add_input(Graph *g, Value *v, Diag *d);
 int ir_graph_add_output(Graph *g, Value *v, Diag *d);
+/* Sets metadata key to value (copied; replaces an earlier value of the key). */
+int ir_meta_set(Graph *g, const char *key, const char *value, Diag *d);
+/* The value of metadata key, NULL when absent. */
+const char *ir_meta_get(const Graph *g, const char *key);
 
 /* Attributes. The getters return `def` when the attribute is absent. */
 Attr *ir_attr_add(Graph *g, Node *n, const char *name, AttrKind kind, Diag *d);

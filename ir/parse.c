@@ -364,6 +364,22 @@ static int parse_header(Parser *ps) {
   return parse_int(ps, &ps->g->opset, "the opset number");
 }
 
+/* meta "KEY" "VALUE" */
+static int parse_meta(Parser *ps) {
+  if (parse_string(ps, "the metadata key in quotes")) return -1;
+  char *key = strdup(ps->tok);
+  if (!key) return perr(ps, "out of memory");
+  if (ir_meta_get(ps->g, key)) {
+    int rc = perr(ps, "metadata key '%s' given twice", key);
+    free(key);
+    return rc;
+  }
+  int rc = parse_string(ps, "the metadata value in quotes");
+  if (!rc) rc = ir_meta_set(ps->g, key, ps->tok, ps->d);
+  free(key);
+  return rc;
+}
+
 /* input %name: TYPE */
 static int parse_input(Parser *ps) {
   Value *v = parse_def(ps, VK_INPUT);
@@ -455,11 +471,12 @@ static int parse_line(Parser *ps) {
   int rc;
   if (accept_word(ps, "graph")) rc = parse_header(ps);
   else if (!ps->have_header) return expected(ps, "the 'graph \"NAME\" opset N' header");
+  else if (accept_word(ps, "meta")) rc = parse_meta(ps);
   else if (accept_word(ps, "input")) rc = parse_input(ps);
   else if (accept_word(ps, "const")) rc = parse_const(ps);
   else if (accept_word(ps, "output")) rc = parse_output(ps);
   else if (*ps->p == '%' || *ps->p == '_') rc = parse_node(ps);
-  else return expected(ps, "'input', 'const', 'output' or a node");
+  else return expected(ps, "'meta', 'input', 'const', 'output' or a node");
   if (rc) return rc;
   return at_eol(ps) ? 0 : expected(ps, "end of line");
 }

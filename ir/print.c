@@ -152,6 +152,13 @@ void ir_print(const Graph *g, FILE *out) {
   fputs("graph ", out);
   print_quoted(out, g->source ? g->source : g->file);
   fprintf(out, " opset %lld\n", (long long)g->opset);
+  for (int i = 0; i < g->n_meta; i++) {
+    fputs("meta ", out);
+    print_quoted(out, g->meta[i].key);
+    fputc(' ', out);
+    print_quoted(out, g->meta[i].value);
+    fputc('\n', out);
+  }
   for (int i = 0; i < g->n_inputs; i++) {
     fputs("input ", out);
     print_name(out, g->inputs[i]->name);

@@ -12,7 +12,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below or an entry point's meaning changes. */
-#define VITC_ABI_VERSION 1
+#define VITC_ABI_VERSION 2
 
 /* Element types, numbered as ONNX TensorProto.DataType. */
 enum {
@@ -41,6 +41,12 @@ typedef struct VitcTensorInfo {
   int64_t dims[8];
 } VitcTensorInfo;
 
+/* One key/value string pair of the model's metadata (the ONNX model's
+ * metadata_props, e.g. `vitc.image_size`, `vitc.labels`: docs/image.md). */
+typedef struct VitcMetadata {
+  const char *key, *value;
+} VitcMetadata;
+
 /* What a model takes and returns and what a session allocates. */
 typedef struct VitcModelInfo {
   uint32_t abi_version;      /* VITC_ABI_VERSION of the compiler that built it; always the first field */
@@ -48,6 +54,8 @@ typedef struct VitcModelInfo {
   const VitcTensorInfo *inputs, *outputs;
   uint64_t workspace_bytes;  /* scratch memory each session allocates */
   uint64_t weights_bytes;    /* constants embedded in the .so */
+  int32_t n_metadata;        /* since ABI 2 */
+  const VitcMetadata *metadata;
 } VitcModelInfo;
 
 /* A session: the workspace and the thread pool for one run at a time.

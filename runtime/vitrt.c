@@ -87,6 +87,13 @@ VitrtModel *vitrt_open(const char *path, char *err, size_t errlen) {
 
 const VitcModelInfo *vitrt_info(const VitrtModel *m) { return m ? m->info : NULL; }
 
+const char *vitrt_meta(const VitrtModel *m, const char *key) {
+  if (!m || !key) return NULL;
+  for (int32_t i = 0; i < m->info->n_metadata; i++)
+    if (m->info->metadata[i].key && strcmp(m->info->metadata[i].key, key) == 0) return m->info->metadata[i].value;
+  return NULL;
+}
+
 void vitrt_close(VitrtModel *m) {
   if (!m) return;
   dlclose(m->handle);

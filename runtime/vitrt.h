@@ -22,6 +22,8 @@ typedef struct VitrtTensor {
  * both versions named. */
 VitrtModel *vitrt_open(const char *path, char *err, size_t errlen);
 const VitcModelInfo *vitrt_info(const VitrtModel *m);
+/* The value of metadata key (docs/image.md), NULL when absent or m is NULL. */
+const char *vitrt_meta(const VitrtModel *m, const char *key);
 /* Unloads the model; its sessions must be destroyed first. */
 void vitrt_close(VitrtModel *m);
 

@@ -114,7 +114,8 @@ static const char twice_model_c[] =
   "#include \"rt.h\"\n"
   "static const VitcTensorInfo ins[1] = {{\"x\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
   "static const VitcTensorInfo outs[1] = {{\"y\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
-  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64};\n"
+  "static const VitcMetadata meta[2] = {{\"vitc.image_size\", \"4\"}, {\"note\", \"two\\nlines\"}};\n"
+  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64, 2, meta};\n"
   "const uint8_t vitc_weights[64] = {0};\n"
   "typedef struct { const float *x; float *y; } Args;\n"
   "static void twice(void *arg, int64_t b, int64_t e) {\n"
@@ -136,13 +137,13 @@ static void test_loader_refuses_other_abi(void **state) {
   (void)state;
   char path[512], err[512];
   write_file("fake.c", fake_model_c, path, sizeof path);
-  build_so("fake.c", "abi2.so", "-DABI=2");
-  snprintf(path, sizeof path, "%s/abi2.so", tmpdir);
-  assert_null(vitrt_open(path, err, sizeof err));
-  assert_non_null(strstr(err, "ABI version 2"));
-  assert_non_null(strstr(err, "version 1"));
   build_so("fake.c", "abi1.so", "-DABI=1");
   snprintf(path, sizeof path, "%s/abi1.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "ABI version 1"));
+  assert_non_null(strstr(err, "version 2"));
+  build_so("fake.c", "abi2.so", "-DABI=2");
+  snprintf(path, sizeof path, "%s/abi2.so", tmpdir);
   VitrtModel *m = vitrt_open(path, err, sizeof err);
   assert_non_null(m);
   int st = VITC_OK;
@@ -177,6 +178,10 @@ static void test_session_checks_buffers(void **state) {
   VitrtModel *m = vitrt_open(path, err, sizeof err);
   assert_non_null(m);
   assert_int_equal(vitrt_info(m)->workspace_bytes, 64);
+  assert_string_equal(vitrt_meta(m, "vitc.image_size"), "4");
+  assert_string_equal(vitrt_meta(m, "note"), "two\nlines");
+  assert_null(vitrt_meta(m, "absent"));
+  assert_null(vitrt_meta(NULL, "note"));
   int st;
   VitrtSession *s = vitrt_session_create(m, 3, &st);
   assert_non_null(s);

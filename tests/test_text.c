@@ -15,6 +15,8 @@
 /* Canonical text using every feature of the format: it must print back as is. */
 static const char *const FULL_TEXT =
     "graph \"dir/model \\\"x\\\".onnx\" opset 17\n"
+    "meta \"vitc.image_size\" \"8\"\n"
+    "meta \"vitc.labels\" \"zero\\x0aone \\\"1\\\"\"\n"
     "input %input: f32[1,3,32,32]\n"
     "input %\"onnx::Mul_5\": f32[2]\n"
     "input %x: f32[2]\n"
@@ -87,6 +89,10 @@ static void test_parsed_structure(void **state) {
   assert_int_equal(g->n_inputs, 4);
   assert_int_equal(g->n_outputs, 3);
   assert_int_equal(g->n_nodes, 13);
+  assert_int_equal(g->n_meta, 2);
+  assert_string_equal(ir_meta_get(g, "vitc.image_size"), "8");
+  assert_string_equal(ir_meta_get(g, "vitc.labels"), "zero\none \"1\"");
+  assert_null(ir_meta_get(g, "absent"));
 
   Value *w = ir_value_find(g, "w");
   assert_non_null(w);
@@ -232,7 +238,9 @@ static const BadCase BAD[] = {
   {HDR "%y: f32[2] = relu(%x)\n", 3, "expected '@', got end of line"},
   {HDR "%y: f32[2] relu(%x) @\"n\"\n", 3, "expected '=', got 'relu(%x)'"},
   {HDR "input x: f32[2]\n", 3, "expected a value name '%...', got 'x:'"},
-  {HDR "frob %x\n", 3, "expected 'input', 'const', 'output' or a node, got 'frob'"},
+  {HDR "frob %x\n", 3, "expected 'meta', 'input', 'const', 'output' or a node, got 'frob'"},
+  {HDR "meta \"k\" \"1\"\nmeta \"k\" \"2\"\n", 4, "metadata key 'k' given twice"},
+  {HDR "meta \"k\"\n", 3, "expected the metadata value in quotes"},
   /* line numbers count comments and blank lines */
   {HDR "# comment\n\n%y: f32[2] = relu(%q) @\"n\"\n", 5, "undefined value 'q'"},
 };
