@@ -78,6 +78,8 @@ int ir_interp_node(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
  * the index of the last node reading each value (INT_MAX: keep to the end). */
 typedef struct Run {
   const Graph *g;
+  InterpObserver observe;
+  void *observe_ctx;
   Tensor *slot;
   unsigned char *owned;
   int *last_use;
@@ -170,6 +172,7 @@ static int run_node(Run *r, int k, Diag *d) {
                       n->in[i]->has_digest ? " (a `blob` constant: IR text elides large constants' data)" : "");
   }
   if (alloc_outputs(r, n, out, d) || ir_interp_node(n, in, out, d)) return -1;
+  if (r->observe && r->observe(r->observe_ctx, n, in, out, d)) return -1;
   release_dead(r, k);
   return 0;
 }
@@ -194,7 +197,12 @@ static int take_output(Run *r, int i, Tensor *o, Diag *d) {
 }
 
 int ir_interpret(const Graph *g, const Tensor *inputs, Tensor *outputs, Diag *d) {
-  Run r = {g, NULL, NULL, NULL};
+  return ir_interpret_observed(g, inputs, outputs, NULL, NULL, d);
+}
+
+int ir_interpret_observed(const Graph *g, const Tensor *inputs, Tensor *outputs, InterpObserver observe,
+                          void *ctx, Diag *d) {
+  Run r = {g, observe, ctx, NULL, NULL, NULL};
   int nv = g->n_values ? g->n_values : 1;
   for (int i = 0; i < g->n_outputs; i++) memset(&outputs[i], 0, sizeof outputs[i]);
   r.slot = calloc((size_t)nv, sizeof *r.slot);

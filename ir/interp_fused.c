@@ -90,7 +90,7 @@ static void softmax_d(double *s, int64_t len) {
 /* One (batch, head) of attention: out[i, hD:(h+1)D] = softmax(scale q_i k^T) v,
  * reading q, k, v from the packed projection qkv [N, 3E] of this batch. */
 static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e, int64_t hd, int64_t h,
-                           double scale, double *s) {
+                           double scale, double *s, float *probs) {
   const double *q = qkv + h * hd, *k = qkv + e + h * hd, *v = qkv + 2 * e + h * hd;
   for (int64_t i = 0; i < nt; i++) {
     for (int64_t j = 0; j < nt; j++) {
@@ -99,6 +99,8 @@ static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e,
       s[j] = scale * dot;
     }
     softmax_d(s, nt);
+    if (probs)
+      for (int64_t j = 0; j < nt; j++) probs[i * nt + j] = (float)s[j];
     for (int64_t c = 0; c < hd; c++) {
       double o = 0;
       for (int64_t j = 0; j < nt; j++) o += s[j] * v[j * 3 * e + c];
@@ -109,8 +111,9 @@ static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e,
 
 /* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?) {heads, scale}: the
  * projection x @ w_qkv + b_qkv split into q | k | v, per batch and head
- * softmax(scale q k^T) v, heads merged back into [B, N, E]. */
-int interp_attention(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+ * softmax(scale q k^T) v, heads merged back into [B, N, E]. probs, when not
+ * NULL, receives the softmax rows [B, heads, N, N]. */
+static int attention_run(const Node *n, const Tensor *in, Tensor *out, float *probs, Diag *d) {
   if (check_f32(n, in, out, d)) return -1;
   const Tensor *x = &in[0], *w = &in[1];
   int has_b = interp_has_in(n, in, 2);
@@ -138,9 +141,24 @@ int interp_attention(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
       }
     }
     for (int64_t h = 0; h < heads; h++)
-      attention_head(qkv, (float *)out->data + b * nt * e, nt, e, hd, h, scale, s);
+      attention_head(qkv, (float *)out->data + b * nt * e, nt, e, hd, h, scale, s,
+                     probs ? probs + (b * heads + h) * nt * nt : NULL);
   }
   free(qkv);
   free(s);
   return 0;
+}
+
+int interp_attention(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  return attention_run(n, in, out, NULL, d);
+}
+
+int ir_attention_probs(const Node *n, const Tensor *in, const Tensor *out, float *probs, Diag *d) {
+  if (n->op != OP_ATTENTION) return ir_error(d, NULL, n, "not an attention node");
+  Tensor scratch = *out;
+  size_t bytes = tensor_bytes(out);
+  if (!(scratch.data = malloc(bytes ? bytes : 1))) return ir_error(d, NULL, n, "out of memory");
+  int rc = attention_run(n, in, &scratch, probs, d);
+  free(scratch.data);
+  return rc;
 }

@@ -277,6 +277,17 @@ void ir_print_stats(const Graph *g, FILE *out);
  * (caller frees outputs[i].data). */
 int ir_interpret(const Graph *g, const Tensor *inputs, Tensor *outputs, Diag *d);
 
+/* ir_interpret that calls observe(ctx, node, inputs, outputs, d) after each
+ * node has run (inputs and outputs still alive); a non-zero return stops the
+ * run with that error. */
+typedef int (*InterpObserver)(void *ctx, const Node *n, const Tensor *in, const Tensor *out, Diag *d);
+int ir_interpret_observed(const Graph *g, const Tensor *inputs, Tensor *outputs, InterpObserver observe,
+                          void *ctx, Diag *d);
+/* The softmax probabilities [B, heads, N, N] of an `attention` node given the
+ * inputs and output type it ran with (what an observer sees); probs holds
+ * B*heads*N*N floats. */
+int ir_attention_probs(const Node *n, const Tensor *in, const Tensor *out, float *probs, Diag *d);
+
 /* One node's kernel: in[i] are the inputs (dtype DT_UNDEF for absent ones),
  * out[j] have their types set and data allocated by the caller. */
 typedef int (*InterpFn)(const Node *n, const Tensor *in, Tensor *out, Diag *d);

@@ -148,6 +148,21 @@ static void test_linear_epilogues(void **state) {
 
 /* ---- attention ---- */
 
+/* An interpreter observer that keeps the probabilities of the attention nodes it sees. */
+typedef struct ProbsSeen {
+  int calls;
+  float *probs;
+} ProbsSeen;
+static int keep_probs(void *ctx, const Node *n, const Tensor *in, const Tensor *out, Diag *d) {
+  ProbsSeen *p = ctx;
+  if (n->op != OP_ATTENTION) return 0;
+  int64_t b = out->dims[0], nt = out->dims[1], h = ir_attr_i(n, "heads", 1);
+  free(p->probs);
+  p->probs = malloc((size_t)(b * h * nt * nt) * sizeof *p->probs);
+  p->calls++;
+  return ir_attention_probs(n, in, out, p->probs, d);
+}
+
 /* The attention op against the same computation spelled with primitive ops
  * (MatMul, Add, Reshape, Transpose, Mul, Softmax), on random weights and x. */
 static void test_attention_vs_primitives(void **state) {
@@ -178,14 +193,28 @@ static void test_attention_vs_primitives(void **state) {
            "%%s: f32[%d,%d,%d,%d] = matmul(%%q, %%kt) @\"qk\"\n%%ss: f32[%d,%d,%d,%d] = mul(%%s, %%half) @\"scale\"\n"
            "%%a: f32[%d,%d,%d,%d] = softmax(%%ss) {axis=-1} @\"sm\"\n%%o: f32[%d,%d,%d,%d] = matmul(%%a, %%v) @\"pv\"\n"
            "%%ot: f32[%d,%d,%d,%d] = transpose(%%o) {perm=[0,2,1,3]} @\"ot\"\n"
-           "%%y: f32[%d,%d,%d] = reshape(%%ot, %%s3) @\"merge\"\noutput %%y\n",
+           "%%y: f32[%d,%d,%d] = reshape(%%ot, %%s3) @\"merge\"\noutput %%y\noutput %%a\n",
            B, N, C, wtext, B, N, H, D, B, N, E, B, N, 3 * E, B, N, 3 * E, B, N, H, D, B, H, N, D, B, H, N, D, B, H, N, D,
            B, H, N, D, B, H, D, N, B, H, N, N, B, H, N, N, B, H, N, N, B, H, N, D, B, N, H, D, B, N, E);
   Graph *gp = parse(prim), *gf = parse(fused);
   float x[B * N * C];
   for (int i = 0; i < B * N * C; i++) x[i] = 2 * urand();
-  float *in[1] = {x}, *yp = run(gp, in), *yf = run(gf, in);
+  float *in[1] = {x}, *yf = run(gf, in);
+  Tensor tx = gp->inputs[0]->t, to[2];
+  tx.data = x;
+  Diag d = {0};
+  if (ir_interpret(gp, &tx, to, &d)) fail_msg("%s", d.msg);
+  float *yp = to[0].data, *ap = to[1].data;
   for (int i = 0; i < B * N * E; i++) assert_true(fabs(yp[i] - yf[i]) < 1e-5);
+  /* The probabilities an observer gets from the fused node are the primitive softmax. */
+  ProbsSeen seen = {0};
+  Tensor yo;
+  if (ir_interpret_observed(gf, &tx, &yo, keep_probs, &seen, &d)) fail_msg("%s", d.msg);
+  assert_int_equal(seen.calls, 1);
+  for (int i = 0; i < B * H * N * N; i++) assert_true(fabs(seen.probs[i] - ap[i]) < 1e-6);
+  free(seen.probs);
+  free(yo.data);
+  free(ap);
   free(yp);
   free(yf);
   ir_graph_free(gp);
