@@ -2,7 +2,9 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps test demo models test-models bench clean
+PREFIX ?= /usr/local
+
+.PHONY: all deps test demo install models test-models bench clean
 
 all: deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -18,6 +20,10 @@ test:
 
 demo: all
 	@scripts/demo.sh $(BUILD)/vitc
+
+# vitc, the runtime and image libraries, headers, vitrt.pc, the Python module and the docs under PREFIX.
+install: all
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 # Larger torchvision ViTs (ViT-S/16, ViT-B/16 at opsets 13 and 17) into models/ (ignored by git).
 models: all models/.exported

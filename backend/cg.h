@@ -21,6 +21,9 @@ typedef struct CompileOptions {
   const char *runtime_lib; /* libvitc_rt.a to link; NULL: $VITC_RUNTIME_LIB, the build's, or next to vitc */
   const char *cc;          /* linker driver; NULL: $CC or "cc" */
   int verbose;             /* print the time of each stage and the kernel count to stderr */
+  /* Called as each backend stage starts ("planning memory", ...); NULL: silent. */
+  void (*progress)(void *ctx, const char *stage);
+  void *progress_ctx;
 } CompileOptions;
 
 /* Compiles g into o->output (and, for CG_EMIT_SO and CG_EMIT_OBJ, a header

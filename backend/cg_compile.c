@@ -81,6 +81,11 @@ static void cg_files_free(CgFiles *f) {
   free(f->hdr_tmp), free(f->hdr);
 }
 
+/* Reports the start of a stage to the caller's progress hook. */
+static void cg_stage(const CompileOptions *o, const char *stage) {
+  if (o->progress) o->progress(o->progress_ctx, stage);
+}
+
 /* Renames from into to, or fills d. */
 static int cg_rename(const char *from, const char *to, Diag *d) {
   if (rename(from, to) == 0) return 0;
@@ -107,9 +112,11 @@ static int cg_append_weights(const CgCtx *c, const CgFiles *f, Diag *d) {
 /* Writes the final outputs from the finished module and renames them into place. */
 static int cg_finish(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d, double *t_opt, double *t_cg) {
   double t0 = cg_now();
+  cg_stage(o, "optimizing LLVM IR");
   if (cg_optimize(c, o->opt_level, d)) return -1;
   double t1 = cg_now();
   *t_opt = t1 - t0;
+  cg_stage(o, o->emit == CG_EMIT_SO ? "generating machine code and linking" : "writing the output");
   if (o->emit == CG_EMIT_SO) {
     if (cg_emit_file(c, CG_EMIT_OBJ, f->obj_tmp, d) || cg_link(o, f->obj_tmp, f->out_tmp, d)) return -1;
   } else if (cg_emit_file(c, o->emit, f->out_tmp, d) || (o->emit == CG_EMIT_ASM && cg_append_weights(c, f, d))) {
@@ -141,7 +148,9 @@ static int cg_check_output_dir(const char *output, Diag *d) {
 /* Everything between the plan and the files; c is torn down by the caller. */
 static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d) {
   double t0 = cg_now(), t_opt = 0, t_cg = 0;
+  cg_stage(o, "planning memory");
   if (cg_check_output_dir(o->output, d) || cg_plan(c->g, &c->plan, d)) return -1;
+  cg_stage(o, "emitting kernels");
   c->ctx = LLVMContextCreate();
   cg_diagnostics(c);
   if (cg_target_create(c, o, d) || cg_module_begin(c, d) || cg_emit_nodes(c, d) || cg_module_outputs(c, d))

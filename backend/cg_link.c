@@ -15,26 +15,39 @@ extern char **environ;
 /* Whether path names an existing regular file we can read. */
 static int cg_readable(const char *path) { return path && *path && access(path, R_OK) == 0; }
 
-/* Finds libvitc_rt.a: the option, $VITC_RUNTIME_LIB, the build tree's, then next to the vitc executable. */
+/* The first of dir + rel[i] that is readable, in buf; NULL when none. */
+static const char *cg_find_near(const char *exe, char *buf, size_t n) {
+  static const char *const rel[] = {"/libvitc_rt.a", "/../lib/vitc/libvitc_rt.a", "/runtime/libvitc_rt.a"};
+  const char *slash = strrchr(exe, '/');
+  if (!slash) return NULL;
+  size_t dir = (size_t)(slash - exe);
+  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+    if (dir + strlen(rel[i]) >= n) continue;
+    memmove(buf, exe, dir);
+    strcpy(buf + dir, rel[i]);
+    if (cg_readable(buf)) return buf;
+  }
+  return NULL;
+}
+
+/* Finds libvitc_rt.a: the option, $VITC_RUNTIME_LIB, next to the vitc executable (the build tree's
+ * build/, an installed PREFIX/lib/vitc/), then the build tree's path compiled in (for the test
+ * programs that link the backend). An installed vitc so never reads the build tree. */
 static const char *cg_runtime_lib(const CompileOptions *o, char *buf, size_t n) {
   if (o->runtime_lib) return o->runtime_lib;
   const char *env = getenv("VITC_RUNTIME_LIB");
   if (env && *env) return env;
+  char exe[4096];
+  ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+  const char *near = NULL;
+  if (len > 0) {
+    exe[len] = 0;
+    near = cg_find_near(exe, buf, n);
+  }
+  if (near) return near;
 #ifdef VITC_RUNTIME_LIB
   if (cg_readable(VITC_RUNTIME_LIB)) return VITC_RUNTIME_LIB;
 #endif
-  ssize_t len = readlink("/proc/self/exe", buf, n - 1);
-  if (len <= 0) return NULL;
-  buf[len] = 0;
-  char *slash = strrchr(buf, '/');
-  if (!slash) return NULL;
-  static const char *const rel[] = {"/libvitc_rt.a", "/../lib/vitc/libvitc_rt.a", "/runtime/libvitc_rt.a"};
-  size_t dir = (size_t)(slash - buf);
-  for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-    if (dir + strlen(rel[i]) >= n) continue;
-    strcpy(buf + dir, rel[i]);
-    if (cg_readable(buf)) return buf;
-  }
   return NULL;
 }
 
@@ -53,6 +66,7 @@ int cg_link(const CompileOptions *o, const char *object, const char *so_path, Di
   if (!cg_readable(rt))
     return ir_error(d, NULL, NULL, "cannot find the runtime library libvitc_rt.a%s%s (set VITC_RUNTIME_LIB)",
                     rt ? " at " : "", rt ? rt : "");
+  if (o->verbose) fprintf(stderr, "vitc: compile: runtime library %s\n", rt);
   const char *cc = o->cc ? o->cc : getenv("VITC_CC") ? getenv("VITC_CC") : "cc";
   /* The whole archive: nothing in the object refers to the exported entry points. */
   char *argv[] = {(char *)cc, "-shared", "-o", (char *)so_path, (char *)object, "-Wl,--whole-archive", (char *)rt,

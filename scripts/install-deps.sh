@@ -2,8 +2,10 @@
 # Installs the Debian packages vitc needs to build and test, skipping those already present.
 # Usage: scripts/install-deps.sh [build|test|models]
 set -e
-BUILD="cmake make gcc libprotobuf-c-dev protobuf-c-compiler llvm-19-dev libcmocka-dev libonnx-dev"
-TEST="libonnx-testdata python3 valgrind"  # python3: tests/backend/e2e.sh makes random inputs; valgrind: leak checks
+BUILD="cmake make gcc libprotobuf-c-dev protobuf-c-compiler llvm-19-dev libcmocka-dev libonnx-dev libpng-dev libjpeg-dev"
+# python3: tests/backend/e2e.sh makes random inputs; python3-numpy: the Python module's tests;
+# valgrind: leak checks; pkg-config: the install test; graphviz: `vitc ir --svg`.
+TEST="libonnx-testdata python3 python3-numpy valgrind pkg-config graphviz"
 MODELS="python3-torch python3-torchvision python3-onnx python3-numpy"
 case "${1:-build}" in
   build) want="$BUILD" ;;

@@ -13,6 +13,7 @@ typedef struct LoadOptions {
   InputShape shapes[CLI_MAX_SHAPES];
   int n_shapes;
   int64_t batch;
+  int64_t default_batch; /* pins a symbolic batch of an ONNX model when --batch is not given (0: none) */
 } LoadOptions;
 
 /* Consumes argv[*i] (and its value) when it is a load option; 1 if consumed,
@@ -43,12 +44,15 @@ void cli_pass_help(FILE *f);
 int cli_optimize(Graph *g, const PassOptions *o, PassCtx *ctx, Diag *d);
 /* Writes g as a Graphviz digraph to path (tools/dot.c). */
 int cli_write_dot(const Graph *g, const char *path, Diag *d);
+/* Renders a DOT file to SVG with Graphviz's `dot` (written under a temporary name, then renamed). */
+int cli_render_svg(const char *dot_path, const char *svg_path, Diag *d);
 
 int cmd_ir(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_test_onnx(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
+int cmd_inspect(int argc, char **argv);
 /* The .npy files of `vitc run`, bound to the model's inputs and outputs in order. */
 #define CLI_RUN_MAX_IO 16
 typedef struct RunFiles {
@@ -59,6 +63,10 @@ typedef struct RunFiles {
  * Y.npy` (tools/cmd_run.c); 1 if consumed, 0 if not, -1 (error printed) when
  * there are too many. */
 int cli_run_file_option(int argc, char **argv, int *i, RunFiles *f);
+
+struct ImageOptions;
+/* Refuses combinations of the npy and image modes of `vitc run`; 0 or exit status 2 (message printed). */
+int cli_run_check_modes(const RunFiles *f, const struct ImageOptions *img);
 
 /* `vitc run` for a compiled model (tools/run_so.c); cli_run_is_so tells whether
  * MODEL is one: an argument, other than the files of --input and --output,

@@ -6,6 +6,23 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Progress lines on a terminal: `vitc: compile: [  0.42 s] STAGE`. */
+typedef struct Progress {
+  int on;
+  struct timespec t0;
+} Progress;
+
+static void progress_stage(void *ctx, const char *stage) {
+  Progress *p = ctx;
+  if (!p->on) return;
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  double s = (double)(t.tv_sec - p->t0.tv_sec) + (double)(t.tv_nsec - p->t0.tv_nsec) * 1e-9;
+  fprintf(stderr, "vitc: compile: [%6.2f s] %s\n", s, stage);
+}
 
 /* The emit kind spelled s, or -1. */
 static int compile_emit_kind(const char *s) {
@@ -45,6 +62,7 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
         return fprintf(stderr, "vitc: error: compile: --emit takes so, obj, asm or llvm, not '%s'\n", argv[i]), 2;
     } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->opt_level = a[2] - '0';
     else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) o->verbose = 1;
+    else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) o->progress = NULL;
     else if (a[0] == '-' || *model)
       return fprintf(stderr, "vitc: error: compile: unexpected argument '%s' (see vitc --help)\n", a), 2;
     else *model = a;
@@ -59,15 +77,25 @@ int cmd_compile(int argc, char **argv) {
   Diag d = {0};
   LoadOptions lo = {0};
   PassOptions po = {0};
-  CompileOptions o = {.opt_level = 3};
+  Progress prog = {.on = isatty(2)};
+  clock_gettime(CLOCK_MONOTONIC, &prog.t0);
+  CompileOptions o = {.opt_level = 3, .progress = progress_stage, .progress_ctx = &prog};
   const char *model = NULL;
   int rc = compile_args(argc, argv, &model, &o, &lo, &po, &d);
+  if (!o.progress) prog.on = 0; /* -q */
+  if (!rc) progress_stage(&prog, "loading the model");
   Graph *g = rc ? NULL : cli_load(model, &lo, &d);
   if (!rc && !g) rc = cli_fail(&d);
   PassCtx ctx = {0};
+  if (!rc) progress_stage(&prog, "optimizing the graph");
   if (!rc && cli_optimize(g, &po, &ctx, &d)) rc = cli_fail(&d);
   pass_ctx_free(&ctx);
   if (!rc && cg_compile(g, &o, &d)) rc = cli_fail(&d);
+  if (!rc && prog.on) {
+    char done[512];
+    snprintf(done, sizeof done, "wrote %s", o.output);
+    progress_stage(&prog, done);
+  }
   ir_graph_free(g);
   cli_load_options_free(&lo);
   return rc;

@@ -6,7 +6,7 @@
 #include <string.h>
 
 typedef struct IrArgs {
-  const char *model, *dot;
+  const char *model, *dot, *svg;
   int stats;
   LoadOptions lo;
   PassOptions po;
@@ -21,12 +21,14 @@ static int ir_args(int argc, char **argv, IrArgs *a, Diag *d) {
     if (used) continue;
     if (strcmp(argv[i], "--stats") == 0) a->stats = 1;
     else if (strcmp(argv[i], "--dot") == 0 && i + 1 < argc) a->dot = argv[++i];
+    else if (strcmp(argv[i], "--svg") == 0 && i + 1 < argc) a->svg = argv[++i];
     else if (argv[i][0] == '-' || a->model) {
       fprintf(stderr, "vitc: error: ir: unexpected argument '%s' (see vitc --help)\n", argv[i]);
       return 2;
     } else a->model = argv[i];
   }
   if (!a->model) return fprintf(stderr, "vitc: error: ir: missing MODEL\n"), 2;
+  if (a->svg && !a->dot) return fprintf(stderr, "vitc: error: ir: --svg needs --dot OUT.dot (the file it renders)\n"), 2;
   return 0;
 }
 
@@ -59,6 +61,7 @@ int cmd_ir(int argc, char **argv) {
   rc = cli_optimize(g, &a.po, &ctx, &d);
   if (!rc && a.stats) rc = print_stats(g, &ctx, &d);
   if (!rc && a.dot) rc = cli_write_dot(g, a.dot, &d);
+  if (!rc && a.svg) rc = cli_render_svg(a.dot, a.svg, &d);
   if (!rc && !a.stats && !a.dot) ir_print(g, stdout);
   pass_ctx_free(&ctx);
   ir_graph_free(g);

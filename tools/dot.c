@@ -3,6 +3,13 @@
  * constants small grey boxes; edges follow the data. */
 #include "cli.h"
 #include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
 #include <stdio.h>
 #include <string.h>
 
@@ -25,9 +32,22 @@ static void dot_src(FILE *f, const Graph *g, const Value *v) {
   fprintf(f, "v%d", v->id);
 }
 
-/* One box per node: op, name, then one line per output type. */
+/* The attributes worth showing on a fused op's box (heads, act), as one line. */
+static void dot_fused_attrs(FILE *f, const Node *n) {
+  if (n->op == OP_ATTENTION) fprintf(f, " heads=%lld", (long long)ir_attr_i(n, "heads", 0));
+  const char *act = ir_attr_s(n, "act", NULL);
+  if (act && strcmp(act, "none") != 0) fprintf(f, " act=%s", act);
+  if (n->op == OP_LINEAR && n->n_in > 3 && n->in[3]) fputs(" +residual", f);
+}
+
+/* One box per node: op, name, then one line per output type. Fused ops (no
+ * ONNX name) are filled and say so, with their key attributes. */
 static void dot_node(FILE *f, const Node *n, int k) {
-  fprintf(f, "  n%d [shape=box, style=rounded, label=\"%s\\n", k, ir_ops[n->op].name);
+  int fused = ir_ops[n->op].onnx_name == NULL;
+  fprintf(f, "  n%d [shape=box, style=\"rounded%s\", label=\"%s%s", k, fused ? ",filled\", fillcolor=\"#ffe8a8" : "",
+          fused ? "fused " : "", ir_ops[n->op].name);
+  if (fused) dot_fused_attrs(f, n);
+  fputs("\\n", f);
   dot_str(f, n->name);
   for (int j = 0; j < n->n_out; j++) {
     char buf[128];
@@ -75,4 +95,28 @@ int cli_write_dot(const Graph *g, const char *path, Diag *d) {
   }
   fputs("}\n", f);
   return fclose(f) ? ir_error(d, path, NULL, "write failed") : 0;
+}
+
+int cli_render_svg(const char *dot_path, const char *svg_path, Diag *d) {
+  char *tmp = NULL;
+  if (asprintf(&tmp, "%s.tmp%ld", svg_path, (long)getpid()) < 0) return ir_error(d, NULL, NULL, "out of memory");
+  char *argv[] = {"dot", "-Tsvg", "-o", tmp, (char *)dot_path, NULL};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid;
+  int rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ), status = -1;
+  posix_spawn_file_actions_destroy(&fa);
+  if (rc != 0) {
+    free(tmp);
+    return ir_error(d, svg_path, NULL, "cannot run Graphviz's dot (%s); install graphviz", strerror(rc));
+  }
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rename(tmp, svg_path) != 0) {
+    unlink(tmp);
+    free(tmp);
+    return ir_error(d, svg_path, NULL, "Graphviz's dot failed to render %s", dot_path);
+  }
+  free(tmp);
+  return 0;
 }

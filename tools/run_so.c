@@ -2,6 +2,7 @@
  * runs a compiled model through the loader (vitrt), with checked buffers;
  * --bench times N runs after a warm-up and prints `latency_ms min=X median=Y runs=N`. */
 #include "cli.h"
+#include "image_cli.h"
 #include "npy.h"
 #include "vitrt.h"
 #include <stdio.h>
@@ -13,6 +14,7 @@ typedef struct RunSoArgs {
   const char *model;
   RunFiles files;
   int threads, bench;
+  ImageOptions img;
 } RunSoArgs;
 
 /* Whether s ends with ".so". */
@@ -43,9 +45,14 @@ static int parse_count(const char *opt, const char *s) {
 /* Parses the command line; 0 or an exit status. */
 static int run_so_args(int argc, char **argv, RunSoArgs *a) {
   for (int i = 0; i < argc; i++) {
+    Diag d = {0};
     int has_val = i + 1 < argc, used = cli_run_file_option(argc, argv, &i, &a->files);
     if (used < 0) return 2;
     if (used) continue;
+    if (strcmp(argv[i], "--bench") != 0 && (used = cli_image_option(argc, argv, &i, &a->img, &d)) != 0) {
+      if (used < 0) return cli_fail(&d), 2;
+      continue;
+    }
     if (strcmp(argv[i], "--threads") == 0 && has_val) {
       if ((a->threads = parse_count("--threads", argv[++i])) < 0) return 2;
     } else if (strcmp(argv[i], "--bench") == 0 && has_val) {
@@ -56,20 +63,13 @@ static int run_so_args(int argc, char **argv, RunSoArgs *a) {
       a->model = argv[i];
     }
   }
-  return 0;
-}
-
-/* Milliseconds on a monotonic clock. */
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-/* qsort order for doubles. */
-static int cmp_double(const void *x, const void *y) {
-  double a = *(const double *)x, b = *(const double *)y;
-  return (a > b) - (a < b);
+  a->img.bench = a->bench;
+  if (a->img.attention_map) {
+    fprintf(stderr, "vitc: error: run: --attention-map runs the reference interpreter, which needs the ONNX model "
+                    "or IR text (a compiled .so keeps no attention probabilities)\n");
+    return 2;
+  }
+  return cli_run_check_modes(&a->files, &a->img);
 }
 
 /* Warm-up, then `runs` timed runs; prints the summary line. */
@@ -79,17 +79,15 @@ static int run_so_bench(VitrtSession *s, int n_in, const VitrtTensor *in, int n_
   char err[512];
   if (!ms) return ir_error(d, NULL, NULL, "out of memory");
   for (int r = -1; r < runs; r++) {
-    double t0 = now_ms();
+    double t0 = cli_now_ms();
     int st = vitrt_run_checked(s, n_in, in, n_out, out, err, sizeof err);
     if (st) {
       free(ms);
       return ir_error(d, NULL, NULL, "%s", err);
     }
-    if (r >= 0) ms[r] = now_ms() - t0;
+    if (r >= 0) ms[r] = cli_now_ms() - t0;
   }
-  qsort(ms, (size_t)runs, sizeof *ms, cmp_double);
-  double median = runs % 2 ? ms[runs / 2] : 0.5 * (ms[runs / 2 - 1] + ms[runs / 2]);
-  printf("latency_ms min=%.3f median=%.3f runs=%d\n", ms[0], median, runs);
+  cli_print_latency(ms, runs);
   free(ms);
   return 0;
 }
@@ -128,15 +126,72 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
   return rc;
 }
 
+/* ImageModel.run on a compiled model: one checked run with input 0 and output 0 (other outputs scratch). */
+typedef struct SoBatch {
+  VitrtSession *s;
+  const VitcModelInfo *info;
+  const char *path;
+  void *scratch[CLI_RUN_MAX_IO];
+} SoBatch;
+static int so_batch(void *ctx, const float *x, float *y, Diag *d) {
+  SoBatch *b = ctx;
+  VitrtTensor in = {b->info->inputs[0].dtype, b->info->inputs[0].rank, b->info->inputs[0].dims, (void *)x};
+  VitrtTensor out[CLI_RUN_MAX_IO];
+  for (int j = 0; j < b->info->n_outputs; j++) {
+    const VitcTensorInfo *t = &b->info->outputs[j];
+    out[j] = (VitrtTensor){t->dtype, t->rank, t->dims, j ? b->scratch[j] : y};
+  }
+  char err[512];
+  if (vitrt_run_checked(b->s, 1, &in, b->info->n_outputs, out, err, sizeof err))
+    return ir_error(d, b->path, NULL, "%s", err);
+  return 0;
+}
+
+/* The ImageModel view of a compiled model's first input and output. */
+static Tensor so_tensor(const VitcTensorInfo *t) {
+  Tensor r = {dt_from_onnx(t->dtype), t->rank, {0}, NULL};
+  memcpy(r.dims, t->dims, sizeof r.dims);
+  return r;
+}
+
+/* `vitc run MODEL.so --image ...`. */
+static int run_so_images(VitrtModel *m, const RunSoArgs *a, Diag *d) {
+  const VitcModelInfo *info = vitrt_info(m);
+  if (info->n_inputs != 1 || info->n_outputs < 1 || info->n_outputs > CLI_RUN_MAX_IO)
+    return ir_error(d, a->model, NULL, "--image needs a model with one input (this one has %d) and 1 to %d outputs",
+                    info->n_inputs, CLI_RUN_MAX_IO);
+  SoBatch b = {NULL, info, a->model, {NULL}};
+  int st, rc = 0;
+  for (int j = 1; j < info->n_outputs && !rc; j++) {
+    Tensor t = so_tensor(&info->outputs[j]);
+    if (!(b.scratch[j] = malloc(tensor_bytes(&t) + 1))) rc = ir_error(d, NULL, NULL, "out of memory");
+  }
+  if (!rc && !(b.s = vitrt_session_create(m, a->threads, &st)))
+    rc = ir_error(d, a->model, NULL, "cannot create a session: %s", vitc_status_string(st));
+  ImageModel im = {a->model, (const VitimgMeta *)info->metadata, info->n_metadata, so_tensor(&info->inputs[0]),
+                   so_tensor(&info->outputs[0]), so_batch, &b};
+  if (!rc) rc = cli_classify_images(&im, &a->img, d);
+  vitrt_session_destroy(b.s);
+  for (int j = 0; j < CLI_RUN_MAX_IO; j++) free(b.scratch[j]);
+  return rc;
+}
+
 int cmd_run_so(int argc, char **argv) {
   RunSoArgs a = {0};
+  cli_image_options_init(&a.img);
   int rc = run_so_args(argc, argv, &a);
-  if (rc) return rc;
-  if (!a.model) return fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2;
+  if (!rc && !a.model) rc = (fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2);
+  if (rc) return cli_image_options_free(&a.img), rc;
   Diag d = {.file = a.model}; /* errors without a file of their own name the model */
   char err[1024];
   VitrtModel *m = vitrt_open(a.model, err, sizeof err);
-  if (!m) return fprintf(stderr, "vitc: error: %s\n", err), 1;
+  if (!m) return cli_image_options_free(&a.img), fprintf(stderr, "vitc: error: %s\n", err), 1;
+  if (a.img.n_images) {
+    rc = run_so_images(m, &a, &d);
+    cli_image_options_free(&a.img);
+    vitrt_close(m);
+    return rc ? cli_fail(&d) : 0;
+  }
   Tensor in[CLI_RUN_MAX_IO] = {0}, out[CLI_RUN_MAX_IO] = {0};
   rc = run_so_session(m, &a, in, out, &d);
   for (int j = 0; !rc && j < a.files.n_outputs; j++) rc = npy_write(a.files.outputs[j], &out[j], &d);

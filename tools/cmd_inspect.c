@@ -1,0 +1,225 @@
+/* `vitc inspect MODEL [--pos-embed OUT.png] [load options]`: what a model is
+ * (inputs, outputs, metadata, patch size, width, depth, heads, MLP width,
+ * parameters, FLOPs per image) and what the optimizer made of it. A compiled
+ * .so shows what its info records. */
+#include "cli.h"
+#include "image_cli.h"
+#include "vitrt.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_pos_embed_map(const Graph *g, const char *out_png, Diag *d);
+
+typedef struct InspectArgs {
+  const char *model, *pos_embed;
+  LoadOptions lo;
+} InspectArgs;
+
+static const char inspect_usage[] =
+    "usage: vitc inspect MODEL [--pos-embed OUT.png] [--batch N] [--input-shape NAME=DIMS]\n"
+    "  prints inputs, outputs, metadata, patch size, width, depth, heads, MLP width, parameters,\n"
+    "  FLOPs per image and the fusion result; MODEL may be a compiled .so (inputs, outputs, metadata,\n"
+    "  memory). --pos-embed draws the cosine similarities of the learned position embeddings.\n";
+
+/* Parses the command line; 0 or an exit status. */
+static int inspect_args(int argc, char **argv, InspectArgs *a, Diag *d) {
+  for (int i = 0; i < argc; i++) {
+    int used = cli_load_option(argc, argv, &i, &a->lo, d);
+    if (used < 0) return cli_fail(d);
+    if (used) continue;
+    if (strcmp(argv[i], "--pos-embed") == 0 && i + 1 < argc) a->pos_embed = argv[++i];
+    else if (argv[i][0] == '-' || a->model) {
+      fprintf(stderr, "vitc: error: inspect: unexpected argument '%s' (see vitc inspect --help)\n", argv[i]);
+      return 2;
+    } else a->model = argv[i];
+  }
+  if (!a->model) return fprintf(stderr, "vitc: error: inspect: missing MODEL\n%s", inspect_usage), 2;
+  return 0;
+}
+
+/* Prints the metadata entries, a long value shortened to its first line. */
+static void print_meta(int n, const char *const *key, const char *const *val) {
+  for (int i = 0; i < n; i++) {
+    const char *v = val[i];
+    int len = (int)strcspn(v, "\n");
+    int lines = 1;
+    for (const char *p = v; *p; p++) lines += *p == '\n';
+    if (lines > 1) printf("  meta %s = %.*s ... (%d lines)\n", key[i], len > 40 ? 40 : len, v, lines);
+    else printf("  meta %s = %.*s%s\n", key[i], len > 100 ? 100 : len, v, len > 100 ? "..." : "");
+  }
+}
+
+/* ---- compiled models ---- */
+
+static int inspect_so(const char *path) {
+  char err[1024], ty[128];
+  VitrtModel *m = vitrt_open(path, err, sizeof err);
+  if (!m) return fprintf(stderr, "vitc: error: %s\n", err), 1;
+  const VitcModelInfo *info = vitrt_info(m);
+  printf("model %s (compiled, ABI %u)\n", path, info->abi_version);
+  for (int k = 0; k < 2; k++) {
+    const VitcTensorInfo *t = k ? info->outputs : info->inputs;
+    for (int i = 0; i < (k ? info->n_outputs : info->n_inputs); i++) {
+      Tensor x = {dt_from_onnx(t[i].dtype), t[i].rank, {0}, NULL};
+      memcpy(x.dims, t[i].dims, sizeof x.dims);
+      printf("  %s %s: %s\n", k ? "output" : "input", t[i].name, tensor_type_str(&x, ty, sizeof ty));
+    }
+  }
+  const char *keys[64], *vals[64];
+  int n = info->n_metadata < 64 ? info->n_metadata : 64;
+  for (int i = 0; i < n; i++) keys[i] = info->metadata[i].key, vals[i] = info->metadata[i].value;
+  print_meta(n, keys, vals);
+  printf("  memory: workspace %llu bytes per session, weights %llu bytes\n",
+         (unsigned long long)info->workspace_bytes, (unsigned long long)info->weights_bytes);
+  vitrt_close(m);
+  return 0;
+}
+
+/* ---- graphs ---- */
+
+/* What the summary reports, gathered from the graph before and after fusion. */
+typedef struct Summary {
+  int64_t params, patch_h, patch_w, softmax_before;
+  int64_t width, depth, heads, mlp, tokens;
+  double flops; /* per image, a multiply-add counted as 2 */
+} Summary;
+
+/* Parameters (f32 initializers) of the imported graph. */
+static int64_t count_params(const Graph *g) {
+  int64_t n = 0;
+  for (int i = 0; i < g->n_values; i++) {
+    const Value *v = g->values[i];
+    if (v->kind == VK_CONST && v->t.dtype == DT_F32 && !v->data_inferred) n += tensor_numel(&v->t);
+  }
+  return n;
+}
+
+/* Patch size and the softmax count, from the folded graph: the first Conv with kernel == stride. */
+static void scan_folded(const Graph *g, Summary *s) {
+  for (int i = 0; i < g->n_nodes; i++) {
+    const Node *n = g->nodes[i];
+    if (n->op == OP_SOFTMAX) s->softmax_before++;
+    int64_t k[2], st[2];
+    if (n->op != OP_CONV || s->patch_h || ir_attr_ints(n, "kernel_shape", k, 2) != 2) continue;
+    if (ir_attr_ints(n, "strides", st, 2) == 2 && st[0] == k[0] && st[1] == k[1]) s->patch_h = k[0], s->patch_w = k[1];
+  }
+}
+
+/* FLOPs of one node (2 per multiply-add) of the matrix-product kinds; 0 for the rest. */
+static double node_flops(const Node *n) {
+  const Tensor *y = &n->out[0]->t;
+  switch (n->op) {
+  case OP_LINEAR: return 2.0 * (double)tensor_numel(y) * (double)n->in[1]->t.dims[0];
+  case OP_MATMUL: {
+    const Tensor *a = &n->in[0]->t;
+    return a->rank ? 2.0 * (double)tensor_numel(y) * (double)a->dims[a->rank - 1] : 0;
+  }
+  case OP_GEMM: return 2.0 * (double)tensor_numel(y) * (double)n->in[1]->t.dims[ir_attr_i(n, "transB", 0) ? 1 : 0];
+  case OP_CONV: {
+    const Tensor *w = &n->in[1]->t;
+    return 2.0 * (double)tensor_numel(y) * (double)(tensor_numel(w) / (w->dims[0] ? w->dims[0] : 1));
+  }
+  case OP_ATTENTION: { /* projection, scores, probabilities times values */
+    const Tensor *x = &n->in[0]->t;
+    double b = (double)x->dims[0], nt = (double)x->dims[1], e = (double)y->dims[2];
+    return 2.0 * b * nt * (double)x->dims[2] * 3 * e + 4.0 * b * nt * nt * e;
+  }
+  default: return 0;
+  }
+}
+
+/* Width, depth, heads, MLP width and FLOPs from the optimized graph. */
+static void scan_optimized(const Graph *g, Summary *s) {
+  int64_t batch = g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1;
+  for (int i = 0; i < g->n_nodes; i++) {
+    const Node *n = g->nodes[i];
+    s->flops += node_flops(n) / (double)(batch > 0 ? batch : 1);
+    if (n->op == OP_ATTENTION) {
+      s->depth++;
+      s->heads = ir_attr_i(n, "heads", 0);
+      s->width = n->in[0]->t.dims[2];
+      s->tokens = n->in[0]->t.dims[1];
+    }
+    const char *act = n->op == OP_LINEAR ? ir_attr_s(n, "act", "none") : "none";
+    if (strcmp(act, "none") != 0) {
+      int64_t w = n->out[0]->t.dims[n->out[0]->t.rank - 1];
+      if (w > s->mlp) s->mlp = w;
+    }
+  }
+}
+
+/* Prints the summary lines. */
+static void print_summary(const Graph *g, const Summary *s) {
+  char ty[128];
+  printf("model %s (opset %lld)\n", g->file, (long long)g->opset);
+  for (int i = 0; i < g->n_inputs; i++)
+    printf("  input %s: %s\n", g->inputs[i]->name, tensor_type_str(&g->inputs[i]->t, ty, sizeof ty));
+  for (int i = 0; i < g->n_outputs; i++)
+    printf("  output %s: %s\n", g->outputs[i]->name, tensor_type_str(&g->outputs[i]->t, ty, sizeof ty));
+  const char *keys[64], *vals[64];
+  int nm = g->n_meta < 64 ? g->n_meta : 64;
+  for (int i = 0; i < nm; i++) keys[i] = g->meta[i].key, vals[i] = g->meta[i].value;
+  print_meta(nm, keys, vals);
+  if (s->patch_h) printf("  patch %lldx%lld\n", (long long)s->patch_h, (long long)s->patch_w);
+  else printf("  patch: none found (no Conv with kernel == stride)\n");
+  if (s->depth)
+    printf("  width %lld, depth %lld, heads %lld, MLP width %lld, tokens %lld\n", (long long)s->width,
+           (long long)s->depth, (long long)s->heads, (long long)s->mlp, (long long)s->tokens);
+  printf("  parameters %lld (%.2f MB as f32)\n", (long long)s->params, (double)s->params * 4 / 1e6);
+  printf("  FLOPs per image %.4g G (multiply-add = 2; linear, matmul, conv, attention)\n", s->flops / 1e9);
+  printf("  fusion: %lld of %lld softmax fused into attention; after the optimizer:", (long long)s->depth,
+         (long long)s->softmax_before);
+  int counts[OP_COUNT] = {0};
+  for (int i = 0; i < g->n_nodes; i++) counts[g->nodes[i]->op]++;
+  for (int op = 0; op < OP_COUNT; op++)
+    if (counts[op]) printf(" %s %d", ir_ops[op].name, counts[op]);
+  printf("\n");
+}
+
+/* Runs only the cleanup and fold passes (what the position-embedding search and the patch scan need). */
+static int fold_only(Graph *g, Diag *d) {
+  PassOptions po = {0};
+  for (int p = 0; p < PASS_COUNT; p++) po.disabled[p] = p != PASS_cleanup && p != PASS_fold;
+  PassCtx ctx = {0};
+  int rc = cli_optimize(g, &po, &ctx, d);
+  pass_ctx_free(&ctx);
+  return rc;
+}
+
+static int inspect_graph(Graph *g, const InspectArgs *a, Diag *d) {
+  Summary s = {0};
+  s.params = count_params(g);
+  if (fold_only(g, d)) return -1;
+  scan_folded(g, &s);
+  if (a->pos_embed) return cli_pos_embed_map(g, a->pos_embed, d);
+  PassOptions po = {0};
+  PassCtx ctx = {0};
+  int rc = cli_optimize(g, &po, &ctx, d);
+  pass_ctx_free(&ctx);
+  if (rc) return -1;
+  scan_optimized(g, &s);
+  print_summary(g, &s);
+  return 0;
+}
+
+int cmd_inspect(int argc, char **argv) {
+  Diag d = {0};
+  InspectArgs a = {.lo.default_batch = 1};
+  int rc = inspect_args(argc, argv, &a, &d);
+  if (rc) return cli_load_options_free(&a.lo), rc;
+  size_t n = strlen(a.model);
+  if (n > 3 && strcmp(a.model + n - 3, ".so") == 0) {
+    cli_load_options_free(&a.lo);
+    if (a.pos_embed)
+      return fprintf(stderr, "vitc: error: inspect: --pos-embed reads the weights of the ONNX model or IR text, "
+                             "not a compiled .so\n"), 2;
+    return inspect_so(a.model);
+  }
+  Graph *g = cli_load(a.model, &a.lo, &d);
+  cli_load_options_free(&a.lo);
+  if (!g) return cli_fail(&d);
+  rc = inspect_graph(g, &a, &d);
+  ir_graph_free(g);
+  return rc ? cli_fail(&d) : 0;
+}
