@@ -7,8 +7,8 @@ PREFIX ?= /usr/local
 .PHONY: all deps test demo install models test-models bench clean
 
 all: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
-	cmake --build $(BUILD) -j $(JOBS)
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS) -- --no-print-directory
 
 deps:
 	@scripts/install-deps.sh build
@@ -19,7 +19,7 @@ test:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: all
-	@scripts/demo.sh $(BUILD)/vitc
+	@scripts/demo.sh $(BUILD)/vitc $(BUILD)/demo
 
 # vitc, the runtime and image libraries, headers, vitrt.pc, the Python module and the docs under PREFIX.
 install: all

@@ -3,7 +3,8 @@
 # command from NAME.args, default `ir MODEL`; OUT stands for an output path) and checks:
 # non-zero exit, no crash (no signal), exactly one stderr line starting "vitc: error: "
 # and containing the expected text, no output file left behind (OUT, or any file named
-# like it: a compiled model's header), and no leak under valgrind when present.
+# like it: a compiled model's header), nothing on stdout (no half-done work, such as some
+# images classified before a bad one; test-onnx reports its cases there), and no leak under valgrind when present.
 # Two cases run at a time (valgrind is slow); the checks follow in order.
 vitc=$1 dir=$2 tmp=$3
 mkdir -p "$tmp"
@@ -41,8 +42,10 @@ for expect in *.expect; do
   count=$((count + 1))
   if [ "$rc" -eq 0 ] || [ "$rc" -ge 99 ]; then
     echo "FAIL $name: exit status $rc"; cat "$tmp/$name.stderr"; fail=$((fail + 1))
-  elif [ "$lines" -ne 1 ] || ! grep -q "^vitc: error: " "$tmp/$name.stderr" || ! grep -qF "$want" "$tmp/$name.stderr"; then
+  elif [ "$lines" -ne 1 ] || ! grep -q "^vitc: error: " "$tmp/$name.stderr" || ! grep -qF -- "$want" "$tmp/$name.stderr"; then
     echo "FAIL $name: expected one line containing '$want', got:"; cat "$tmp/$name.stderr"; fail=$((fail + 1))
+  elif [ -s "$tmp/$name.stdout" ] && ! grep -q "^test-onnx" "$name.args" 2>/dev/null; then
+    echo "FAIL $name: printed to stdout before failing:"; cat "$tmp/$name.stdout"; fail=$((fail + 1))
   elif ls "$tmp/$name".out* >/dev/null 2>&1; then
     echo "FAIL $name: left an output file behind:" "$tmp/$name".out*; fail=$((fail + 1))
   else

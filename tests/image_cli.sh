@@ -1,0 +1,79 @@
+#!/bin/sh
+# image_cli.sh VITC FIXTURE TMP: what a user meets first, on a committed tiny ViT (FIXTURE.onnx,
+# 3x32x32, 10 classes) and the images in tests/images:
+# - `vitc run --image` prints `FILE: LABEL (PCT%)` and K-1 indented runners-up whose percentages
+#   are a distribution; the interpreter and the compiled .so (batch 2, so a padded last batch)
+#   print the same classes and percentages (to 0.1 %), and so does the C example built against
+#   the loader;
+# - the attention map and the position-embedding map are PNGs of the documented sizes;
+# - `vitc inspect` reports the fixture's architecture; a .so shows its ABI and metadata;
+# - `vitc ir --dot --svg` renders with Graphviz and labels fused ops;
+# - `vitc --version` and `vitc COMMAND --help` for every command.
+set -u
+vitc=$1 fixture=$2 tmp=$3
+images=$(cd "$(dirname "$0")/images" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+rm -rf "$tmp"
+mkdir -p "$tmp"
+fail=0 pass=0
+ok() { pass=$((pass + 1)); echo "PASS $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+check() { if eval "$2"; then ok "$1"; else bad "$1"; fi; }
+
+# PNG width and height from the IHDR chunk (bytes 16..23, big-endian).
+png_size() { od -A n -t u1 -j 16 -N 8 "$1" | awk '{ printf "%dx%d", $1*16777216+$2*65536+$3*256+$4, $5*16777216+$6*65536+$7*256+$8 }'; }
+
+imgs="$images/gradient.png $images/photo.jpg $images/palette.png"
+# shellcheck disable=SC2086
+"$vitc" run "$fixture.onnx" --image $imgs --top 3 >"$tmp/interp.txt" 2>"$tmp/interp.err"
+check "interpreter classifies 3 images" '[ $? -eq 0 ] && [ "$(wc -l < "$tmp/interp.txt")" -eq 9 ]'
+check "line format FILE: LABEL (PCT%)" \
+  '[ "$(grep -cE "^/.*\.(png|jpg): [0-9]+ \([0-9]+\.[0-9]%\)$" "$tmp/interp.txt")" -eq 3 ] &&
+   [ "$(grep -cE "^  [0-9]+ \([0-9]+\.[0-9]%\)$" "$tmp/interp.txt")" -eq 6 ]'
+"$vitc" run "$fixture.onnx" --image "$images/photo.jpg" --top 10 >"$tmp/all.txt"
+check "top 10 of 10 classes sum to 100%" \
+  'sed -e "s/.*(//" -e "s/%)//" "$tmp/all.txt" | awk "{ s += \$1; n++ } END { exit !(n == 10 && s > 99.5 && s < 100.5) }"'
+check "probabilities descend" \
+  'sed -e "s/.*(//" -e "s/%)//" "$tmp/all.txt" | awk "NR > 1 && \$1 > p + 1e-9 { bad = 1 } { p = \$1 } END { exit bad }"'
+
+"$vitc" compile "$fixture.onnx" --batch 2 -o "$tmp/model.so" -q
+# shellcheck disable=SC2086
+"$vitc" run "$tmp/model.so" --image $imgs --top 3 >"$tmp/compiled.txt"
+check "compiled .so (batch 2, 3 images) prints what the interpreter prints" 'cmp -s "$tmp/interp.txt" "$tmp/compiled.txt"'
+"$vitc" compile "$fixture.onnx" --batch 1 -o "$tmp/one.so" -q
+cc -std=c11 -Wall -Wextra -Werror -I"$src/runtime" -I"$src/image" -o "$tmp/classify_image" \
+  "$src/examples/classify_image.c" "$(dirname "$vitc")/libvitrt.a" "$(dirname "$vitc")/libvitimg.so" -ldl -lm \
+  -Wl,-rpath,"$(dirname "$vitc")"
+# shellcheck disable=SC2086
+"$tmp/classify_image" "$tmp/one.so" $imgs >"$tmp/example.txt"
+check "examples/classify_image.c agrees with vitc run" \
+  '[ "$(grep -v "^  " "$tmp/interp.txt")" = "$(cat "$tmp/example.txt")" ]'
+
+"$vitc" run "$fixture.onnx" --image "$images/photo.jpg" --attention-map "$tmp/attention.png" >"$tmp/att.txt"
+check "attention map: side by side 448 + 8 + 448 pixels" '[ "$(png_size "$tmp/attention.png")" = 904x448 ]'
+check "attention map line" 'grep -q "^attention map: .*rollout over 2 layers, heads averaged, class token to 8x8 patches" "$tmp/att.txt"'
+
+"$vitc" inspect "$fixture.onnx" >"$tmp/inspect.txt"
+check "inspect: patch, width, depth, heads, MLP, parameters, fusion" \
+  'grep -q "^  patch 4x4$" "$tmp/inspect.txt" && grep -q "width 64, depth 2, heads 2, MLP width 128, tokens 65" "$tmp/inspect.txt" &&
+   grep -q "parameters 75100 " "$tmp/inspect.txt" && grep -q "2 of 2 softmax fused into attention" "$tmp/inspect.txt" &&
+   grep -q "FLOPs per image 11.1 M" "$tmp/inspect.txt"'
+"$vitc" inspect "$fixture.onnx" --pos-embed "$tmp/pos.png" >"$tmp/pos.txt"
+check "position-embedding grid: 8x8 tiles of 8x8 cells, 20 px each, 2 px gaps" '[ "$(png_size "$tmp/pos.png")" = 1298x1298 ]'
+"$vitc" inspect "$tmp/model.so" >"$tmp/inspect_so.txt"
+check "inspect a .so" 'grep -q "compiled, ABI 2" "$tmp/inspect_so.txt" && grep -q "input input: f32\[2,3,32,32\]" "$tmp/inspect_so.txt"'
+
+if command -v dot >/dev/null 2>&1; then
+  "$vitc" ir "$fixture.onnx" --batch 1 --dot "$tmp/g.dot" --svg "$tmp/g.svg"
+  check "ir --svg renders, fused ops labelled" 'grep -q "<svg" "$tmp/g.svg" && grep -q "fused attention heads=2" "$tmp/g.svg"'
+else
+  echo "SKIP ir --svg: graphviz is not installed"
+fi
+
+check "--version" '"$vitc" --version | grep -qE "^vitc [0-9]+\.[0-9]+\.[0-9]+ \(C ABI [0-9]+\)$"'
+for c in compile run inspect ir test-onnx compare; do
+  check "$c --help" '"$vitc" $c --help | head -n 1 | grep -q "^usage: vitc $c"'
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,12 @@
+#!/bin/sh
+# python_module.sh VITC FIXTURE TMP: compiles FIXTURE.onnx (--batch 1) and runs tests/test_python.py
+# against it with the module from python/ and libvitimg.so from the build tree (next to VITC).
+set -e
+vitc=$1 fixture=$2 tmp=$3
+here=$(cd "$(dirname "$0")" && pwd)
+rm -rf "$tmp"
+mkdir -p "$tmp"
+"$vitc" compile "$fixture.onnx" --batch 1 -o "$tmp/model.so" -q
+"$vitc" run "$tmp/model.so" --image "$here/images/photo.jpg" --top 3 >"$tmp/expected.txt"
+PYTHONPATH="$here/../python" VITC_IMAGE_LIB="$(dirname "$vitc")/libvitimg.so" PYTHONDONTWRITEBYTECODE=1 \
+  /usr/bin/python3 "$here/test_python.py" "$tmp/model.so" "$fixture" "$here/images" "$tmp/expected.txt"
