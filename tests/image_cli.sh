@@ -70,6 +70,25 @@ else
   echo "SKIP ir --svg: graphviz is not installed"
 fi
 
+# IR text runs too when its constants are inline: a hand-written brightness classifier with metadata.
+"$vitc" run "$images/tiny_classifier.vir" --image "$images/white.png" "$images/black.jpg" >"$tmp/vir.txt"
+check "--image on IR text, preprocessing and labels from its meta lines" \
+  '[ "$(cat "$tmp/vir.txt")" = "$images/white.png: bright (98.2%)
+$images/black.jpg: dark (98.2%)" ]'
+
+# compile's progress: stage lines on a terminal (script(1) gives it one), nothing when not a terminal or -q.
+"$vitc" compile "$fixture.onnx" --batch 1 -o "$tmp/p.so" 2>"$tmp/quiet.err"
+check "compile is quiet when stderr is not a terminal" '[ ! -s "$tmp/quiet.err" ]'
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$vitc' compile '$fixture.onnx' --batch 1 -o '$tmp/p.so'" /dev/null >"$tmp/tty.txt" 2>&1
+  check "compile shows its stages on a terminal" \
+    'grep -q "vitc: compile: \[ *[0-9.]* s\] optimizing the graph" "$tmp/tty.txt" && grep -q "\] wrote $tmp/p.so" "$tmp/tty.txt"'
+  script -qec "'$vitc' compile '$fixture.onnx' --batch 1 -o '$tmp/p.so' -q" /dev/null >"$tmp/ttyq.txt" 2>&1
+  check "-q silences it" '! grep -q "vitc: compile:" "$tmp/ttyq.txt"'
+else
+  echo "SKIP compile progress: script(1) is not installed"
+fi
+
 check "--version" '"$vitc" --version | grep -qE "^vitc [0-9]+\.[0-9]+\.[0-9]+ \(C ABI [0-9]+\)$"'
 for c in compile run inspect ir test-onnx compare; do
   check "$c --help" '"$vitc" $c --help | head -n 1 | grep -q "^usage: vitc $c"'
