@@ -167,7 +167,9 @@ static void print_summary(const Graph *g, const Summary *s) {
     printf("  width %lld, depth %lld, heads %lld, MLP width %lld, tokens %lld\n", (long long)s->width,
            (long long)s->depth, (long long)s->heads, (long long)s->mlp, (long long)s->tokens);
   printf("  parameters %lld (%.2f MB as f32)\n", (long long)s->params, (double)s->params * 4 / 1e6);
-  printf("  FLOPs per image %.4g G (multiply-add = 2; linear, matmul, conv, attention)\n", s->flops / 1e9);
+  if (s->flops >= 1e9) printf("  FLOPs per image %.3g G", s->flops / 1e9);
+  else printf("  FLOPs per image %.3g M", s->flops / 1e6);
+  printf(" (multiply-add = 2; linear, matmul, conv, attention)\n");
   printf("  fusion: %lld of %lld softmax fused into attention; after the optimizer:", (long long)s->depth,
          (long long)s->softmax_before);
   int counts[OP_COUNT] = {0};
