@@ -190,11 +190,17 @@ static void cg_ctx_free(CgCtx *c) {
 int cg_compile(const Graph *g, const CompileOptions *o, Diag *d) {
   if (!o->output || !*o->output) return ir_error(d, NULL, NULL, "compile: no output file");
   if (o->opt_level < 0 || o->opt_level > 3) return ir_error(d, NULL, NULL, "compile: -O%d is not 0..3", o->opt_level);
+  char *target = ir_output_path(o->output, d); /* a link is written through; a device is refused */
+  if (!target) return -1;
+  CompileOptions ot = *o;
+  ot.output = target;
+  o = &ot;
   const char *saved = d->file;
   d->file = g->file;
   CgCtx c = {.g = g, .opt = o, .d = d};
   CgFiles f = {0};
   int rc = cg_compile_ctx(&c, o, &f, d);
+  free(target);
   cg_files_free(&f);
   cg_ctx_free(&c);
   d->file = saved;

@@ -42,6 +42,7 @@ static int classify(VitrtSession *s, int channels, const VitimgPrep *prep, const
   for (long j = 1; j < classes; j++)
     if (y[j] > y[best]) best = j;
   for (long j = 0; j < classes; j++) sum += exp((double)y[j] - y[best]);
+  if (!isfinite(sum)) return fprintf(stderr, "classify_image: %s: the model's output is not finite\n", path), -1;
   printf("%s: %s (%.1f%%)\n", path, label_of(labels, (int)best, name, sizeof name), 100.0 / sum);
   return 0;
 }

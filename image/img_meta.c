@@ -1,5 +1,6 @@
 /* A model's preprocessing from its metadata (the `vitc.*` keys, docs/image.md):
  * one rule for the CLI, C programs and the Python module. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,7 +20,7 @@ static int parse_floats3(const char *s, float v[3], int positive) {
   for (const char *p = s; n < 3;) {
     char *end;
     double d = strtod(p, &end);
-    if (end == p || (positive && !(d > 0))) return -1;
+    if (end == p || !isfinite(d) || (positive && !(d >= VITIMG_MIN_STD))) return -1;
     x[n++] = (float)d;
     if (*end == 0) break;
     if (*end != ',') return -1;
@@ -50,7 +51,8 @@ static int meta_floats(const VitimgMeta *m, int n, const char *key, float *dst, 
                        size_t errlen) {
   const char *s = meta_get(m, n, key);
   if (s && parse_floats3(s, dst, positive))
-    return img_fail(err, errlen, "metadata", "%s = '%s' is not 1 or 3 %snumbers", key, s, positive ? "positive " : "");
+    return img_fail(err, errlen, "metadata", "%s = '%s' is not 1 or 3 finite numbers%s", key, s,
+                    positive ? " of at least 1e-6" : "");
   return 0;
 }
 

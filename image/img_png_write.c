@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "img_internal.h"
@@ -94,20 +95,55 @@ static FILE *img_open_temp(const char *path, char *tmp, size_t tmplen) {
   return NULL;
 }
 
+static int img_write_png_to(const char *path, const char *shown, const VitimgU8 *img, char *err, size_t errlen);
+
+/* The file to write for path: path itself, or what it links to (so a symlink is written through, not
+ * replaced); NULL with err filled when path exists as something other than a regular file (a device, a
+ * FIFO, a folder), which renaming over would destroy. *resolved is malloc'd when set. */
+static const char *img_write_target(const char *path, char **resolved, char *err, size_t errlen) {
+  struct stat st;
+  *resolved = NULL;
+  if (lstat(path, &st) != 0) return path; /* a new file */
+  if (S_ISLNK(st.st_mode)) {
+    if (stat(path, &st) != 0) return path; /* dangling: replaced like a new file */
+    if (!(*resolved = realpath(path, NULL))) {
+      img_fail(err, errlen, path, "cannot resolve the link: %s", strerror(errno));
+      return NULL;
+    }
+  }
+  if (!S_ISREG(st.st_mode)) {
+    free(*resolved);
+    *resolved = NULL;
+    img_fail(err, errlen, path, "exists and is not a regular file; not replacing it");
+    return NULL;
+  }
+  return *resolved ? *resolved : path;
+}
+
 /* Writes img as an 8-bit grey or RGB PNG at path, all or nothing. */
 VITIMG_API int vitimg_write_png(const char *path, const VitimgU8 *img, char *err, size_t errlen) {
   if (!path)
     return img_fail(err, errlen, "(null)", "no path given");
   if (img_check_image(img))
     return img_fail(err, errlen, path, "not a valid image (size, channels 1 or 3, pixels)");
+  char *resolved;
+  const char *shown = path;
+  if (!(path = img_write_target(path, &resolved, err, errlen))) return -1;
+  int rc = img_write_png_to(path, shown, img, err, errlen);
+  free(resolved);
+  return rc;
+}
+
+/* vitimg_write_png to the file path (errors name `shown`, the path the caller gave). */
+static int img_write_png_to(const char *path, const char *shown, const VitimgU8 *img, char *err, size_t errlen) {
   size_t tmplen = strlen(path) + 64;
   char *tmp = malloc(tmplen);
   if (!tmp)
-    return img_fail(err, errlen, path, "out of memory");
+    return img_fail(err, errlen, shown, "out of memory");
   PngWrite w = {0};
   w.f = img_open_temp(path, tmp, tmplen);
   if (!w.f) {
-    img_fail(err, errlen, path, "cannot create: %s", strerror(errno));
+    img_fail(err, errlen, shown, "cannot create: %s", strerror(errno));
     free(tmp);
     return -1;
   }
@@ -126,9 +162,9 @@ VITIMG_API int vitimg_write_png(const char *path, const VitimgU8 *img, char *err
   if (rc) {
     unlink(tmp);
     if (w.io_errno)
-      img_fail(err, errlen, path, "cannot write: %s", strerror(w.io_errno));
+      img_fail(err, errlen, shown, "cannot write: %s", strerror(w.io_errno));
     else
-      img_fail(err, errlen, path, "cannot encode PNG (%s)", w.msg);
+      img_fail(err, errlen, shown, "cannot encode PNG (%s)", w.msg);
   }
   free(tmp);
   return rc;

@@ -42,6 +42,9 @@ typedef struct VitimgPrep {
 /* ImageNet defaults: 224, resize 256, RGB, bilinear, mean 0.485/0.456/0.406, std 0.229/0.224/0.225. */
 VITIMG_API VitimgPrep vitimg_prep_default(void);
 
+/* The smallest normalisation std accepted (smaller ones blow the inputs up to overflow). */
+#define VITIMG_MIN_STD 1e-6f
+
 /* One key/value pair of a model's metadata; laid out as the compiled model's VitcMetadata (vitc_abi.h). */
 typedef struct VitimgMeta {
   const char *key, *value;
@@ -49,7 +52,7 @@ typedef struct VitimgMeta {
 /* The preprocessing a model asks for in its metadata (docs/image.md), for a model whose input 0 is
  * [N, in_channels, in_size, in_size]: ImageNet defaults (vitimg_prep_default), overridden by vitc.image_size,
  * vitc.resize_size (default: image_size when image_size is given), vitc.mean, vitc.std (1 or 3
- * comma-separated numbers), vitc.color (rgb | grayscale) and vitc.resize (bilinear | bicubic). Without
+ * comma-separated finite numbers; std at least VITIMG_MIN_STD), vitc.color (rgb | grayscale) and vitc.resize (bilinear | bicubic). Without
  * vitc.image_size the size is the model's, and the resize keeps ImageNet's ratio (256/224). A 1-channel
  * model gets GRAY. Fails ("metadata KEY = 'V' ...") on a malformed value or an image size that is not the
  * model's. meta may be NULL when n is 0. */

@@ -28,6 +28,15 @@ struct Node;
 int ir_error(Diag *d, const char *file, const struct Node *n, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* ---- output paths (ir/outpath.c) ---- */
+
+/* The file to write for output path (malloc'd): path, or the file a symbolic
+ * link at path names; NULL with d filled when path exists as anything but a
+ * regular file (device, FIFO, folder), which writing would destroy. */
+char *ir_output_path(const char *path, Diag *d);
+/* Whether paths a and b both exist and are the same file. */
+int ir_same_file(const char *a, const char *b);
+
 /* ---- arena (ir/arena.c) ---- */
 
 typedef struct ArenaBlock ArenaBlock;

@@ -35,6 +35,16 @@ static void dump_ir(const Graph *g, FILE *f, const char *when, const char *pass)
   ir_print(g, f);
 }
 
+/* --explain-fusion's last line: what the fusion passes produced and what stayed unfused, so a model
+ * where everything fused still says so. */
+static void explain_summary(const Graph *g, FILE *f) {
+  int count[OP_COUNT] = {0};
+  for (int i = 0; i < g->n_nodes; i++) count[g->nodes[i]->op]++;
+  fprintf(f, "explain: result: attention %d, layer_norm %d, gelu %d, linear %d; left unfused: softmax %d, matmul %d, "
+             "gemm %d\n", count[OP_ATTENTION], count[OP_LAYER_NORM], count[OP_GELU], count[OP_LINEAR], count[OP_SOFTMAX],
+          count[OP_MATMUL], count[OP_GEMM]);
+}
+
 int passes_run(Graph *g, PassCtx *ctx, Diag *d) {
   const PassOptions *o = ctx->opt;
   FILE *f = o->dump ? o->dump : stderr;
@@ -50,6 +60,7 @@ int passes_run(Graph *g, PassCtx *ctx, Diag *d) {
     }
     if (o->print_after_all || o->print_after[p]) dump_ir(g, f, "after", pass_table[p].name);
   }
+  if (o->explain_fusion) explain_summary(g, f);
   return 0;
 }
 

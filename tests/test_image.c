@@ -953,6 +953,39 @@ static int make_dir(void **state) {
 }
 
 /* Runs every test in one temp folder, removed at the end. */
+/* An existing output that is a link is written through (the link stays); a FIFO or a device is refused. */
+static void test_write_png_targets(void **state) {
+  (void)state;
+  char target[256], link[256], fifo[256], err[256];
+  VitimgU8 img = make_image(4, 3, 1), back = {0};
+  tpath(target, sizeof target, "target.png");
+  tpath(link, sizeof link, "link.png");
+  tpath(fifo, sizeof fifo, "fifo.png");
+  FILE *f = fopen(target, "w");
+  assert_non_null(f);
+  fputs("old", f);
+  fclose(f);
+  unlink(link);
+  assert_int_equal(symlink("target.png", link), 0);
+  assert_int_equal(vitimg_write_png(link, &img, err, sizeof err), 0);
+  struct stat st;
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_int_equal(vitimg_load(target, &back, err, sizeof err), 0);
+  assert_int_equal(back.width, 4);
+  vitimg_free(&back);
+  unlink(fifo);
+  assert_int_equal(mkfifo(fifo, 0600), 0);
+  assert_int_equal(vitimg_write_png(fifo, &img, err, sizeof err), -1);
+  assert_non_null(strstr(err, "exists and is not a regular file; not replacing it"));
+  assert_int_equal(lstat(fifo, &st), 0);
+  assert_true(S_ISFIFO(st.st_mode));
+  assert_int_equal(vitimg_write_png("/dev/null", &img, err, sizeof err), -1);
+  assert_int_equal(stat("/dev/null", &st), 0);
+  assert_true(S_ISCHR(st.st_mode));
+  vitimg_free(&img);
+}
+
 /* The preprocessing a model's metadata asks for: defaults, each key, and the errors. */
 static void test_prep_from_metadata(void **state) {
   (void)state;
@@ -980,8 +1013,10 @@ static void test_prep_from_metadata(void **state) {
   static const struct { VitimgMeta m; int size; const char *msg; } bad[] = {
     {{"vitc.image_size", "16"}, 8, "metadata: vitc.image_size = 16, but the model's input is 8x8"},
     {{"vitc.image_size", "x"}, 8, "metadata: vitc.image_size = 'x' is not an integer"},
-    {{"vitc.mean", "0.1,0.2"}, 8, "metadata: vitc.mean = '0.1,0.2' is not 1 or 3 numbers"},
-    {{"vitc.std", "0"}, 8, "metadata: vitc.std = '0' is not 1 or 3 positive numbers"},
+    {{"vitc.mean", "0.1,0.2"}, 8, "metadata: vitc.mean = '0.1,0.2' is not 1 or 3 finite numbers"},
+    {{"vitc.mean", "inf"}, 8, "metadata: vitc.mean = 'inf' is not 1 or 3 finite numbers"},
+    {{"vitc.std", "0"}, 8, "metadata: vitc.std = '0' is not 1 or 3 finite numbers of at least 1e-6"},
+    {{"vitc.std", "1e-45"}, 8, "metadata: vitc.std = '1e-45' is not 1 or 3 finite numbers of at least 1e-6"},
     {{"vitc.color", "cmyk"}, 8, "metadata: vitc.color = 'cmyk' is not rgb or grayscale"},
     {{"vitc.resize", "lanczos"}, 8, "metadata: vitc.resize = 'lanczos' is not bilinear or bicubic"},
   };
@@ -1014,6 +1049,7 @@ int main(void) {
     cmocka_unit_test(test_write_png_failures),
     cmocka_unit_test(test_load_tensor),
     cmocka_unit_test(test_prep_from_metadata),
+    cmocka_unit_test(test_write_png_targets),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

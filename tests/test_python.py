@@ -46,6 +46,8 @@ class ModuleTest(unittest.TestCase):
             self.m({"x": np.zeros((1, 3, 32, 32), np.float32)})
         with self.assertRaisesRegex(vitc.VitcError, "cannot load"):
             vitc.load(os.path.join(IMAGES, "missing.so"))
+        with self.assertRaisesRegex(vitc.VitcError, "top must be a positive integer"):
+            self.m.classify(os.path.join(IMAGES, "photo.jpg"), top=0)
         with self.assertRaisesRegex(vitc.VitcError, r"photo\.txt: cannot open"):
             self.m.classify(os.path.join(IMAGES, "photo.txt"))
 

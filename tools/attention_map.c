@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Rollout state: r = A_L ... A_1 over nt tokens. */
 typedef struct Rollout {
@@ -143,8 +144,18 @@ static int write_overlay(const char *image, const VitimgPrep *p, const float *he
   return rc;
 }
 
+int cli_check_png_output(const char *path, const char *model, const ImageOptions *o, Diag *d) {
+  size_t n = strlen(path);
+  if (n < 5 || strcasecmp(path + n - 4, ".png") != 0)
+    return ir_error(d, path, NULL, "pictures are written as PNG: name the file *.png");
+  if (model && ir_same_file(path, model)) return ir_error(d, path, NULL, "is the model; not overwriting it");
+  for (int i = 0; o && i < o->n_images; i++)
+    if (ir_same_file(path, o->images[i])) return ir_error(d, path, NULL, "is an input image; not overwriting it");
+  return 0;
+}
+
 int cli_attention_map(const Graph *g, const VitimgPrep *p, const char *image, const float *x, const char *out_png,
-                      Diag *d) {
+                      FILE *report, Diag *d) {
   const Value *in0 = g->inputs[0];
   Tensor *in = calloc((size_t)g->n_inputs, sizeof *in), *out = calloc((size_t)g->n_outputs, sizeof *out);
   Rollout ro = {0};
@@ -168,8 +179,8 @@ int cli_attention_map(const Graph *g, const VitimgPrep *p, const char *image, co
   if (!rc && !heat) rc = ir_error(d, NULL, NULL, "out of memory");
   if (!rc) rc = write_overlay(image, p, heat, side, out_png, d);
   if (!rc)
-    printf("attention map: %s (rollout over %d layers, heads averaged, %s to %lldx%lld patches)\n", out_png, ro.layers,
-           extra ? "class token" : "mean over tokens", (long long)side, (long long)side);
+    fprintf(report, "attention map: %s (rollout over %d layers, heads averaged, %s to %lldx%lld patches)\n", out_png,
+            ro.layers, extra ? "class token" : "mean attention received", (long long)side, (long long)side);
   free(heat);
   if (in) free(in[0].data);
   for (int j = 0; out && j < g->n_outputs; j++) free(out[j].data);

@@ -16,25 +16,21 @@ typedef struct InspectArgs {
   LoadOptions lo;
 } InspectArgs;
 
-static const char inspect_usage[] =
-    "usage: vitc inspect MODEL [--pos-embed OUT.png] [--batch N] [--input-shape NAME=DIMS]\n"
-    "  prints inputs, outputs, metadata, patch size, width, depth, heads, MLP width, parameters,\n"
-    "  FLOPs per image and the fusion result; MODEL may be a compiled .so (inputs, outputs, metadata,\n"
-    "  memory). --pos-embed draws the cosine similarities of the learned position embeddings.\n";
-
 /* Parses the command line; 0 or an exit status. */
 static int inspect_args(int argc, char **argv, InspectArgs *a, Diag *d) {
   for (int i = 0; i < argc; i++) {
     int used = cli_load_option(argc, argv, &i, &a->lo, d);
     if (used < 0) return cli_fail(d);
     if (used) continue;
-    if (strcmp(argv[i], "--pos-embed") == 0 && i + 1 < argc) a->pos_embed = argv[++i];
-    else if (argv[i][0] == '-' || a->model) {
+    if (strcmp(argv[i], "--pos-embed") == 0) {
+      if (i + 1 >= argc) return fprintf(stderr, "vitc: error: inspect: --pos-embed needs OUT.png\n"), 2;
+      a->pos_embed = argv[++i];
+    } else if (argv[i][0] == '-' || a->model) {
       fprintf(stderr, "vitc: error: inspect: unexpected argument '%s' (see vitc inspect --help)\n", argv[i]);
       return 2;
     } else a->model = argv[i];
   }
-  if (!a->model) return fprintf(stderr, "vitc: error: inspect: missing MODEL\n%s", inspect_usage), 2;
+  if (!a->model) return fprintf(stderr, "vitc: error: inspect: missing MODEL (see vitc inspect --help)\n"), 2;
   return 0;
 }
 
@@ -166,9 +162,10 @@ static void print_summary(const Graph *g, const Summary *s) {
   if (s->depth)
     printf("  width %lld, depth %lld, heads %lld, MLP width %lld, tokens %lld\n", (long long)s->width,
            (long long)s->depth, (long long)s->heads, (long long)s->mlp, (long long)s->tokens);
-  printf("  parameters %lld (%.2f MB as f32)\n", (long long)s->params, (double)s->params * 4 / 1e6);
+  printf("  parameters %lld (float constants; %.2f MB)\n", (long long)s->params, (double)s->params * 4 / 1e6);
   if (s->flops >= 1e9) printf("  FLOPs per image %.3g G", s->flops / 1e9);
-  else printf("  FLOPs per image %.3g M", s->flops / 1e6);
+  else if (s->flops >= 1e6) printf("  FLOPs per image %.3g M", s->flops / 1e6);
+  else printf("  FLOPs per image %.3g", s->flops);
   printf(" (multiply-add = 2; linear, matmul, conv, attention)\n");
   printf("  fusion: %lld of %lld softmax fused into attention; after the optimizer:", (long long)s->depth,
          (long long)s->softmax_before);

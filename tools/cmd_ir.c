@@ -4,6 +4,7 @@
 #include "cli.h"
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct IrArgs {
   const char *model, *dot, *svg;
@@ -29,6 +30,7 @@ static int ir_args(int argc, char **argv, IrArgs *a, Diag *d) {
   }
   if (!a->model) return fprintf(stderr, "vitc: error: ir: missing MODEL\n"), 2;
   if (a->svg && !a->dot) return fprintf(stderr, "vitc: error: ir: --svg needs --dot OUT.dot (the file it renders)\n"), 2;
+  if (a->svg && strcmp(a->svg, a->dot) == 0) return fprintf(stderr, "vitc: error: ir: --svg and --dot name the same file\n"), 2;
   return 0;
 }
 
@@ -61,7 +63,7 @@ int cmd_ir(int argc, char **argv) {
   rc = cli_optimize(g, &a.po, &ctx, &d);
   if (!rc && a.stats) rc = print_stats(g, &ctx, &d);
   if (!rc && a.dot) rc = cli_write_dot(g, a.dot, &d);
-  if (!rc && a.svg) rc = cli_render_svg(a.dot, a.svg, &d);
+  if (!rc && a.svg && (rc = cli_render_svg(a.dot, a.svg, &d))) unlink(a.dot); /* all or nothing */
   if (!rc && !a.stats && !a.dot) ir_print(g, stdout);
   pass_ctx_free(&ctx);
   ir_graph_free(g);

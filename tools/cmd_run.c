@@ -31,7 +31,7 @@ static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
     int used = cli_load_option(argc, argv, &i, &a->lo, d);
     if (!used) used = cli_pass_option(argc, argv, &i, &a->po, d);
     if (!used) used = cli_image_option(argc, argv, &i, &a->img, d);
-    if (used < 0) return cli_fail(d);
+    if (used < 0) return cli_fail(d), 2; /* a bad option value: a usage error, like the others */
     if (!used) used = cli_run_file_option(argc, argv, &i, &a->files);
     if (used < 0) return 2;
     if (used) continue;
@@ -67,7 +67,31 @@ static int interp_batch(void *ctx, const float *x, float *y, Diag *d) {
   return rc;
 }
 
-/* `vitc run MODEL --image ...` through the interpreter, and the attention map. */
+/* Whether g has a fused attention node (what --attention-map reads). */
+static int has_attention(const Graph *g) {
+  for (int i = 0; i < g->n_nodes; i++)
+    if (g->nodes[i]->op == OP_ATTENTION) return 1;
+  return 0;
+}
+
+/* The classification lines (into out), then the attention map. */
+static int classify_and_map(const Graph *g, const ImageModel *m, const ImageOptions *o, FILE *out, Diag *d) {
+  if (o->attention_map && !has_attention(g)) /* checked before any work */
+    return ir_error(d, g->file, NULL, "--attention-map: no fused attention node in the optimized graph "
+                    "(vitc ir --explain-fusion says why)");
+  if (o->attention_map && cli_check_png_output(o->attention_map, g->file, o, d)) return -1;
+  if (cli_classify_images(m, o, out, d)) return -1;
+  if (!o->attention_map) return 0;
+  VitimgPrep p;
+  float *x = malloc((size_t)tensor_numel(&m->input) * sizeof *x);
+  int rc = x ? cli_image_prep(m, o, &p, d) : ir_error(d, NULL, NULL, "out of memory");
+  if (!rc) rc = cli_image_load(o->images[0], &p, (int)m->input.dims[1], x, d);
+  if (!rc) rc = cli_attention_map(g, &p, o->images[0], x, o->attention_map, out, d);
+  free(x);
+  return rc;
+}
+
+/* `vitc run MODEL --image ...` through the interpreter; prints only when everything succeeded. */
 static int run_images(const Graph *g, const ImageOptions *o, Diag *d) {
   if (g->n_inputs != 1 || g->n_outputs < 1 || g->n_outputs > CLI_RUN_MAX_IO)
     return ir_error(d, g->file, NULL, "--image needs a model with one input (this one has %d) and 1 to %d outputs",
@@ -75,14 +99,13 @@ static int run_images(const Graph *g, const ImageOptions *o, Diag *d) {
   ImageModel m = {g->file, (const VitimgMeta *)g->meta, g->n_meta, g->inputs[0]->t, g->outputs[0]->t, interp_batch,
                   (void *)g};
   m.input.data = m.output.data = NULL;
-  if (cli_classify_images(&m, o, d)) return -1;
-  if (!o->attention_map) return 0;
-  VitimgPrep p;
-  float *x = malloc((size_t)tensor_numel(&m.input) * sizeof *x);
-  int rc = x ? cli_image_prep(&m, o, &p, d) : ir_error(d, NULL, NULL, "out of memory");
-  if (!rc) rc = cli_image_load(o->images[0], &p, (int)m.input.dims[1], x, d);
-  if (!rc) rc = cli_attention_map(g, &p, o->images[0], x, o->attention_map, d);
-  free(x);
+  char *text = NULL;
+  size_t len = 0;
+  FILE *out = open_memstream(&text, &len);
+  int rc = out ? classify_and_map(g, &m, o, out, d) : ir_error(d, NULL, NULL, "out of memory");
+  if (out) fclose(out);
+  if (!rc) fputs(text, stdout);
+  free(text);
   return rc;
 }
 

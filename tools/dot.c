@@ -72,8 +72,10 @@ static void dot_values(FILE *f, const Graph *g) {
 
 /* Writes the whole graph as one digraph. */
 int cli_write_dot(const Graph *g, const char *path, Diag *d) {
-  FILE *f = fopen(path, "w");
-  if (!f) return ir_error(d, path, NULL, "cannot write: %s", strerror(errno));
+  char *target = ir_output_path(path, d);
+  FILE *f = target ? fopen(target, "w") : NULL;
+  free(target);
+  if (!f) return d->has_error ? -1 : ir_error(d, path, NULL, "cannot write: %s", strerror(errno));
   fputs("digraph \"", f);
   dot_str(f, g->source ? g->source : g->file);
   fputs("\" {\n  node [fontname=\"monospace\", fontsize=10];\n", f);
@@ -98,25 +100,35 @@ int cli_write_dot(const Graph *g, const char *path, Diag *d) {
 }
 
 int cli_render_svg(const char *dot_path, const char *svg_path, Diag *d) {
-  char *tmp = NULL;
-  if (asprintf(&tmp, "%s.tmp%ld", svg_path, (long)getpid()) < 0) return ir_error(d, NULL, NULL, "out of memory");
+  char *tmp = NULL, *target = ir_output_path(svg_path, d);
+  if (!target) return -1;
+  if (ir_same_file(target, dot_path)) {
+    free(target);
+    return ir_error(d, svg_path, NULL, "--svg and --dot name the same file");
+  }
+  if (asprintf(&tmp, "%s.tmp%ld", target, (long)getpid()) < 0) {
+    free(target);
+    return ir_error(d, NULL, NULL, "out of memory");
+  }
+  FILE *probe = fopen(tmp, "w"); /* the folder must be writable: say so ourselves, not through dot */
+  int rc = probe ? 0 : ir_error(d, svg_path, NULL, "cannot create: %s", strerror(errno)), status = -1;
+  if (probe) fclose(probe);
   char *argv[] = {"dot", "-Tsvg", "-o", tmp, (char *)dot_path, NULL};
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0); /* our one error line, not dot's */
   pid_t pid;
-  int rc = posix_spawnp(&pid, "dot", &fa, NULL, argv, environ), status = -1;
+  int sp = rc ? 0 : posix_spawnp(&pid, "dot", &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
-  if (rc != 0) {
-    free(tmp);
-    return ir_error(d, svg_path, NULL, "cannot run Graphviz's dot (%s); install graphviz", strerror(rc));
+  if (!rc && sp != 0) rc = ir_error(d, svg_path, NULL, "cannot run Graphviz's dot (%s); install graphviz", strerror(sp));
+  if (!rc) {
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rename(tmp, target) != 0)
+      rc = ir_error(d, svg_path, NULL, "Graphviz's dot failed to render %s", dot_path);
   }
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || rename(tmp, svg_path) != 0) {
-    unlink(tmp);
-    free(tmp);
-    return ir_error(d, svg_path, NULL, "Graphviz's dot failed to render %s", dot_path);
-  }
+  if (rc) unlink(tmp);
   free(tmp);
-  return 0;
+  free(target);
+  return rc;
 }

@@ -6,6 +6,7 @@
 #define VITC_IMAGE_CLI_H
 #include "ir.h"
 #include "vitimg.h"
+#include <stdio.h>
 
 /* The image options of `vitc run`. */
 typedef struct ImageOptions {
@@ -52,7 +53,7 @@ int cli_image_prep(const ImageModel *m, const ImageOptions *o, VitimgPrep *p, Di
  * stops the command before anything is printed), runs them in batches of the
  * model's batch, prints `FILE: LABEL (PCT%)` and K-1 indented runners-up per
  * image. */
-int cli_classify_images(const ImageModel *m, const ImageOptions *o, Diag *d);
+int cli_classify_images(const ImageModel *m, const ImageOptions *o, FILE *out, Diag *d);
 
 /* Decodes image path and preprocesses it into x (channels*S*S floats) for a
  * model input of `channels` channels (grey is repeated for --grayscale on an
@@ -62,10 +63,12 @@ int cli_image_load(const char *path, const VitimgPrep *p, int channels, float *x
 /* The interpreter path's extra picture: attention rollout of the first image
  * blended onto it (tools/attention_map.c). x is the preprocessed image. */
 int cli_attention_map(const Graph *g, const VitimgPrep *p, const char *image, const float *x, const char *out_png,
-                      Diag *d);
+                      FILE *report, Diag *d);
+/* Checks an output picture path before any work: it ends in .png and is not one of the inputs. */
+int cli_check_png_output(const char *path, const char *model, const ImageOptions *o, Diag *d);
 
 /* Latency summary of n timed runs (sorts ms): `latency_ms min=X median=Y runs=N`. */
-void cli_print_latency(double *ms, int n);
+void cli_print_latency(FILE *out, double *ms, int n);
 /* Milliseconds on a monotonic clock. */
 double cli_now_ms(void);
 

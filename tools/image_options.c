@@ -2,6 +2,7 @@
  * ImageNet defaults, then the model's `vitc.*` metadata, then the flags. */
 #include "image_cli.h"
 #include "vitc_abi.h"
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,9 +101,11 @@ int cli_image_option(int argc, char **argv, int *i, ImageOptions *o, Diag *d) {
   case 4: {
     float *v = k == 3 ? o->mean : o->std;
     int n = parse_floats3(val, v);
-    if (n < 0) return ir_error(d, NULL, NULL, "%s needs 1 or 3 comma-separated numbers, got '%s'", a, val);
-    for (int c = 0; k == 4 && c < n; c++)
-      if (!(v[c] > 0)) return ir_error(d, NULL, NULL, "--std values must be positive, got '%s'", val);
+    for (int c = 0; c < n; c++)
+      if (!isfinite(v[c]) || (k == 4 && !(v[c] >= VITIMG_MIN_STD))) n = -1;
+    if (n < 0)
+      return ir_error(d, NULL, NULL, "%s needs 1 or 3 comma-separated finite numbers%s, got '%s'", a,
+                      k == 4 ? " of at least 1e-6" : "", val);
     *(k == 3 ? &o->n_mean : &o->n_std) = n;
     return 1;
   }

@@ -73,6 +73,7 @@ typedef enum ModelFormat {
   MF_ONNX,       /* anything else: onnx_import says what is wrong with it */
   MF_IR_TEXT,    /* its first line that is not blank or a `#` comment starts with the word `graph` */
   MF_OTHER_TEXT, /* no control characters but tab, CR and LF (ONNX's protobuf encoding always has some) */
+  MF_ELF,        /* a shared library or program: a compiled model, perhaps */
 } ModelFormat;
 
 static ModelFormat sniff_model(const char *path) {
@@ -85,6 +86,7 @@ static ModelFormat sniff_model(const char *path) {
   for (size_t i = 0; i < n && text; i++)
     text = (head[i] >= 0x20 && head[i] != 0x7f) || head[i] == '\t' || head[i] == '\n' || head[i] == '\r';
   head[n] = 0;
+  if (n >= 4 && memcmp(head, "\x7f" "ELF", 4) == 0) return MF_ELF;
   const char *p = (const char *)head;
   while (*p == '#' || *p == '\n' || *p == ' ' || *p == '\r' || *p == '\t') {
     if (*p == '#') p += strcspn(p, "\n");
@@ -112,6 +114,9 @@ Graph *cli_load(const char *path, const LoadOptions *o, Diag *d) {
   ModelFormat format = sniff_model(path);
   if (format == MF_IR_TEXT) {
     g = load_ir_text(path, o, d);
+  } else if (format == MF_ELF) {
+    ir_error(d, path, NULL, "is a compiled library, not an ONNX model or IR text (vitc inspect and vitc run take "
+                            "a compiled .so)");
   } else if (format == MF_OTHER_TEXT) {
     ir_error(d, path, NULL, "not a valid ONNX model or IR text (a text file, but its first line that is not blank "
                             "or a '#' comment does not start with 'graph')");

@@ -133,18 +133,24 @@ int npy_write(const char *path, const Tensor *t, Diag *d) {
   header[hl + pad] = '\n';
   int hlen = hl + pad + 1;
 
-  char tmp[4096];
-  snprintf(tmp, sizeof tmp, "%s.tmp%d", path, (int)getpid());
+  char tmp[4096], *target = ir_output_path(path, d);
+  if (!target) return -1;
+  snprintf(tmp, sizeof tmp, "%s.tmp%d", target, (int)getpid());
   FILE *f = fopen(tmp, "wb");
-  if (!f) return ir_error(d, path, NULL, "cannot create: %s", strerror(errno));
+  if (!f) {
+    free(target);
+    return ir_error(d, path, NULL, "cannot create: %s", strerror(errno));
+  }
   unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 0xff), (unsigned char)(hlen >> 8)};
   size_t bytes = tensor_bytes(t);
   int ok = fwrite(pre, 1, 10, f) == 10 && fwrite(header, 1, (size_t)hlen, f) == (size_t)hlen &&
            (bytes == 0 || fwrite(t->data, 1, bytes, f) == bytes);
   ok = (fclose(f) == 0) && ok;
-  if (!ok || rename(tmp, path) != 0) {
+  if (!ok || rename(tmp, target) != 0) {
     unlink(tmp);
+    free(target);
     return ir_error(d, path, NULL, "write failed");
   }
+  free(target);
   return 0;
 }

@@ -40,6 +40,7 @@ static float cosine(const float *a, const float *b, int64_t dim) {
 }
 
 int cli_pos_embed_map(const Graph *g, const char *out_png, Diag *d) {
+  if (cli_check_png_output(out_png, g->file, NULL, d)) return -1;
   const Value *pe = NULL;
   const Node *at = NULL;
   for (int i = 0; i < g->n_nodes && !pe; i++)

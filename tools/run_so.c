@@ -87,7 +87,7 @@ static int run_so_bench(VitrtSession *s, int n_in, const VitrtTensor *in, int n_
     }
     if (r >= 0) ms[r] = cli_now_ms() - t0;
   }
-  cli_print_latency(ms, runs);
+  cli_print_latency(stdout, ms, runs);
   free(ms);
   return 0;
 }
@@ -170,7 +170,14 @@ static int run_so_images(VitrtModel *m, const RunSoArgs *a, Diag *d) {
     rc = ir_error(d, a->model, NULL, "cannot create a session: %s", vitc_status_string(st));
   ImageModel im = {a->model, (const VitimgMeta *)info->metadata, info->n_metadata, so_tensor(&info->inputs[0]),
                    so_tensor(&info->outputs[0]), so_batch, &b};
-  if (!rc) rc = cli_classify_images(&im, &a->img, d);
+  char *text = NULL; /* printed only when every image went through */
+  size_t len = 0;
+  FILE *out = rc ? NULL : open_memstream(&text, &len);
+  if (!rc && !out) rc = ir_error(d, NULL, NULL, "out of memory");
+  if (!rc) rc = cli_classify_images(&im, &a->img, out, d);
+  if (out) fclose(out);
+  if (!rc) fputs(text, stdout);
+  free(text);
   vitrt_session_destroy(b.s);
   for (int j = 0; j < CLI_RUN_MAX_IO; j++) free(b.scratch[j]);
   return rc;

@@ -224,6 +224,8 @@ class Model:
     def classify(self, paths, top=1):
         """Classifies one image path (returns [(label, probability)] of its top classes) or a list of
         paths (returns one such list per image), in batches of the model's batch."""
+        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+            raise VitcError(f"classify: top must be a positive integer, got {top!r}")
         single = isinstance(paths, (str, bytes, os.PathLike))
         paths = [paths] if single else list(paths)
         if len(self.inputs) != 1:
@@ -241,7 +243,10 @@ class Model:
                 raise VitcError(f"{self.path}: metadata vitc.labels has {len(labels)} labels, "
                                 f"the model has {y.shape[1]} classes")
             probs = y if _is_probability(y) else _softmax(y)
-            for row in probs:
+            for path, row in zip(paths[first:first + batch], probs):
+                if not np.all(np.isfinite(row)):
+                    raise VitcError(f"{path}: the model's output is not finite (NaN or infinity); "
+                                    "check the preprocessing (metadata vitc.mean and vitc.std)")
                 order = np.argsort(-row, kind="stable")[:top]
                 results.append([(labels[k] if labels else int(k), float(row[k])) for k in order])
         return results[0] if single else results

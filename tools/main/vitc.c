@@ -44,7 +44,7 @@ static const struct Command {
    "  --input X.npy / --output Y.npy     tensors in graph order (repeat per tensor)\n"
    "  --attention-map OUT.png            (ONNX/IR, one --image) attention rollout blended onto the image\n"
    "  --threads N                        (.so) threads of the session (default: every CPU)\n"
-   "  --bench N                          (.so) time N runs after a warm-up: latency_ms min/median\n",
+   "  --bench N                          time N runs after a warm-up: latency_ms min/median\n",
    1, 1, 1},
   {"inspect", cmd_inspect, "inspect MODEL [--pos-embed OUT.png]  summary of a model or a compiled .so",
    "  prints inputs, outputs, metadata, patch size, width, depth, heads, MLP width, parameters, FLOPs\n"
