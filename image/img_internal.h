@@ -9,6 +9,10 @@
 
 /* Puts "NAME: what" (printf-style what) into err when err is given; always returns -1. */
 int img_fail(char *err, size_t errlen, const char *name, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+/* The error line of a failed decode of `format` ("PNG", "JPEG") and returns -1: the size limit, truncation,
+ * out of memory, or the library's message. */
+int img_decode_error(char *err, size_t errlen, const char *name, const char *format, int too_large, unsigned long w,
+                     unsigned long h, int truncated, const char *msg);
 /* 0 when w x h is a usable image size: both >= 1 and at most VITIMG_MAX_PIXELS pixels in all. */
 int img_check_size(long w, long h);
 /* 0 when img is a well-formed image: a usable size, 1 or 3 channels and pixels. */

@@ -117,14 +117,8 @@ int img_jpeg_decode(const unsigned char *buf, size_t n, const char *name, Vitimg
   free(r.cmyk);
   if (rc) {
     free(r.px);
-    if (r.too_large)
-      return img_fail(err, errlen, name, "image size %lux%lu is zero or over 2^28 pixels", (unsigned long)r.w,
-                      (unsigned long)r.h);
-    if (r.truncated)
-      return img_fail(err, errlen, name, "truncated JPEG data");
-    if (!strcmp(r.msg, "out of memory"))
-      return img_fail(err, errlen, name, "out of memory");
-    return img_fail(err, errlen, name, "invalid JPEG data (%s)", r.msg[0] ? r.msg : "unknown libjpeg error");
+    return img_decode_error(err, errlen, name, "JPEG", r.too_large, (unsigned long)r.w, (unsigned long)r.h, r.truncated,
+                            r.msg);
   }
   out->width = (int)r.w;
   out->height = (int)r.h;

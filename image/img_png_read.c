@@ -91,14 +91,8 @@ int img_png_decode(const unsigned char *buf, size_t n, const char *name, VitimgU
   free(r.rows);
   if (rc) {
     free(r.px);
-    if (r.too_large)
-      return img_fail(err, errlen, name, "image size %lux%lu is zero or over 2^28 pixels", (unsigned long)r.w,
-                      (unsigned long)r.h);
-    if (r.truncated)
-      return img_fail(err, errlen, name, "truncated PNG data");
-    if (!strcasecmp(r.msg, "out of memory"))
-      return img_fail(err, errlen, name, "out of memory");
-    return img_fail(err, errlen, name, "invalid PNG data (%s)", r.msg);
+    return img_decode_error(err, errlen, name, "PNG", r.too_large, (unsigned long)r.w, (unsigned long)r.h, r.truncated,
+                            r.msg);
   }
   if (r.channels == 2 || r.channels == 4)
     img_flatten_alpha(r.px, (size_t)r.w * r.h, r.channels);

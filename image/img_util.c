@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "img_internal.h"
 
@@ -66,4 +67,12 @@ void img_flatten_alpha(unsigned char *px, size_t npix, int channels) {
     for (int c = 0; c < colours; c++)
       d[c] = (unsigned char)((s[c] * a + 255u * (255u - a) + 127u) / 255u);
   }
+}
+
+int img_decode_error(char *err, size_t errlen, const char *name, const char *format, int too_large, unsigned long w,
+                     unsigned long h, int truncated, const char *msg) {
+  if (too_large) return img_fail(err, errlen, name, "image size %lux%lu is zero or over 2^28 pixels", w, h);
+  if (truncated) return img_fail(err, errlen, name, "truncated %s data", format);
+  if (!strcasecmp(msg, "out of memory")) return img_fail(err, errlen, name, "out of memory");
+  return img_fail(err, errlen, name, "invalid %s data (%s)", format, msg[0] ? msg : "unknown library error");
 }
