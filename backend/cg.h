@@ -21,6 +21,7 @@ typedef struct CompileOptions {
   const char *runtime_lib; /* libvitc_rt.a to link; NULL: $VITC_RUNTIME_LIB, the build's, or next to vitc */
   const char *cc;          /* linker driver; NULL: $CC or "cc" */
   int verbose;             /* print the time of each stage and the kernel count to stderr */
+  const char *prefix;      /* the entry points' prefix, a C identifier; NULL: "vitc" */
   /* Called as each backend stage starts ("planning memory", ...); NULL: silent. */
   void (*progress)(void *ctx, const char *stage);
   void *progress_ctx;

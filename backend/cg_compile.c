@@ -180,6 +180,8 @@ static void cg_ctx_free(CgCtx *c) {
   for (int i = 0; i < c->n_kernels; i++) free(c->kernels[i].key);
   free(c->kernels);
   free(c->key);
+  free(c->cpu_name);
+  free(c->cpu_features);
   free(c->value_ptr);
   free(c->weight_offset);
   for (int i = 0; i < c->n_weights; i++) free(c->weights[i].owned);

@@ -98,9 +98,14 @@ typedef struct CgCtx {
   int n_args;
   char *key;                   /* the kernel's cache key (malloc'd until cached) */
   char llvm_error[512];        /* the first error LLVM reported through the diagnostic handler */
+  char *cpu_name;              /* the LLVM CPU the code is generated for (malloc'd) */
+  char *cpu_features;          /* what it needs, as the info records it (cg_cpu_features; malloc'd) */
 } CgCtx;
 
 /* ---- module (cg_module.c) ---- */
+
+/* The entry points' prefix: --prefix, or "vitc". */
+const char *cg_prefix(const CompileOptions *o);
 
 /* Creates the module for tm: types, rt_parallel_for, the run function's entry. */
 int cg_module_begin(CgCtx *c, Diag *d);
@@ -125,6 +130,12 @@ int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes);
 LLVMValueRef cg_weights_ptr(CgCtx *c, int64_t off);
 /* The address of node n's scratch block (see cg_scratch_bytes), for the run function. */
 LLVMValueRef cg_scratch_ptr(CgCtx *c, const Node *n, Diag *d);
+
+/* ---- CPU features (cg_cpu.c) ---- */
+
+/* The comma-separated instruction sets (runtime/rt_cpu.c's names) that code for cpu needs: from LLVM's
+ * "+a,-b" list for the host, else from vitc's table of named CPUs; malloc'd. */
+char *cg_cpu_features(const char *cpu, const char *llvm_features);
 
 /* ---- target, optimization, output (cg_target.c) ---- */
 

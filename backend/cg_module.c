@@ -188,7 +188,17 @@ static LLVMValueRef cg_metadata(CgCtx *c, LLVMTypeRef mt) {
   return gv;
 }
 
-/* Defines `vitc_generated_info` (hidden), laid out as VitcModelInfo. */
+/* A hidden constant C string named name (the prefix, which the runtime's descriptor points at). */
+static LLVMValueRef cg_named_cstring(CgCtx *c, const char *name, const char *s) {
+  LLVMValueRef init = LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0);
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetVisibility(g, LLVMHiddenVisibility);
+  return g;
+}
+
+/* Defines `vitc_generated_info` (hidden), laid out as VitcModelInfo, and `vitc_generated_prefix`. */
 static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMTypeRef ti = LLVMStructCreateNamed(c->ctx, "VitcTensorInfo");
   LLVMTypeRef ti_fields[4] = {c->t_ptr, c->t_i32, c->t_i32, LLVMArrayType2(c->t_i64, 8)};
@@ -197,21 +207,70 @@ static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMTypeRef mt_fields[2] = {c->t_ptr, c->t_ptr};
   LLVMStructSetBody(mt, mt_fields, 2, 0);
   LLVMTypeRef mi = LLVMStructCreateNamed(c->ctx, "VitcModelInfo");
-  LLVMTypeRef mi_fields[9] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64, c->t_i64, c->t_i32, c->t_ptr};
-  LLVMStructSetBody(mi, mi_fields, 9, 0);
+  LLVMTypeRef mi_fields[12] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64,
+                               c->t_i64, c->t_i32, c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr};
+  LLVMStructSetBody(mi, mi_fields, 12, 0);
   LLVMValueRef ins = cg_tensor_infos(c, ti, c->g->inputs, c->g->n_inputs, "vitc_inputs");
   LLVMValueRef outs = cg_tensor_infos(c, ti, c->g->outputs, c->g->n_outputs, "vitc_outputs");
   LLVMValueRef meta = cg_metadata(c, mt);
   if (!ins || !outs || !meta) return ir_error(d, c->g->file, NULL, "out of memory");
-  LLVMValueRef f[9] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
-                       LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
-                       LLVMConstInt(c->t_i64, c->plan.workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
-                       LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta};
+  LLVMValueRef prefix = cg_named_cstring(c, "vitc_generated_prefix", cg_prefix(c->opt));
+  LLVMValueRef f[12] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
+                        LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
+                        LLVMConstInt(c->t_i64, c->plan.workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
+                        LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta, prefix, cg_cstring(c, c->cpu_name),
+                        cg_cstring(c, c->cpu_features)};
   LLVMValueRef g = LLVMAddGlobal(c->mod, mi, "vitc_generated_info");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 9));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 12));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetVisibility(g, LLVMHiddenVisibility);
   return 0;
+}
+
+const char *cg_prefix(const CompileOptions *o) { return o->prefix ? o->prefix : "vitc"; }
+
+/* The exported entry points: PREFIX_NAME calls the runtime's rt_NAME. Types: v void, p pointer, i int32,
+ * l int64 (size_t); the first letter is the result. */
+static const struct { const char *name, *rt, *sig; } cg_entry_points[] = {
+  {"model_info", "rt_model_info", "p"},
+  {"session_create", "rt_session_create", "pip"},
+  {"session_create_with", "rt_session_create_with", "ppp"},
+  {"session_run", "rt_session_run", "ippp"},
+  {"session_destroy", "rt_session_destroy", "vp"},
+  {"pool_create", "rt_vitc_pool_create", "pip"},
+  {"pool_destroy", "rt_vitc_pool_destroy", "vp"},
+  {"cpu_check", "rt_model_cpu_check", "ipl"},
+  {"status_string", "rt_status_string", "pi"},
+};
+
+/* The LLVM type of signature letter ch. */
+static LLVMTypeRef cg_sig_type(CgCtx *c, char ch) {
+  return ch == 'v' ? c->t_void : ch == 'i' ? c->t_i32 : ch == 'l' ? c->t_i64 : c->t_ptr;
+}
+
+/* Defines PREFIX_NAME for every entry point (default visibility), each a tail call of its rt_ function. */
+static void cg_entry_wrappers(CgCtx *c) {
+  LLVMBuilderRef b = LLVMCreateBuilderInContext(c->ctx);
+  for (size_t i = 0; i < sizeof cg_entry_points / sizeof cg_entry_points[0]; i++) {
+    const char *sig = cg_entry_points[i].sig;
+    LLVMTypeRef params[4];
+    unsigned n = (unsigned)strlen(sig) - 1;
+    for (unsigned k = 0; k < n; k++) params[k] = cg_sig_type(c, sig[k + 1]);
+    LLVMTypeRef ft = LLVMFunctionType(cg_sig_type(c, sig[0]), params, n, 0);
+    LLVMValueRef rt = LLVMAddFunction(c->mod, cg_entry_points[i].rt, ft);
+    LLVMSetVisibility(rt, LLVMHiddenVisibility);
+    char name[160];
+    snprintf(name, sizeof name, "%s_%s", cg_prefix(c->opt), cg_entry_points[i].name);
+    LLVMValueRef fn = LLVMAddFunction(c->mod, name, ft);
+    LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->ctx, fn, "entry"));
+    LLVMValueRef args[4];
+    for (unsigned k = 0; k < n; k++) args[k] = LLVMGetParam(fn, k);
+    LLVMValueRef r = LLVMBuildCall2(b, ft, rt, args, n, "");
+    LLVMSetTailCall(r, 1);
+    if (sig[0] == 'v') LLVMBuildRetVoid(b);
+    else LLVMBuildRet(b, r);
+  }
+  LLVMDisposeBuilder(b);
 }
 
 char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
@@ -236,6 +295,7 @@ char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
 int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d) {
   LLVMBuildRetVoid(c->rb);
   if (cg_info_global(c, d)) return -1;
+  cg_entry_wrappers(c);
   if (weights_asm) {
     char *text = cg_weights_asm(c, blob_path);
     if (!text) return ir_error(d, c->g->file, NULL, "out of memory");

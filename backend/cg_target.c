@@ -4,6 +4,7 @@
 #include <llvm-c/Target.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Copies an LLVM error message into d (first line) and frees it. */
@@ -74,11 +75,16 @@ int cg_target_create(CgCtx *c, const CompileOptions *o, Diag *d) {
   int lvl = o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level;
   c->tm = LLVMCreateTargetMachine(target, triple, host ? cpu : o->target_cpu, host ? features : "", levels[lvl],
                                   LLVMRelocPIC, LLVMCodeModelDefault);
+  c->cpu_name = strdup(host ? cpu : o->target_cpu);
+  c->cpu_features = cg_cpu_features(c->cpu_name ? c->cpu_name : "", host ? features : "");
   if (o->verbose)
-    fprintf(stderr, "vitc: compile: target %s, cpu %s\n", triple, host ? cpu : o->target_cpu);
+    fprintf(stderr, "vitc: compile: target %s, cpu %s%s; needs %s\n", triple, host ? cpu : o->target_cpu,
+            host ? " (this machine's; --target-cpu to choose)" : "",
+            c->cpu_features && *c->cpu_features ? c->cpu_features : "no extension");
   LLVMDisposeMessage(triple);
   LLVMDisposeMessage(cpu);
   LLVMDisposeMessage(features);
+  if (!c->cpu_name || !c->cpu_features) return ir_error(d, NULL, NULL, "out of memory");
   return c->tm ? 0 : ir_error(d, NULL, NULL, "cannot create an LLVM target machine for cpu '%s'", o->target_cpu);
 }
 

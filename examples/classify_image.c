@@ -36,7 +36,7 @@ static int classify(VitrtSession *s, int channels, const VitimgPrep *prep, const
   const void *in[1] = {x};
   void *out[1] = {y};
   int st = vitrt_run(s, 1, in, 1, out);
-  if (st) return fprintf(stderr, "classify_image: %s: %s\n", path, vitc_status_string(st)), -1;
+  if (st) return fprintf(stderr, "classify_image: %s: %s\n", path, vitrt_status_string(st)), -1;
   long best = 0;
   double sum = 0;
   for (long j = 1; j < classes; j++)
@@ -71,7 +71,10 @@ int main(int argc, char **argv) {
   float *y = malloc((size_t)classes * sizeof *y);
   int st, rc = 0;
   VitrtSession *s = x && y ? vitrt_session_create(m, 0, &st) : NULL;
-  if (!s) rc = (fprintf(stderr, "classify_image: cannot create a session\n"), 1);
+  if (!s && st == VITC_ERR_CPU && vitrt_cpu_check(m, err, sizeof err) == VITC_ERR_CPU)
+    rc = (fprintf(stderr, "classify_image: %s: %s\n", argv[1], err), 1);
+  else if (!s)
+    rc = (fprintf(stderr, "classify_image: cannot create a session: %s\n", vitrt_status_string(st)), 1);
   for (int i = 2; i < argc && !rc; i++)
     if (classify(s, (int)in->dims[1], &prep, vitrt_meta(m, "vitc.labels"), argv[i], x, y, classes)) rc = 1;
   vitrt_session_destroy(s);

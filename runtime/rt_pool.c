@@ -1,19 +1,22 @@
 /* A persistent thread pool for rt_parallel_for: one job at a time, announced
  * by bumping a generation counter; workers spin briefly, then sleep on a
  * condition variable. Slices are claimed with an atomic counter, so no
- * allocation happens per call. */
+ * allocation happens per call. Sessions may share a pool: callers from
+ * different threads take turns (job_mu), so N sessions on a box use the
+ * pool's threads, not N times as many. */
 #include "rt.h"
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <unistd.h>
 
-#define RT_MAX_THREADS 256
+#define RT_POOL_MAGIC 0x7669746370303033ull /* "vitcp003": this runtime's pools (ABI 3) */
 #define RT_SPIN 4000           /* polls of the generation before a worker sleeps */
 #define RT_SLICES_PER_THREAD 4 /* slices per thread, for load balance */
 
-struct RtPool {
+struct VitcPool {
+  uint64_t magic; /* RT_POOL_MAGIC while the pool lives */
   int n_threads; /* the caller included */
+  pthread_mutex_t job_mu; /* held by the caller whose job the pool runs */
   pthread_t *threads;
   pthread_mutex_t mu;
   pthread_cond_t work_cv, done_cv;
@@ -82,18 +85,18 @@ static void rt_pool_teardown(RtPool *p, int n_started) {
   pthread_cond_destroy(&p->work_cv);
   pthread_cond_destroy(&p->done_cv);
   pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->job_mu);
+  p->magic = 0;
   free(p->threads);
   free(p);
 }
 
 RtPool *rt_pool_create(int n_threads) {
-  if (n_threads <= 0) {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    n_threads = cpus > 0 ? (int)cpus : 1;
-  }
+  if (n_threads <= 0) n_threads = rt_default_threads();
   if (n_threads > RT_MAX_THREADS) n_threads = RT_MAX_THREADS;
   RtPool *p = calloc(1, sizeof *p);
   if (!p) return NULL;
+  p->magic = RT_POOL_MAGIC;
   p->n_threads = n_threads;
   p->threads = calloc((size_t)n_threads, sizeof *p->threads);
   if (!p->threads) {
@@ -101,6 +104,7 @@ RtPool *rt_pool_create(int n_threads) {
     return NULL;
   }
   pthread_mutex_init(&p->mu, NULL);
+  pthread_mutex_init(&p->job_mu, NULL);
   pthread_cond_init(&p->work_cv, NULL);
   pthread_cond_init(&p->done_cv, NULL);
   for (int i = 0; i < n_threads - 1; i++) {
@@ -118,6 +122,8 @@ void rt_pool_destroy(RtPool *p) {
 
 int rt_pool_threads(const RtPool *p) { return p ? p->n_threads : 1; }
 
+int rt_pool_valid(const RtPool *p) { return p && p->magic == RT_POOL_MAGIC; }
+
 void rt_parallel_for(VitcRunCtx *ctx, int64_t n, RtTaskFn fn, void *arg) {
   if (n <= 0) return;
   RtPool *p = ctx ? ctx->pool : NULL;
@@ -126,6 +132,7 @@ void rt_parallel_for(VitcRunCtx *ctx, int64_t n, RtTaskFn fn, void *arg) {
     return;
   }
   int64_t max_slices = (int64_t)p->n_threads * RT_SLICES_PER_THREAD;
+  pthread_mutex_lock(&p->job_mu); /* another session's job on a shared pool finishes first */
   pthread_mutex_lock(&p->mu);
   p->fn = fn;
   p->arg = arg;
@@ -142,4 +149,5 @@ void rt_parallel_for(VitcRunCtx *ctx, int64_t n, RtTaskFn fn, void *arg) {
   pthread_mutex_lock(&p->mu);
   while (p->n_busy > 0) pthread_cond_wait(&p->done_cv, &p->mu);
   pthread_mutex_unlock(&p->mu);
+  pthread_mutex_unlock(&p->job_mu);
 }

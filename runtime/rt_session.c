@@ -1,42 +1,80 @@
-/* The entry points every model .so exports: they wrap the generated code
- * (vitc_generated_*) with a session that owns the workspace and the pool. */
+/* The entry points of every model .so (their exported names are the
+ * generated PREFIX_* wrappers and vitc_entry_points): sessions own or borrow
+ * a workspace and a thread pool around the generated code (vitc_generated_*). */
 #include "rt.h"
 #include <stdlib.h>
+#include <string.h>
 
 struct VitcSession {
   VitcRunCtx ctx;
   uint8_t *workspace;
+  int owns_workspace, owns_pool;
 };
 
-RT_EXPORT const VitcModelInfo *vitc_model_info(void) { return &vitc_generated_info; }
+/* Loaders find every entry point of a model here, whatever its prefix. */
+RT_EXPORT const VitcEntryPoints vitc_entry_points = {
+  VITC_ABI_VERSION,   vitc_generated_prefix, rt_model_info,         rt_session_create,    rt_session_create_with,
+  rt_session_run,     rt_session_destroy,    rt_vitc_pool_create,   rt_vitc_pool_destroy, rt_model_cpu_check,
+  rt_status_string,
+};
 
-/* Stores a status where the caller asked for one. */
-static void rt_set_status(int *status, int value) {
+const VitcModelInfo *rt_model_info(void) { return &vitc_generated_info; }
+
+/* Stores a status where the caller asked for one; returns NULL for the callers' convenience. */
+static void *rt_fail(int *status, int value) {
   if (status) *status = value;
+  return NULL;
 }
 
-RT_EXPORT VitcSession *vitc_session_create(int n_threads, int *status) {
-  VitcSession *s = calloc(1, sizeof *s);
-  if (!s) {
-    rt_set_status(status, VITC_ERR_NOMEM);
-    return NULL;
-  }
+int rt_model_cpu_check(char *message, size_t size) {
+  return rt_cpu_check(vitc_generated_info.cpu_features, message, size);
+}
+
+VitcSession *rt_session_create(int n_threads, int *status) {
+  VitcSessionOptions o = VITC_SESSION_OPTIONS_INIT;
+  o.n_threads = n_threads;
+  return rt_session_create_with(&o, status);
+}
+
+/* The workspace: the caller's (checked) or a new aligned block; 0 or a status. */
+static int rt_session_workspace(VitcSession *s, const VitcSessionOptions *o) {
   uint64_t bytes = vitc_generated_info.workspace_bytes;
-  if (bytes) {
-    uint64_t rounded = (bytes + RT_ALIGN - 1) & ~(uint64_t)(RT_ALIGN - 1);
-    s->workspace = rounded == (size_t)rounded ? aligned_alloc(RT_ALIGN, (size_t)rounded) : NULL;
+  if (o->workspace) {
+    if (o->workspace_bytes < bytes || ((uintptr_t)o->workspace & (RT_ALIGN - 1))) return VITC_ERR_ARG;
+    s->workspace = o->workspace;
+    return VITC_OK;
   }
-  s->ctx.pool = (bytes == 0 || s->workspace) ? rt_pool_create(n_threads) : NULL;
-  if (!s->ctx.pool) {
-    vitc_session_destroy(s);
-    rt_set_status(status, VITC_ERR_NOMEM);
-    return NULL;
+  if (bytes == 0) return VITC_OK;
+  uint64_t rounded = (bytes + RT_ALIGN - 1) & ~(uint64_t)(RT_ALIGN - 1);
+  s->workspace = rounded == (size_t)rounded ? aligned_alloc(RT_ALIGN, (size_t)rounded) : NULL;
+  s->owns_workspace = 1;
+  return s->workspace ? VITC_OK : VITC_ERR_NOMEM;
+}
+
+VitcSession *rt_session_create_with(const VitcSessionOptions *o, int *status) {
+  /* An older caller's smaller struct is fine: every field it lacks keeps its default. */
+  if (!o || o->struct_size < offsetof(VitcSessionOptions, workspace_bytes) + sizeof o->workspace_bytes)
+    return rt_fail(status, VITC_ERR_ARG);
+  if (rt_cpu_check(vitc_generated_info.cpu_features, NULL, 0) != VITC_OK) return rt_fail(status, VITC_ERR_CPU);
+  if (o->pool && !rt_pool_valid(o->pool)) return rt_fail(status, VITC_ERR_ARG);
+  VitcSession *s = calloc(1, sizeof *s);
+  if (!s) return rt_fail(status, VITC_ERR_NOMEM);
+  int st = rt_session_workspace(s, o);
+  if (st == VITC_OK && o->pool) {
+    s->ctx.pool = o->pool;
+  } else if (st == VITC_OK) {
+    s->owns_pool = 1;
+    if (!(s->ctx.pool = rt_pool_create(o->n_threads))) st = VITC_ERR_NOMEM;
   }
-  rt_set_status(status, VITC_OK);
+  if (st != VITC_OK) {
+    rt_session_destroy(s);
+    return rt_fail(status, st);
+  }
+  if (status) *status = VITC_OK;
   return s;
 }
 
-RT_EXPORT int vitc_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
+int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
   const VitcModelInfo *info = &vitc_generated_info;
   if (!s || (info->n_inputs > 0 && !inputs) || (info->n_outputs > 0 && !outputs)) return VITC_ERR_ARG;
   for (int i = 0; i < info->n_inputs; i++)
@@ -47,9 +85,21 @@ RT_EXPORT int vitc_session_run(VitcSession *s, const void *const *inputs, void *
   return VITC_OK;
 }
 
-RT_EXPORT void vitc_session_destroy(VitcSession *s) {
+void rt_session_destroy(VitcSession *s) {
   if (!s) return;
-  rt_pool_destroy(s->ctx.pool);
-  free(s->workspace);
+  if (s->owns_pool) rt_pool_destroy(s->ctx.pool);
+  if (s->owns_workspace) free(s->workspace);
   free(s);
+}
+
+VitcPool *rt_vitc_pool_create(int n_threads, int *status) {
+  if (rt_cpu_check(vitc_generated_info.cpu_features, NULL, 0) != VITC_OK) return rt_fail(status, VITC_ERR_CPU);
+  VitcPool *p = rt_pool_create(n_threads);
+  if (!p) return rt_fail(status, VITC_ERR_NOMEM);
+  if (status) *status = VITC_OK;
+  return p;
+}
+
+void rt_vitc_pool_destroy(VitcPool *p) {
+  if (rt_pool_valid(p)) rt_pool_destroy(p);
 }

@@ -1,7 +1,7 @@
 /* Status code descriptions, shared by the model runtime and the loader. */
 #include "rt.h"
 
-RT_EXPORT const char *vitc_status_string(int status) {
+const char *rt_status_string(int status) {
   static const char *const text[VITC_STATUS_COUNT] = {
     [VITC_OK] = "ok",
     [VITC_ERR_ARG] = "invalid argument",
@@ -9,6 +9,7 @@ RT_EXPORT const char *vitc_status_string(int status) {
     [VITC_ERR_ABI] = "ABI version mismatch",
     [VITC_ERR_OPEN] = "cannot load the model file",
     [VITC_ERR_SYMBOL] = "not a vitc model",
+    [VITC_ERR_CPU] = "this CPU lacks an instruction set the model was compiled for",
   };
   return status >= 0 && status < VITC_STATUS_COUNT ? text[status] : "unknown status";
 }

@@ -1,10 +1,12 @@
 /* The C ABI of a model compiled by vitc: shared by the generated code, the
  * runtime linked into every model .so and the programs that load one.
- * Plain C, no dependencies beyond <stdint.h>; vitc copies this text into the
- * model.h it writes next to each .so, so change it only with the version. */
+ * Plain C, no dependencies beyond <stdint.h> and <stddef.h>; vitc copies this
+ * text into the model.h it writes next to each .so, so change it only with
+ * the version. docs/backend.md describes it (statuses, concurrency). */
 #ifndef VITC_ABI_H
 #define VITC_ABI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -12,7 +14,7 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below or an entry point's meaning changes. */
-#define VITC_ABI_VERSION 2
+#define VITC_ABI_VERSION 3
 
 /* Element types, numbered as ONNX TensorProto.DataType. */
 enum {
@@ -30,6 +32,7 @@ enum {
   VITC_ERR_ABI,    /* the model was built for another ABI version */
   VITC_ERR_OPEN,   /* the model file could not be loaded */
   VITC_ERR_SYMBOL, /* the file is not a vitc model (an entry point is missing) */
+  VITC_ERR_CPU,    /* this CPU lacks an instruction set the model was compiled for */
   VITC_STATUS_COUNT
 };
 
@@ -52,25 +55,71 @@ typedef struct VitcModelInfo {
   uint32_t abi_version;      /* VITC_ABI_VERSION of the compiler that built it; always the first field */
   int32_t n_inputs, n_outputs;
   const VitcTensorInfo *inputs, *outputs;
-  uint64_t workspace_bytes;  /* scratch memory each session allocates */
+  uint64_t workspace_bytes;  /* scratch memory each session allocates (or is given) */
   uint64_t weights_bytes;    /* constants embedded in the .so */
   int32_t n_metadata;        /* since ABI 2 */
   const VitcMetadata *metadata;
+  const char *prefix;        /* since ABI 3: the entry points are PREFIX_model_info, ... */
+  const char *target_cpu;    /* the LLVM CPU the code was generated for ("znver3", "x86-64-v3", ...) */
+  const char *cpu_features;  /* the instruction sets it needs, comma-separated ("avx2,fma,..."); "" for none */
 } VitcModelInfo;
 
-/* A session: the workspace and the thread pool for one run at a time.
- * Sessions are independent; one session must not run on two threads at once. */
+/* A session: the workspace and the threads for one run at a time. */
 typedef struct VitcSession VitcSession;
+/* A thread pool that sessions (of models built by the same vitc ABI) can share. */
+typedef struct VitcPool VitcPool;
 
-/* Entry points exported by every model .so. */
-const VitcModelInfo *vitc_model_info(void);
-/* n_threads <= 0 uses every online CPU; *status (may be NULL) gets a VITC_* code. */
-VitcSession *vitc_session_create(int n_threads, int *status);
-/* inputs[i] / outputs[j] point to buffers of the sizes in the info, in its order. */
-int vitc_session_run(VitcSession *s, const void *const *inputs, void *const *outputs);
-void vitc_session_destroy(VitcSession *s);
-/* A short English description of a status code. */
-const char *vitc_status_string(int status);
+/* How a session is made: start from VITC_SESSION_OPTIONS_INIT, change fields. */
+typedef struct VitcSessionOptions {
+  uint32_t struct_size;     /* sizeof(VitcSessionOptions) as the caller compiled it */
+  int32_t n_threads;        /* <= 0: $VITC_NUM_THREADS, else the CPUs this thread may run on (affinity),
+                               capped by the cgroup CPU quota; 1: the calling thread only, no thread started */
+  VitcPool *pool;           /* non-NULL: run on this shared pool (n_threads is then ignored) */
+  void *workspace;          /* non-NULL: the caller's memory for the workspace, 64-byte aligned, ... */
+  uint64_t workspace_bytes; /* ... at least info->workspace_bytes long; the session allocates nothing then */
+} VitcSessionOptions;
+#define VITC_SESSION_OPTIONS_INIT {sizeof(VitcSessionOptions), 0, NULL, NULL, 0}
+
+/* Every entry point of one model, for loaders that do not know its prefix:
+ * each model .so exports one under the name VITC_ENTRY_POINTS_SYMBOL (look it
+ * up with dlsym on the model's own handle; programs that link models directly
+ * call the prefixed functions instead). */
+typedef struct VitcEntryPoints {
+  uint32_t abi_version; /* always the first field */
+  const char *prefix;
+  const VitcModelInfo *(*model_info)(void);
+  VitcSession *(*session_create)(int n_threads, int *status);
+  VitcSession *(*session_create_with)(const VitcSessionOptions *options, int *status);
+  int (*session_run)(VitcSession *s, const void *const *inputs, void *const *outputs);
+  void (*session_destroy)(VitcSession *s);
+  VitcPool *(*pool_create)(int n_threads, int *status);
+  void (*pool_destroy)(VitcPool *p);
+  int (*cpu_check)(char *message, size_t size);
+  const char *(*status_string)(int status);
+} VitcEntryPoints;
+#define VITC_ENTRY_POINTS_SYMBOL "vitc_entry_points"
+
+/* Declares the entry points of a model compiled with `--prefix P` (default
+ * vitc); the model.h vitc writes does this for its model:
+ * - P_model_info: the info above (static data; any thread, any time);
+ * - P_session_create(n_threads, status) = P_session_create_with with only n_threads set;
+ * - P_session_create_with(options, status): NULL and *status set on failure (VITC_ERR_CPU when this CPU
+ *   lacks what the model needs, VITC_ERR_ARG for bad options, VITC_ERR_NOMEM);
+ * - P_session_run(s, inputs, outputs): buffers of the info's sizes, in its order; one call at a time per
+ *   session; sessions are independent, also when they share a pool;
+ * - P_pool_create(n_threads, status) / P_pool_destroy: a pool outlives the sessions that use it;
+ * - P_cpu_check(message, size): VITC_OK, or VITC_ERR_CPU with "model needs ...; this CPU has ..." in message;
+ * - P_status_string(status): a short English description. */
+#define VITC_DECLARE_MODEL(P)                                                                        \
+  const VitcModelInfo *P##_model_info(void);                                                         \
+  VitcSession *P##_session_create(int n_threads, int *status);                                       \
+  VitcSession *P##_session_create_with(const VitcSessionOptions *options, int *status);              \
+  int P##_session_run(VitcSession *s, const void *const *inputs, void *const *outputs);              \
+  void P##_session_destroy(VitcSession *s);                                                          \
+  VitcPool *P##_pool_create(int n_threads, int *status);                                             \
+  void P##_pool_destroy(VitcPool *p);                                                                \
+  int P##_cpu_check(char *message, size_t size);                                                     \
+  const char *P##_status_string(int status);
 
 #ifdef __cplusplus
 }

@@ -1,5 +1,6 @@
 /* The model loader: dlopen, entry points by dlsym, ABI check, checked runs. */
 #include "vitrt.h"
+#include "rt.h"
 #include <dlfcn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,10 +11,8 @@
 
 struct VitrtModel {
   void *handle;
+  const VitcEntryPoints *ep;
   const VitcModelInfo *info;
-  VitcSession *(*create)(int, int *);
-  int (*run)(VitcSession *, const void *const *, void *const *);
-  void (*destroy)(VitcSession *);
 };
 
 struct VitrtSession {
@@ -30,19 +29,41 @@ static void vitrt_msg(char *err, size_t errlen, const char *fmt, ...) {
   va_end(ap);
 }
 
-/* Looks up one entry point; NULL (and a message) when missing. */
-static void *vitrt_sym(void *handle, const char *path, const char *name, char *err, size_t errlen) {
-  void *p = dlsym(handle, name);
-  if (!p) vitrt_msg(err, errlen, "%s: not a vitc model (no symbol '%s')", path, name);
-  return p;
-}
-
 /* dlerror()'s reason, without the "FILE: " it usually starts with. */
 static const char *vitrt_dlerror(const char *file) {
   const char *why = dlerror();
   size_t n = strlen(file);
   if (!why) return "unknown error";
   return strncmp(why, file, n) == 0 && why[n] == ':' && why[n + 1] == ' ' ? why + n + 2 : why;
+}
+
+/* The model behind handle h: its entry points (any prefix) after the ABI check; NULL with a message. */
+static VitrtModel *vitrt_bind(void *h, const char *path, char *err, size_t errlen) {
+  const VitcEntryPoints *ep = dlsym(h, VITC_ENTRY_POINTS_SYMBOL);
+  if (!ep) { /* a model from before ABI 3 has no descriptor, only vitc_model_info */
+    const VitcModelInfo *(*old)(void) = (const VitcModelInfo *(*)(void))dlsym(h, "vitc_model_info");
+    const VitcModelInfo *info = old ? old() : NULL;
+    if (info)
+      vitrt_msg(err, errlen, "%s: model was built for vitc ABI version %u, this runtime supports version %d", path,
+                (unsigned)info->abi_version, VITC_ABI_VERSION);
+    else
+      vitrt_msg(err, errlen, "%s: not a vitc model (no symbol '%s')", path, VITC_ENTRY_POINTS_SYMBOL);
+    return NULL;
+  }
+  if (ep->abi_version != VITC_ABI_VERSION) {
+    vitrt_msg(err, errlen, "%s: model was built for vitc ABI version %u, this runtime supports version %d", path,
+              (unsigned)ep->abi_version, VITC_ABI_VERSION);
+    return NULL;
+  }
+  VitrtModel *m = calloc(1, sizeof *m);
+  if (!m) {
+    vitrt_msg(err, errlen, "%s: out of memory", path);
+    return NULL;
+  }
+  m->handle = h;
+  m->ep = ep;
+  m->info = ep->model_info();
+  return m;
 }
 
 VitrtModel *vitrt_open(const char *path, char *err, size_t errlen) {
@@ -59,33 +80,20 @@ VitrtModel *vitrt_open(const char *path, char *err, size_t errlen) {
     vitrt_msg(err, errlen, "%s: cannot load model: %s", path, vitrt_dlerror(file));
     return NULL;
   }
-  VitrtModel *m = calloc(1, sizeof *m);
-  void *info = NULL, *create = NULL, *run = NULL, *destroy = NULL;
-  if (!m) vitrt_msg(err, errlen, "%s: out of memory", path);
-  if (m && (info = vitrt_sym(h, path, "vitc_model_info", err, errlen)) &&
-      (create = vitrt_sym(h, path, "vitc_session_create", err, errlen)) &&
-      (run = vitrt_sym(h, path, "vitc_session_run", err, errlen)) &&
-      (destroy = vitrt_sym(h, path, "vitc_session_destroy", err, errlen))) {
-    m->info = ((const VitcModelInfo *(*)(void))info)();
-    m->create = (VitcSession * (*)(int, int *)) create;
-    m->run = (int (*)(VitcSession *, const void *const *, void *const *))run;
-    m->destroy = (void (*)(VitcSession *))destroy;
-    if (m->info && m->info->abi_version == VITC_ABI_VERSION) {
-      m->handle = h;
-      return m;
-    }
-    if (m->info)
-      vitrt_msg(err, errlen, "%s: model was built for vitc ABI version %u, this runtime supports version %d", path,
-                (unsigned)m->info->abi_version, VITC_ABI_VERSION);
-    else
-      vitrt_msg(err, errlen, "%s: vitc_model_info() returned NULL", path);
-  }
-  free(m);
-  dlclose(h);
-  return NULL;
+  VitrtModel *m = vitrt_bind(h, path, err, errlen);
+  if (!m) dlclose(h);
+  return m;
 }
 
 const VitcModelInfo *vitrt_info(const VitrtModel *m) { return m ? m->info : NULL; }
+
+const VitcEntryPoints *vitrt_entry_points(const VitrtModel *m) { return m ? m->ep : NULL; }
+
+int vitrt_cpu_check(const VitrtModel *m, char *msg, size_t size) {
+  return m ? m->ep->cpu_check(msg, size) : VITC_ERR_ARG;
+}
+
+const char *vitrt_status_string(int status) { return rt_status_string(status); }
 
 const char *vitrt_meta(const VitrtModel *m, const char *key) {
   if (!m || !key) return NULL;
@@ -104,7 +112,7 @@ VitrtSession *vitrt_session_create(VitrtModel *m, int n_threads, int *status) {
   int st = VITC_ERR_ARG;
   VitrtSession *s = m ? calloc(1, sizeof *s) : NULL;
   if (m && !s) st = VITC_ERR_NOMEM;
-  if (s && !(s->session = m->create(n_threads, &st))) {
+  if (s && !(s->session = m->ep->session_create(n_threads, &st))) {
     free(s);
     s = NULL;
   }
@@ -115,13 +123,13 @@ VitrtSession *vitrt_session_create(VitrtModel *m, int n_threads, int *status) {
 
 void vitrt_session_destroy(VitrtSession *s) {
   if (!s) return;
-  s->model->destroy(s->session);
+  s->model->ep->session_destroy(s->session);
   free(s);
 }
 
 int vitrt_run(VitrtSession *s, int n_inputs, const void *const *inputs, int n_outputs, void *const *outputs) {
   if (!s || n_inputs != s->model->info->n_inputs || n_outputs != s->model->info->n_outputs) return VITC_ERR_ARG;
-  return s->model->run(s->session, inputs, outputs);
+  return s->model->ep->session_run(s->session, inputs, outputs);
 }
 
 const char *vitrt_dtype_name(int32_t dtype) {
@@ -191,5 +199,5 @@ int vitrt_run_checked(VitrtSession *s, int n_inputs, const VitrtTensor *inputs, 
     if (vitrt_check("output", i, &outputs[i], &info->outputs[i], err, errlen)) return VITC_ERR_ARG;
     out[i] = outputs[i].data;
   }
-  return s->model->run(s->session, in, out);
+  return s->model->ep->session_run(s->session, in, out);
 }

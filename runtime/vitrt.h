@@ -22,12 +22,19 @@ typedef struct VitrtTensor {
  * both versions named. */
 VitrtModel *vitrt_open(const char *path, char *err, size_t errlen);
 const VitcModelInfo *vitrt_info(const VitrtModel *m);
+/* The model's entry points (for sessions with options or shared pools). */
+const VitcEntryPoints *vitrt_entry_points(const VitrtModel *m);
+/* VITC_OK when this CPU runs the model, else VITC_ERR_CPU with "model needs ...; this CPU has ..." in msg. */
+int vitrt_cpu_check(const VitrtModel *m, char *msg, size_t size);
+/* A short English description of a status code. */
+const char *vitrt_status_string(int status);
 /* The value of metadata key (docs/image.md), NULL when absent or m is NULL. */
 const char *vitrt_meta(const VitrtModel *m, const char *key);
 /* Unloads the model; its sessions must be destroyed first. */
 void vitrt_close(VitrtModel *m);
 
-/* A session of the model (workspace + n_threads threads; <= 0 for all CPUs). */
+/* A session of the model (workspace + n_threads threads; <= 0: the default count, see vitc_abi.h);
+ * *status VITC_ERR_CPU when this CPU lacks what the model needs (vitrt_cpu_check says what). */
 VitrtSession *vitrt_session_create(VitrtModel *m, int n_threads, int *status);
 void vitrt_session_destroy(VitrtSession *s);
 

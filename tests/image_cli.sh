@@ -61,7 +61,34 @@ check "inspect: patch, width, depth, heads, MLP, parameters, fusion" \
 "$vitc" inspect "$fixture.onnx" --pos-embed "$tmp/pos.png" >"$tmp/pos.txt"
 check "position-embedding grid: 8x8 tiles of 8x8 cells, 20 px each, 2 px gaps" '[ "$(png_size "$tmp/pos.png")" = 1298x1298 ]'
 "$vitc" inspect "$tmp/model.so" >"$tmp/inspect_so.txt"
-check "inspect a .so" 'grep -q "compiled, ABI 2" "$tmp/inspect_so.txt" && grep -q "input input: f32\[2,3,32,32\]" "$tmp/inspect_so.txt"'
+check "inspect a .so" 'grep -q "compiled, ABI 3" "$tmp/inspect_so.txt" && grep -q "input input: f32\[2,3,32,32\]" "$tmp/inspect_so.txt" &&
+  grep -q "; runs on this CPU$" "$tmp/inspect_so.txt"'
+
+# A model compiled for a CPU this machine lacks: one error line naming what is missing, never SIGILL.
+lack=""
+for pair in x86-64-v3:avx2 x86-64-v4:avx512f cooperlake:avx512_bf16 sapphirerapids:amx_tile; do
+  grep -qw "${pair#*:}" /proc/cpuinfo || { lack=$pair; break; }
+done
+if [ -n "$lack" ]; then
+  "$vitc" compile "$fixture.onnx" --batch 1 --target-cpu "${lack%%:*}" -o "$tmp/other.so" -q
+  "$vitc" run "$tmp/other.so" --image "$images/photo.jpg" >"$tmp/other.out" 2>"$tmp/other.err"
+  rc=$?
+  check "a .so for ${lack%%:*} is refused here with the missing features" \
+    '[ $rc -eq 1 ] && [ ! -s "$tmp/other.out" ] && [ "$(wc -l <"$tmp/other.err")" -eq 1 ] &&
+     grep -q "cannot run on this CPU: model needs .*$(echo ${lack#*:} | tr -d _)" "$tmp/other.err"'
+  cat "$tmp/other.err"
+else
+  echo "SKIP CPU refusal: skipped: this CPU has every feature vitc can target"
+fi
+
+# --prefix renames the entry points; vitc run still finds them.
+"$vitc" compile "$fixture.onnx" --batch 1 --prefix tiny_vit -o "$tmp/prefixed.so" -q
+"$vitc" run "$tmp/prefixed.so" --image "$images/photo.jpg" >"$tmp/prefixed.txt"
+"$vitc" run "$tmp/one.so" --image "$images/photo.jpg" >"$tmp/one_photo.txt"
+check "--prefix: the header declares tiny_vit_*, vitc run finds them" \
+  'grep -q "^VITC_DECLARE_MODEL(tiny_vit)$" "$tmp/prefixed.h" && cmp -s "$tmp/prefixed.txt" "$tmp/one_photo.txt" &&
+   nm -D --defined-only "$tmp/prefixed.so" | grep -q " tiny_vit_session_run$" &&
+   ! nm -D --defined-only "$tmp/prefixed.so" | grep -q " vitc_session_run$"'
 
 if command -v dot >/dev/null 2>&1; then
   "$vitc" ir "$fixture.onnx" --batch 1 --dot "$tmp/g.dot" --svg "$tmp/g.svg"

@@ -14,6 +14,7 @@
 #include "rt.h"
 #include "vitrt.h"
 #include <dirent.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -101,13 +102,21 @@ static void test_pool_without_ctx_runs_inline(void **state) {
 
 /* ---- loader ---- */
 
+/* A model as loaders see it: the entry-point descriptor (ABI 3 and later) or, with -DOLD, only the
+ * vitc_model_info of ABI 1 and 2. */
 static const char fake_model_c[] =
   "#include \"vitc_abi.h\"\n"
-  "static const VitcModelInfo info = {ABI, 0, 0, 0, 0, 0, 0};\n"
+  "static const VitcModelInfo info = {ABI, 0, 0, 0, 0, 0, 0, 0, 0, \"fake\", \"x86-64\", \"\"};\n"
+  "static const VitcModelInfo *mi(void) { return &info; }\n"
+  "#ifdef OLD\n"
   "const VitcModelInfo *vitc_model_info(void) { return &info; }\n"
-  "VitcSession *vitc_session_create(int n, int *s) { (void)n; if (s) *s = VITC_ERR_NOMEM; return 0; }\n"
-  "int vitc_session_run(VitcSession *s, const void *const *i, void *const *o) { (void)s; (void)i; (void)o; return 0; }\n"
-  "void vitc_session_destroy(VitcSession *s) { (void)s; }\n";
+  "#else\n"
+  "static VitcSession *create(int n, int *s) { (void)n; if (s) *s = VITC_ERR_NOMEM; return 0; }\n"
+  "static int run(VitcSession *s, const void *const *i, void *const *o) { (void)s; (void)i; (void)o; return 0; }\n"
+  "static void destroy(VitcSession *s) { (void)s; }\n"
+  "static int cpu(char *m, size_t n) { (void)m; (void)n; return VITC_OK; }\n"
+  "const VitcEntryPoints vitc_entry_points = {ABI, \"fake\", mi, create, 0, run, destroy, 0, 0, cpu, 0};\n"
+  "#endif\n";
 
 /* A model as the backend would generate it, written in C: y = 2 * x over f32[4,5]. */
 static const char twice_model_c[] =
@@ -115,7 +124,8 @@ static const char twice_model_c[] =
   "static const VitcTensorInfo ins[1] = {{\"x\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
   "static const VitcTensorInfo outs[1] = {{\"y\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
   "static const VitcMetadata meta[2] = {{\"vitc.image_size\", \"4\"}, {\"note\", \"two\\nlines\"}};\n"
-  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64, 2, meta};\n"
+  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64, 2, meta, \"vitc\", \"x86-64\", \"\"};\n"
+  "const char vitc_generated_prefix[] = \"vitc\";\n"
   "const uint8_t vitc_weights[64] = {0};\n"
   "typedef struct { const float *x; float *y; } Args;\n"
   "static void twice(void *arg, int64_t b, int64_t e) {\n"
@@ -137,13 +147,16 @@ static void test_loader_refuses_other_abi(void **state) {
   (void)state;
   char path[512], err[512];
   write_file("fake.c", fake_model_c, path, sizeof path);
-  build_so("fake.c", "abi1.so", "-DABI=1");
-  snprintf(path, sizeof path, "%s/abi1.so", tmpdir);
-  assert_null(vitrt_open(path, err, sizeof err));
-  assert_non_null(strstr(err, "ABI version 1"));
-  assert_non_null(strstr(err, "version 2"));
-  build_so("fake.c", "abi2.so", "-DABI=2");
+  build_so("fake.c", "abi2.so", "-DABI=2 -DOLD");
   snprintf(path, sizeof path, "%s/abi2.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "ABI version 2, this runtime supports version 3"));
+  build_so("fake.c", "abi4.so", "-DABI=4");
+  snprintf(path, sizeof path, "%s/abi4.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "ABI version 4, this runtime supports version 3"));
+  build_so("fake.c", "abi3.so", "-DABI=3");
+  snprintf(path, sizeof path, "%s/abi3.so", tmpdir);
   VitrtModel *m = vitrt_open(path, err, sizeof err);
   assert_non_null(m);
   int st = VITC_OK;
@@ -204,7 +217,8 @@ static void test_session_checks_buffers(void **state) {
   for (int i = 0; i < 20; i++) assert_true(y[i] == 0.0f);
   assert_int_equal(vitrt_run_checked(s, 1, &in, 1, &out, err, sizeof err), VITC_OK);
   for (int i = 0; i < 20; i++) assert_true(y[i] == 2.0f * (float)i);
-  assert_string_equal(vitc_status_string(VITC_ERR_ABI), "ABI version mismatch");
+  assert_string_equal(vitrt_status_string(VITC_ERR_ABI), "ABI version mismatch");
+  assert_string_equal(vitrt_entry_points(m)->prefix, "vitc");
   vitrt_session_destroy(s);
   vitrt_close(m);
 }
@@ -440,6 +454,258 @@ static void test_two_sessions_two_threads(void **state) {
   ir_graph_free(g);
 }
 
+/* ---- thread counts, CPU features, session options (ABI 3) ---- */
+
+/* Threads of this process, from /proc/self/task. */
+static int count_threads(void) {
+  DIR *dir = opendir("/proc/self/task");
+  struct dirent *e;
+  int n = 0;
+  while (dir && (e = readdir(dir)))
+    if (e->d_name[0] != '.') n++;
+  if (dir) closedir(dir);
+  return n;
+}
+
+static void test_default_threads(void **state) {
+  (void)state;
+  assert_int_equal(rt_cpu_max_threads("max 100000\n"), 0);
+  assert_int_equal(rt_cpu_max_threads("200000 100000\n"), 2);
+  assert_int_equal(rt_cpu_max_threads("150000 100000"), 2); /* 1.5 CPUs: 2 threads */
+  assert_int_equal(rt_cpu_max_threads("50000 100000"), 1);
+  assert_int_equal(rt_cpu_max_threads("garbage"), 0);
+  assert_int_equal(rt_cpu_max_threads("-1 100000"), 0);
+  unsetenv("VITC_NUM_THREADS");
+  cpu_set_t all, one;
+  assert_int_equal(pthread_getaffinity_np(pthread_self(), sizeof all, &all), 0);
+  int n = rt_default_threads();
+  assert_true(n >= 1 && n <= CPU_COUNT(&all));
+  /* Narrowing this thread's affinity (what taskset and cpusets do) narrows the default. */
+  CPU_ZERO(&one);
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &all)) {
+      CPU_SET(c, &one);
+      break;
+    }
+  assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof one, &one), 0);
+  assert_int_equal(rt_default_threads(), 1);
+  RtPool *p = rt_pool_create(0);
+  assert_int_equal(rt_pool_threads(p), 1);
+  rt_pool_destroy(p);
+  assert_int_equal(pthread_setaffinity_np(pthread_self(), sizeof all, &all), 0);
+  setenv("VITC_NUM_THREADS", "3", 1); /* the override */
+  assert_int_equal(rt_default_threads(), 3);
+  setenv("VITC_NUM_THREADS", "zero", 1); /* ignored when not a positive number */
+  assert_int_equal(rt_default_threads(), n);
+  unsetenv("VITC_NUM_THREADS");
+}
+
+/* The /proc/cpuinfo spelling of an LLVM feature name ("sse4.2" -> "sse4_2", "avx512bf16" -> "avx512_bf16"). */
+static void cpuinfo_name(const char *llvm, char *out, size_t n) {
+  static const char *const map[][2] = {{"sse4.1", "sse4_1"}, {"sse4.2", "sse4_2"}, {"avx512bf16", "avx512_bf16"},
+                                       {"avx512vnni", "avx512_vnni"}, {"amx-tile", "amx_tile"}, {"bmi", "bmi1"},
+                                       {"lzcnt", "abm"}, {"avxvnni", "avx_vnni"}};
+  snprintf(out, n, "%s", llvm);
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+    if (strcmp(llvm, map[i][0]) == 0) snprintf(out, n, "%s", map[i][1]);
+}
+
+/* Whether /proc/cpuinfo's flags line lists flag. */
+static int cpuinfo_has(const char *flag) {
+  FILE *f = fopen("/proc/cpuinfo", "r");
+  static char line[8192];
+  int found = 0;
+  while (f && fgets(line, sizeof line, f) && !found)
+    if (strncmp(line, "flags", 5) == 0) {
+      char want[64];
+      snprintf(want, sizeof want, " %s", flag);
+      for (char *p = line; (p = strstr(p, want)); p++)
+        if (p[strlen(want)] == ' ' || p[strlen(want)] == '\n') found = 1;
+      break;
+    }
+  if (f) fclose(f);
+  return found;
+}
+
+/* The first of the CPUs vitc can target whose features this CPU lacks, and one such feature; NULL when none. */
+static const char *cpu_this_machine_lacks(const char **feature) {
+  static const char *const cand[][2] = {{"x86-64-v3", "avx2"}, {"x86-64-v4", "avx512f"}, {"cooperlake", "avx512bf16"},
+                                        {"sapphirerapids", "amx-tile"}};
+  for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
+    if (rt_cpu_has(cand[i][1]) == 0) return *feature = cand[i][1], cand[i][0];
+  return NULL;
+}
+
+static void test_cpu_features(void **state) {
+  (void)state;
+  static const char *const names[] = {"sse4.2", "avx", "fma", "avx2", "bmi2", "avx512f", "avx512bw", "avx512vl",
+                                      "avx512vnni", "avx512bf16", "amx-tile"};
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) { /* cpuid agrees with the kernel's flags */
+    char flag[64];
+    cpuinfo_name(names[i], flag, sizeof flag);
+    if (rt_cpu_has(names[i]) != cpuinfo_has(flag)) fail_msg("%s: cpuid %d, /proc/cpuinfo %d", names[i], rt_cpu_has(names[i]), cpuinfo_has(flag));
+  }
+  assert_int_equal(rt_cpu_has("no-such-feature"), -1);
+  char msg[256];
+  assert_int_equal(rt_cpu_check("", msg, sizeof msg), VITC_OK);
+  assert_int_equal(rt_cpu_check("sse4.2", msg, sizeof msg), VITC_OK);
+  assert_int_equal(rt_cpu_check("sse4.2,no-such-feature", msg, sizeof msg), VITC_ERR_CPU); /* unknown: refused */
+  assert_non_null(strstr(msg, "model needs no-such-feature; this CPU has "));
+  const char *lack, *cpu = cpu_this_machine_lacks(&lack);
+  if (!cpu) {
+    printf("skipped: this CPU has every feature vitc can target (no refusal to test)\n");
+    return;
+  }
+  assert_int_equal(rt_cpu_check(lack, msg, sizeof msg), VITC_ERR_CPU);
+  char want[64];
+  snprintf(want, sizeof want, "model needs %s;", lack);
+  assert_non_null(strstr(msg, want));
+}
+
+/* A model compiled for a CPU this machine lacks loads (its info can be read) but gets no session. */
+static void test_model_for_other_cpu_refused(void **state) {
+  (void)state;
+  const char *lack, *cpu = cpu_this_machine_lacks(&lack);
+  if (!cpu) {
+    printf("skipped: this CPU has every feature vitc can target (no refusal to test)\n");
+    return;
+  }
+  Graph *g = load_ir(diff_vir);
+  char so[512], err[512], want[96];
+  snprintf(so, sizeof so, "%s/other_cpu.so", tmpdir);
+  CompileOptions o = {.output = so, .opt_level = 1, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB, .target_cpu = cpu};
+  Diag d = {0};
+  if (cg_compile(g, &o, &d)) fail_msg("%s", d.msg);
+  VitrtModel *m = vitrt_open(so, err, sizeof err);
+  assert_non_null(m);
+  assert_string_equal(vitrt_info(m)->target_cpu, cpu);
+  assert_non_null(strstr(vitrt_info(m)->cpu_features, lack));
+  int st = VITC_OK;
+  assert_null(vitrt_session_create(m, 1, &st));
+  assert_int_equal(st, VITC_ERR_CPU);
+  assert_int_equal(vitrt_cpu_check(m, err, sizeof err), VITC_ERR_CPU);
+  snprintf(want, sizeof want, "model needs %s", lack);
+  assert_non_null(strstr(err, want));
+  printf("refused as expected: %s built for %s: %s\n", so, cpu, err);
+  vitrt_close(m);
+  ir_graph_free(g);
+}
+
+/* Options: the caller's workspace (checked), n_threads = 1 starts no thread, a pool shared by sessions. */
+static void test_session_options(void **state) {
+  (void)state;
+  Graph *g = load_ir(threads_vir);
+  char so[512], err[512];
+  snprintf(so, sizeof so, "%s/opts.so", tmpdir);
+  CompileOptions o = {.output = so, .opt_level = 1, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB};
+  Diag d = {0};
+  if (cg_compile(g, &o, &d)) fail_msg("%s", d.msg);
+  VitrtModel *m = vitrt_open(so, err, sizeof err);
+  assert_non_null(m);
+  const VitcEntryPoints *ep = vitrt_entry_points(m);
+  uint64_t ws = vitrt_info(m)->workspace_bytes;
+  assert_true(ws > 0);
+  void *buf = aligned_alloc(64, (size_t)((ws + 64 + 63) / 64 * 64));
+  VitcSessionOptions so1 = VITC_SESSION_OPTIONS_INIT;
+  int st, before = count_threads();
+  so1.n_threads = 1;
+  so1.workspace = buf;
+  so1.workspace_bytes = ws - 1;
+  assert_null(ep->session_create_with(&so1, &st)); /* too small */
+  assert_int_equal(st, VITC_ERR_ARG);
+  so1.workspace = (char *)buf + 8;
+  so1.workspace_bytes = ws;
+  assert_null(ep->session_create_with(&so1, &st)); /* misaligned */
+  assert_int_equal(st, VITC_ERR_ARG);
+  so1.workspace = buf;
+  VitcSession *s1 = ep->session_create_with(&so1, &st);
+  assert_non_null(s1);
+  assert_int_equal(count_threads(), before); /* n_threads = 1: the caller's thread only */
+  Tensor in[2], want = {0};
+  fill(&in[0], g->inputs[0], 3);
+  fill(&in[1], g->inputs[1], 4);
+  assert_int_equal(ir_interpret(g, in, &want, &d), 0);
+  float *got = malloc(tensor_bytes(&want));
+  const void *ins[2] = {in[0].data, in[1].data};
+  void *outs[1] = {got};
+  assert_int_equal(ep->session_run(s1, ins, outs), VITC_OK);
+  assert_memory_equal(got, want.data, tensor_bytes(&want));
+  ep->session_destroy(s1);
+  /* A shared pool of 3: two sessions in it add no threads of their own. */
+  VitcPool *pool = ep->pool_create(3, &st);
+  assert_non_null(pool);
+  assert_int_equal(count_threads(), before + 2);
+  VitcSessionOptions so2 = VITC_SESSION_OPTIONS_INIT;
+  so2.pool = pool;
+  VitcSession *a = ep->session_create_with(&so2, &st), *b = ep->session_create_with(&so2, &st);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_int_equal(count_threads(), before + 2);
+  memset(got, 0, tensor_bytes(&want));
+  assert_int_equal(ep->session_run(b, ins, outs), VITC_OK);
+  assert_memory_equal(got, want.data, tensor_bytes(&want));
+  ep->session_destroy(a);
+  ep->session_destroy(b);
+  ep->pool_destroy(pool);
+  assert_int_equal(count_threads(), before);
+  VitcSessionOptions bad = VITC_SESSION_OPTIONS_INIT;
+  bad.struct_size = 4;
+  assert_null(ep->session_create_with(&bad, &st));
+  assert_int_equal(st, VITC_ERR_ARG);
+  free(got), free(buf), free(in[0].data), free(in[1].data), free(want.data);
+  vitrt_close(m);
+  ir_graph_free(g);
+}
+
+/* Two models compiled with different prefixes link into one program, which runs each: y = x + 1 and y = 2 x. */
+static const char two_app_c[] =
+  "#include \"plus.h\"\n"
+  "#include \"twice.h\"\n"
+  "#include <stdio.h>\n"
+  "int main(void) {\n"
+  "  float x[4] = {1, 2, 3, 4}, a[4], b[4];\n"
+  "  const void *in[1] = {x};\n"
+  "  void *oa[1] = {a}, *ob[1] = {b};\n"
+  "  int st;\n"
+  "  VitcSession *s1 = plus_session_create(1, &st), *s2 = twice_session_create(1, &st);\n"
+  "  if (!s1 || !s2 || plus_session_run(s1, in, oa) || twice_session_run(s2, in, ob)) return 1;\n"
+  "  for (int i = 0; i < 4; i++) if (a[i] != x[i] + 1 || b[i] != 2 * x[i]) return 2;\n"
+  "  if (strcmp(plus_model_info()->prefix, \"plus\") || strcmp(twice_model_info()->prefix, \"twice\")) return 3;\n"
+  "  plus_session_destroy(s1);\n"
+  "  twice_session_destroy(s2);\n"
+  "  printf(\"plus %g %g %g %g, twice %g %g %g %g\\n\", a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]);\n"
+  "  return 0;\n"
+  "}\n";
+
+static void test_prefixed_models_link_together(void **state) {
+  (void)state;
+  static const char *const vir[2] = {
+    "graph \"plus\" opset 17\ninput %x: f32[4]\nconst %o: f32[] = [1]\n%y: f32[4] = add(%x, %o) @\"p\"\noutput %y\n",
+    "graph \"twice\" opset 17\ninput %x: f32[4]\nconst %t: f32[] = [2]\n%y: f32[4] = mul(%x, %t) @\"t\"\noutput %y\n"};
+  static const char *const name[2] = {"plus", "twice"};
+  for (int k = 0; k < 2; k++) {
+    Graph *g = load_ir(vir[k]);
+    char so[512];
+    snprintf(so, sizeof so, "%s/%s.so", tmpdir, name[k]);
+    CompileOptions o = {.output = so, .opt_level = 1, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB, .prefix = name[k]};
+    Diag d = {0};
+    if (cg_compile(g, &o, &d)) fail_msg("%s", d.msg);
+    ir_graph_free(g);
+  }
+  char path[512], err[512];
+  write_file("two.c", two_app_c, path, sizeof path);
+  assert_int_equal(sh("cc -std=c11 -Wall -Werror -include string.h -I%s -o %s/two %s/two.c %s/plus.so %s/twice.so -Wl,-rpath,%s",
+                      tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir), 0);
+  assert_int_equal(sh("%s/two", tmpdir), 0);
+  /* Neither exports the default names; the loader finds each through its descriptor. */
+  assert_int_equal(sh("nm -D --defined-only %s/plus.so | grep -q ' vitc_session_run$'", tmpdir) == 0, 0);
+  snprintf(path, sizeof path, "%s/twice.so", tmpdir);
+  VitrtModel *m = vitrt_open(path, err, sizeof err);
+  assert_non_null(m);
+  assert_string_equal(vitrt_info(m)->prefix, "twice");
+  vitrt_close(m);
+}
+
 static int setup(void **state) {
   (void)state;
   return mkdtemp(tmpdir) ? 0 : -1;
@@ -462,6 +728,11 @@ int main(void) {
     cmocka_unit_test(test_backend_emit_asm_and_obj),
     cmocka_unit_test(test_backend_failure_leaves_nothing),
     cmocka_unit_test(test_two_sessions_two_threads),
+    cmocka_unit_test(test_default_threads),
+    cmocka_unit_test(test_cpu_features),
+    cmocka_unit_test(test_model_for_other_cpu_refused),
+    cmocka_unit_test(test_session_options),
+    cmocka_unit_test(test_prefixed_models_link_together),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }

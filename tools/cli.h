@@ -72,6 +72,9 @@ int cli_run_check_modes(const RunFiles *f, const struct ImageOptions *img);
  * MODEL is one: an argument, other than the files of --input and --output,
  * that ends in ".so". */
 int cmd_run_so(int argc, char **argv);
+struct VitrtModel;
+/* The error of a failed session creation: for VITC_ERR_CPU, what the model needs and this CPU has. */
+int cli_session_error(const struct VitrtModel *m, const char *path, int st, Diag *d);
 int cli_run_is_so(int argc, char **argv);
 
 /* Compiles g into DIR/model.so at opt_level, runs it once through the loader

@@ -3,6 +3,7 @@
  * `vitc ir`; -O0 turns the graph passes off too), then the backend (cg_compile). */
 #include "cg.h"
 #include "cli.h"
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,15 @@ static CgEmitKind compile_emit_from_name(const char *out) {
   return CG_EMIT_SO;
 }
 
+/* Whether s can prefix C function names: [A-Za-z_][A-Za-z0-9_]*, at most 64 characters. */
+static int compile_is_identifier(const char *s) {
+  size_t n = strlen(s);
+  if (n == 0 || n > 64 || isdigit((unsigned char)s[0])) return 0;
+  for (size_t i = 0; i < n; i++)
+    if (!isalnum((unsigned char)s[i]) && s[i] != '_') return 0;
+  return 1;
+}
+
 /* Parses the command line into o and lo; 0 or an exit status. */
 static int compile_args(int argc, char **argv, const char **model, CompileOptions *o, LoadOptions *lo, PassOptions *po,
                         Diag *d) {
@@ -57,6 +67,12 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
     if (strcmp(a, "-o") == 0 && has_val) o->output = argv[++i];
     else if (strcmp(a, "--target-cpu") == 0 && has_val) o->target_cpu = argv[++i];
     else if (strcmp(a, "--runtime-lib") == 0 && has_val) o->runtime_lib = argv[++i];
+    else if (strcmp(a, "--prefix") == 0 && has_val) {
+      if (!compile_is_identifier(argv[++i]))
+        return fprintf(stderr, "vitc: error: compile: --prefix must be a C identifier of at most 64 characters "
+                               "([A-Za-z_][A-Za-z0-9_]*), not '%s'\n", argv[i]), 2;
+      o->prefix = argv[i];
+    }
     else if (strcmp(a, "--emit") == 0 && has_val) {
       if ((emit = compile_emit_kind(argv[++i])) < 0)
         return fprintf(stderr, "vitc: error: compile: --emit takes so, obj, asm or llvm, not '%s'\n", argv[i]), 2;

@@ -53,7 +53,13 @@ static int inspect_so(const char *path) {
   VitrtModel *m = vitrt_open(path, err, sizeof err);
   if (!m) return fprintf(stderr, "vitc: error: %s\n", err), 1;
   const VitcModelInfo *info = vitrt_info(m);
+  char why[512];
+  int runs = vitrt_cpu_check(m, why, sizeof why) == VITC_OK;
   printf("model %s (compiled, ABI %u)\n", path, info->abi_version);
+  printf("  entry points %s_model_info, %s_session_create, ... (--prefix %s)\n", info->prefix, info->prefix,
+         info->prefix);
+  printf("  target cpu %s, needs %s; %s%s\n", info->target_cpu, *info->cpu_features ? info->cpu_features : "no extension",
+         runs ? "runs on this CPU" : "does not run on this CPU: ", runs ? "" : why);
   for (int k = 0; k < 2; k++) {
     const VitcTensorInfo *t = k ? info->outputs : info->inputs;
     for (int i = 0; i < (k ? info->n_outputs : info->n_inputs); i++) {

@@ -30,7 +30,7 @@ static int rc_run_so(const Graph *g, const char *so_path, int n_threads, const T
   if (!m) return ir_error(d, NULL, NULL, "%s", err);
   int st = VITC_OK;
   VitrtSession *s = vitrt_session_create(m, n_threads, &st);
-  int rc = s ? 0 : ir_error(d, so_path, NULL, "cannot create a session: %s", vitc_status_string(st));
+  int rc = s ? 0 : cli_session_error(m, so_path, st, d);
   for (int i = 0; !rc && i < g->n_inputs; i++) {
     if (!in[i].data) rc = ir_error(d, NULL, NULL, "input %d has no data", i);
     vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};

@@ -23,6 +23,13 @@ static int ends_with_so(const char *s) {
   return n > 3 && strcmp(s + n - 3, ".so") == 0;
 }
 
+int cli_session_error(const VitrtModel *m, const char *path, int st, Diag *d) {
+  char why[512];
+  if (st == VITC_ERR_CPU && vitrt_cpu_check(m, why, sizeof why) == VITC_ERR_CPU)
+    return ir_error(d, path, NULL, "cannot run on this CPU: %s (compile with --target-cpu for an older CPU)", why);
+  return ir_error(d, path, NULL, "cannot create a session: %s", vitrt_status_string(st));
+}
+
 int cli_run_is_so(int argc, char **argv) {
   for (int i = 0; i < argc; i++) {
     if (strcmp(argv[i], "--input") == 0 || strcmp(argv[i], "--output") == 0) i++; /* a .npy file */
@@ -117,7 +124,7 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
   }
   int st;
   VitrtSession *s = vitrt_session_create(m, a->threads, &st); /* 0: every CPU */
-  if (!s) return ir_error(d, a->model, NULL, "cannot create a session: %s", vitc_status_string(st));
+  if (!s) return cli_session_error(m, a->model, st, d);
   int rc = 0;
   if (a->bench) rc = run_so_bench(s, info->n_inputs, vin, info->n_outputs, vout, a->bench, d);
   else if ((st = vitrt_run_checked(s, info->n_inputs, vin, info->n_outputs, vout, err, sizeof err)))
@@ -167,7 +174,7 @@ static int run_so_images(VitrtModel *m, const RunSoArgs *a, Diag *d) {
     if (!(b.scratch[j] = malloc(tensor_bytes(&t) + 1))) rc = ir_error(d, NULL, NULL, "out of memory");
   }
   if (!rc && !(b.s = vitrt_session_create(m, a->threads, &st)))
-    rc = ir_error(d, a->model, NULL, "cannot create a session: %s", vitc_status_string(st));
+    rc = cli_session_error(m, a->model, st, d);
   ImageModel im = {a->model, (const VitimgMeta *)info->metadata, info->n_metadata, so_tensor(&info->inputs[0]),
                    so_tensor(&info->outputs[0]), so_batch, &b};
   char *text = NULL; /* printed only when every image went through */

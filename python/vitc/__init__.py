@@ -6,7 +6,8 @@
     y = m(x)                     # one array in, one array out (a list or dict for several)
     m.classify("cat.jpg", top=5) # [(label, probability)], preprocessing from the model's metadata
 
-The model .so is loaded with ctypes and called through its C ABI (runtime/vitc_abi.h, ABI version 2).
+The model .so is loaded with ctypes and called through its C ABI (runtime/vitc_abi.h, ABI version 3):
+its entry points are found through the `vitc_entry_points` descriptor, whatever the model's --prefix.
 Images are decoded and preprocessed by vitc's own image library, libvitimg.so (image/vitimg.h), found
 next to this package as installed (PREFIX/lib), or at $VITC_IMAGE_LIB.
 Errors raise vitc.VitcError with vitc's message.
@@ -20,7 +21,7 @@ import numpy as np
 
 __all__ = ["load", "Model", "TensorInfo", "VitcError", "preprocess", "ABI_VERSION"]
 
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 # VITC_DTYPE_* (ONNX TensorProto numbering) -> numpy dtype.
 _DTYPES = {1: np.dtype(np.float32), 6: np.dtype(np.int32), 7: np.dtype(np.int64), 9: np.dtype(np.bool_)}
@@ -46,7 +47,25 @@ class _CModelInfo(ctypes.Structure):
     _fields_ = [("abi_version", ctypes.c_uint32), ("n_inputs", ctypes.c_int32), ("n_outputs", ctypes.c_int32),
                 ("inputs", ctypes.POINTER(_CTensorInfo)), ("outputs", ctypes.POINTER(_CTensorInfo)),
                 ("workspace_bytes", ctypes.c_uint64), ("weights_bytes", ctypes.c_uint64),
-                ("n_metadata", ctypes.c_int32), ("metadata", ctypes.POINTER(_CMetadata))]
+                ("n_metadata", ctypes.c_int32), ("metadata", ctypes.POINTER(_CMetadata)),
+                ("prefix", ctypes.c_char_p), ("target_cpu", ctypes.c_char_p), ("cpu_features", ctypes.c_char_p)]
+
+
+_P = ctypes.c_void_p
+_I = ctypes.c_int
+
+
+class _CEntryPoints(ctypes.Structure):  # VitcEntryPoints
+    _fields_ = [("abi_version", ctypes.c_uint32), ("prefix", ctypes.c_char_p),
+                ("model_info", ctypes.CFUNCTYPE(ctypes.POINTER(_CModelInfo))),
+                ("session_create", ctypes.CFUNCTYPE(_P, _I, ctypes.POINTER(_I))),
+                ("session_create_with", ctypes.CFUNCTYPE(_P, _P, ctypes.POINTER(_I))),
+                ("session_run", ctypes.CFUNCTYPE(_I, _P, ctypes.POINTER(_P), ctypes.POINTER(_P))),
+                ("session_destroy", ctypes.CFUNCTYPE(None, _P)),
+                ("pool_create", ctypes.CFUNCTYPE(_P, _I, ctypes.POINTER(_I))),
+                ("pool_destroy", ctypes.CFUNCTYPE(None, _P)),
+                ("cpu_check", ctypes.CFUNCTYPE(_I, ctypes.c_char_p, ctypes.c_size_t)),
+                ("status_string", ctypes.CFUNCTYPE(ctypes.c_char_p, _I))]
 
 
 class _CPrep(ctypes.Structure):  # VitimgPrep
@@ -113,31 +132,31 @@ class Model:
             self._lib = ctypes.CDLL(os.path.abspath(self.path), mode=os.RTLD_NOW | os.RTLD_LOCAL)
         except OSError as e:
             raise VitcError(f"{self.path}: cannot load: {e}") from None
-        lib = self._lib
-        for sym in ("vitc_model_info", "vitc_session_create", "vitc_session_run", "vitc_session_destroy",
-                    "vitc_status_string"):
-            if not hasattr(lib, sym):
-                raise VitcError(f"{self.path}: not a vitc model (no {sym})")
-        lib.vitc_model_info.restype = ctypes.POINTER(_CModelInfo)
-        lib.vitc_session_create.restype = ctypes.c_void_p
-        lib.vitc_session_create.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
-        lib.vitc_session_run.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_void_p),
-                                         ctypes.POINTER(ctypes.c_void_p)]
-        lib.vitc_session_destroy.argtypes = [ctypes.c_void_p]
-        lib.vitc_status_string.restype = ctypes.c_char_p
-        info = lib.vitc_model_info().contents
-        if info.abi_version != ABI_VERSION:
-            raise VitcError(f"{self.path}: model was built for vitc ABI version {info.abi_version}, "
+        try:
+            ep = _CEntryPoints.in_dll(self._lib, "vitc_entry_points")
+        except ValueError:
+            raise VitcError(f"{self.path}: not a vitc model of ABI 3 or later (no vitc_entry_points); "
+                            "recompile it with this vitc") from None
+        if ep.abi_version != ABI_VERSION:
+            raise VitcError(f"{self.path}: model was built for vitc ABI version {ep.abi_version}, "
                             f"this module supports version {ABI_VERSION}")
+        self._ep = ep
+        info = ep.model_info().contents
         self._info = info
         self.inputs = [self._tensor(info.inputs[i]) for i in range(info.n_inputs)]
         self.outputs = [self._tensor(info.outputs[i]) for i in range(info.n_outputs)]
         self.metadata = {info.metadata[i].key.decode(): info.metadata[i].value.decode()
                          for i in range(info.n_metadata)}
+        self.prefix = info.prefix.decode()
+        self.target_cpu = info.target_cpu.decode()
         status = ctypes.c_int(0)
-        self._session = lib.vitc_session_create(int(threads), ctypes.byref(status))
+        self._session = ep.session_create(int(threads), ctypes.byref(status))
         if not self._session:
-            raise VitcError(f"{self.path}: cannot create a session: {self._status(status.value)}")
+            why = self._status(status.value)
+            msg = ctypes.create_string_buffer(512)
+            if ep.cpu_check(msg, len(msg)):
+                why = f"cannot run on this CPU: {msg.value.decode()}"
+            raise VitcError(f"{self.path}: cannot create a session: {why}")
         self._prep = None
 
     @staticmethod
@@ -147,12 +166,12 @@ class Model:
         return TensorInfo(t.name.decode(), tuple(t.dims[k] for k in range(t.rank)), _DTYPES[t.dtype])
 
     def _status(self, code):
-        return self._lib.vitc_status_string(code).decode()
+        return self._ep.status_string(code).decode()
 
     def close(self):
         """Destroys the session (the library stays mapped while the object lives)."""
         if getattr(self, "_session", None):
-            self._lib.vitc_session_destroy(self._session)
+            self._ep.session_destroy(self._session)
             self._session = None
 
     def __del__(self):
@@ -196,7 +215,7 @@ class Model:
         outs = [np.empty(t.shape, dtype=t.dtype) for t in self.outputs]
         in_ptrs = (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
         out_ptrs = (ctypes.c_void_p * max(1, len(outs)))(*[o.ctypes.data for o in outs])
-        st = self._lib.vitc_session_run(self._session, in_ptrs, out_ptrs)
+        st = self._ep.session_run(self._session, in_ptrs, out_ptrs)
         if st:
             raise VitcError(f"{self.path}: run failed: {self._status(st)}")
         return outs
