@@ -105,10 +105,13 @@ static int resolve_dim(ImportCtx *c, const char *name, int k,
                       "--input-shape gives input '%s' dim %d = %lld, but the model fixes it to %lld",
                       name, k, (long long)pin->dims[k], (long long)dim->dim_value);
     *out = dim->dim_value;
+    if (k == 0 && !pin && c->opt && c->opt->batch > 0 && dim->dim_value != c->opt->batch && !c->batch_fixed_input)
+      c->batch_fixed_input = name, c->batch_fixed_dim = dim->dim_value;
   } else if (pin) {
     *out = pin->dims[k];
   } else if (k == 0 && c->opt && c->opt->batch > 0) {
     *out = c->opt->batch;
+    c->batch_pinned++;
   } else {
     return symbolic_dim_error(c, name, k, dim);
   }
@@ -164,10 +167,14 @@ static int import_input(ImportCtx *c, const Onnx__ValueInfoProto *vi) {
   return ir_graph_add_input(c->g, v, c->d);
 }
 
-/* Adds the graph inputs and checks that every --input-shape names one. */
+/* Adds the graph inputs and checks that every --input-shape names one, and that --batch pinned something. */
 static int import_inputs(ImportCtx *c) {
   for (size_t i = 0; i < c->gp->n_input; i++)
     if (import_input(c, c->gp->input[i]) < 0) return -1;
+  if (c->opt && !c->opt->batch_is_default && !c->batch_pinned && c->batch_fixed_input)
+    return ir_error(c->d, c->file, NULL, "--batch %lld: the model fixes the batch (input '%s' has first dim %lld); "
+                    "--batch pins a symbolic batch only (re-export with a dynamic batch axis)",
+                    (long long)c->opt->batch, c->batch_fixed_input, (long long)c->batch_fixed_dim);
   for (int i = 0; c->opt && i < c->opt->n_shapes; i++) {
     const char *name = pb_str(c->opt->shapes[i].name);
     const Value *v = name_map_get(&c->values, name);

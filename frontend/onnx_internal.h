@@ -56,6 +56,9 @@ typedef struct ImportCtx {
   const ImportOptions *opt;
   int64_t opset;
   NameMap values; /* value name -> Value* */
+  int batch_pinned; /* inputs whose symbolic first dim --batch pinned */
+  const char *batch_fixed_input; /* the first input whose model-fixed first dim differs from --batch */
+  int64_t batch_fixed_dim;
 } ImportCtx;
 
 /* Creates a value under a name not used before; errors on duplicates. */

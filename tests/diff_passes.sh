@@ -6,10 +6,11 @@
 # within ATOL (1e-5).
 set -e
 vitc=$1 prefix=$2 tmp=$3 atol=${4:-1e-5}
+. "$(dirname "$0")/fixture_batch.sh"
 run() {
   out=$1
   shift
-  "$vitc" run "$prefix.onnx" --batch 1 --input "$prefix.input.npy" --output "$out" "$@"
+  "$vitc" run "$prefix.onnx" $(fixture_batch "$prefix.onnx") --input "$prefix.input.npy" --output "$out" "$@"
 }
 check() {
   if ! "$vitc" compare "$1" "$tmp.O0.npy" --atol "$atol" > "$tmp.cmp"; then

@@ -4,8 +4,9 @@
 # must not keep (every MatMul/Gemm in a linear or an attention, every GELU
 # (and CLIP's QuickGELU sigmoid) and bias in a linear, no shape arithmetic left).
 vitc=$1 model=$2
+. "$(dirname "$0")/fixture_batch.sh"
 shift 2
-stats=$("$vitc" ir "$model" --batch 1 --stats) || { echo "FAIL: vitc ir $model"; exit 1; }
+stats=$("$vitc" ir "$model" $(fixture_batch "$model") --stats) || { echo "FAIL: vitc ir $model"; exit 1; }
 count() { echo "$stats" | awk -v op="$1" '$1 == "op" && $2 == op { print $3 }'; }
 fail=0
 for want in "$@"; do

@@ -3,6 +3,7 @@
 # identically (-O0: no passes on the second read).
 set -e
 vitc=$1 model=$2 tmp=$3
-"$vitc" ir "$model" --batch 1 > "$tmp.1.vir"
+. "$(dirname "$0")/fixture_batch.sh"
+"$vitc" ir "$model" $(fixture_batch "$model") > "$tmp.1.vir"
 "$vitc" ir -O0 "$tmp.1.vir" > "$tmp.2.vir"
 cmp "$tmp.1.vir" "$tmp.2.vir"

@@ -3,5 +3,6 @@
 # through the interpreter and compares with FIXTURE.output.npy (torch's output).
 set -e
 vitc=$1 prefix=$2 out=$3 atol=$4
-"$vitc" run "$prefix.onnx" --batch 1 --input "$prefix.input.npy" --output "$out"
+. "$(dirname "$0")/fixture_batch.sh"
+"$vitc" run "$prefix.onnx" $(fixture_batch "$prefix.onnx") --input "$prefix.input.npy" --output "$out"
 "$vitc" compare "$out" "$prefix.output.npy" --atol "$atol"

@@ -592,6 +592,21 @@ static void test_symbolic_dims(void **state) {
   mb_input(m, "x", F32, 2, inner, NULL);
   mb_output(m, "x");
   import_fails(m, &batch, "input 'x' dim 1 is symbolic; pin it with --input-shape x=...");
+
+  /* --batch on a model that fixes its batch pins nothing: an error that says so, unless it is a command's
+   * own default (--image, inspect). */
+  static const int64_t fixed[] = {2, 3};
+  m = mb_new(13);
+  mb_input(m, "x", F32, 2, fixed, NULL);
+  mb_output(m, "x");
+  import_fails(m, &batch, "--batch 5: the model fixes the batch (input 'x' has first dim 2)");
+  ImportOptions quiet = {.batch = 5, .batch_is_default = 1};
+  m = mb_new(13);
+  mb_input(m, "x", F32, 2, fixed, NULL);
+  mb_output(m, "x");
+  g = import_ok(m, &quiet);
+  assert_int_equal(g->inputs[0]->t.dims[0], 2);
+  ir_graph_free(g);
 }
 
 /* --input-shape that disagrees with the model or names no input. */

@@ -121,7 +121,8 @@ Graph *cli_load(const char *path, const LoadOptions *o, Diag *d) {
     ir_error(d, path, NULL, "not a valid ONNX model or IR text (a text file, but its first line that is not blank "
                             "or a '#' comment does not start with 'graph')");
   } else {
-    ImportOptions io = {.shapes = o->shapes, .n_shapes = o->n_shapes, .batch = o->batch ? o->batch : o->default_batch};
+    ImportOptions io = {.shapes = o->shapes, .n_shapes = o->n_shapes, .batch = o->batch ? o->batch : o->default_batch,
+                        .batch_is_default = !o->batch};
     g = onnx_import(path, &io, d);
     if (g && ir_infer_shapes(g, d)) {
       ir_graph_free(g);
