@@ -22,6 +22,7 @@ typedef struct CompileOptions {
   const char *cc;          /* linker driver; NULL: $CC or "cc" */
   int verbose;             /* print the time of each stage and the kernel count to stderr */
   const char *prefix;      /* the entry points' prefix, a C identifier; NULL: "vitc" */
+  int64_t max_batch;       /* cg_compile_batches: the largest batch a run accepts, 0 for any */
   /* Called as each backend stage starts ("planning memory", ...); NULL: silent. */
   void (*progress)(void *ctx, const char *stage);
   void *progress_ctx;
@@ -32,6 +33,11 @@ typedef struct CompileOptions {
  * names renamed at the end, so nothing half-written is left on error.
  * 0, or -1 with d filled. */
 int cg_compile(const Graph *g, const CompileOptions *o, Diag *d);
+
+/* A dynamic-batch model: gs[k] is the graph pinned to batch 2^k (n >= 1 of them, every input and output with
+ * the batch as its first dim, the rest equal); one run function each, one weights blob shared by all. A run
+ * of any batch is split into runs of these (runtime/rt_session.c). */
+int cg_compile_batches(const Graph *const *gs, int n, const CompileOptions *o, Diag *d);
 
 /* The path of the header written next to output ("dir/model.so" -> "dir/model.h"), malloc'd. */
 char *cg_header_path(const char *output);

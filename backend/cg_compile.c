@@ -145,16 +145,31 @@ static int cg_check_output_dir(const char *output, Diag *d) {
   return 0;
 }
 
+/* Plans and emits the run function of every variant (c->g is the last, the largest, afterwards). */
+static int cg_emit_variants(CgCtx *c, Diag *d) {
+  for (int k = 0; k < c->n_variants; k++) {
+    c->g = c->variants[k];
+    cg_plan_free(&c->plan);
+    if (cg_plan(c->g, &c->plan, d) || cg_run_begin(c, k, d) || cg_emit_nodes(c, d) || cg_module_outputs(c, d))
+      return -1;
+    cg_run_end(c);
+    if (c->plan.workspace_bytes > c->workspace_bytes) c->workspace_bytes = c->plan.workspace_bytes;
+    if (c->opt->verbose && c->n_variants > 1)
+      fprintf(stderr, "vitc: compile: batch %lld: workspace %llu bytes\n",
+              (long long)(c->g->n_inputs && c->g->inputs[0]->t.rank ? c->g->inputs[0]->t.dims[0] : 1),
+              (unsigned long long)c->plan.workspace_bytes);
+  }
+  return 0;
+}
+
 /* Everything between the plan and the files; c is torn down by the caller. */
 static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d) {
   double t0 = cg_now(), t_opt = 0, t_cg = 0;
-  cg_stage(o, "planning memory");
-  if (cg_check_output_dir(o->output, d) || cg_plan(c->g, &c->plan, d)) return -1;
-  cg_stage(o, "emitting kernels");
+  if (cg_check_output_dir(o->output, d)) return -1;
+  cg_stage(o, "planning memory and emitting kernels");
   c->ctx = LLVMContextCreate();
   cg_diagnostics(c);
-  if (cg_target_create(c, o, d) || cg_module_begin(c, d) || cg_emit_nodes(c, d) || cg_module_outputs(c, d))
-    return -1;
+  if (cg_target_create(c, o, d) || cg_module_begin(c, d) || cg_emit_variants(c, d)) return -1;
   /* Assembly output gets the weights directive appended as text (LLVM would print the bytes). */
   if (cg_files(o, c->weights_bytes > 0, f, d) || cg_module_end(c, o->emit != CG_EMIT_ASM, f->blob_ref, d)) return -1;
   if (c->weights_bytes && cg_write_weights(c, f->blob_tmp, d)) return -1;
@@ -164,7 +179,7 @@ static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d
     fprintf(stderr,
             "vitc: compile: %d nodes, %d kernels, workspace %llu bytes, weights %llu bytes; "
             "lower %.1f ms, optimize %.1f ms, codegen+link %.1f ms\n",
-            c->g->n_nodes, c->n_kernels, (unsigned long long)c->plan.workspace_bytes,
+            c->g->n_nodes, c->n_kernels, (unsigned long long)c->workspace_bytes,
             (unsigned long long)c->weights_bytes, (t1 - t0) * 1e3, t_opt * 1e3, t_cg * 1e3);
   return 0;
 }
@@ -184,12 +199,14 @@ static void cg_ctx_free(CgCtx *c) {
   free(c->cpu_features);
   free(c->value_ptr);
   free(c->weight_offset);
+  free(c->variant_fn);
   for (int i = 0; i < c->n_weights; i++) free(c->weights[i].owned);
   free(c->weights);
   cg_plan_free(&c->plan);
 }
 
-int cg_compile(const Graph *g, const CompileOptions *o, Diag *d) {
+/* Compiles the variants gs[0..n) into one model. */
+static int cg_compile_all(const Graph *const *gs, int n, int dynamic, const CompileOptions *o, Diag *d) {
   if (!o->output || !*o->output) return ir_error(d, NULL, NULL, "compile: no output file");
   if (o->opt_level < 0 || o->opt_level > 3) return ir_error(d, NULL, NULL, "compile: -O%d is not 0..3", o->opt_level);
   char *target = ir_output_path(o->output, d); /* a link is written through; a device is refused */
@@ -198,8 +215,8 @@ int cg_compile(const Graph *g, const CompileOptions *o, Diag *d) {
   ot.output = target;
   o = &ot;
   const char *saved = d->file;
-  d->file = g->file;
-  CgCtx c = {.g = g, .opt = o, .d = d};
+  d->file = gs[0]->file;
+  CgCtx c = {.g = gs[0], .variants = gs, .n_variants = n, .dynamic_batch = dynamic, .opt = o, .d = d};
   CgFiles f = {0};
   int rc = cg_compile_ctx(&c, o, &f, d);
   free(target);
@@ -207,4 +224,11 @@ int cg_compile(const Graph *g, const CompileOptions *o, Diag *d) {
   cg_ctx_free(&c);
   d->file = saved;
   return rc;
+}
+
+int cg_compile(const Graph *g, const CompileOptions *o, Diag *d) { return cg_compile_all(&g, 1, 0, o, d); }
+
+int cg_compile_batches(const Graph *const *gs, int n, const CompileOptions *o, Diag *d) {
+  if (n < 1 || n > 16) return ir_error(d, NULL, NULL, "compile: %d batch variants (1 to 16)", n);
+  return cg_compile_all(gs, n, 1, o, d);
 }

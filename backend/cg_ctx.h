@@ -59,7 +59,12 @@ typedef struct CgKernel {
 } CgKernel;
 
 typedef struct CgCtx {
-  const Graph *g;
+  const Graph *g;              /* the variant being compiled; the largest after the loop */
+  const Graph *const *variants;/* the graphs compiled into one module: one batch each (one for a static model) */
+  int n_variants;
+  int dynamic_batch;           /* the info marks the batch dynamic */
+  LLVMValueRef *variant_fn;    /* each variant's run function */
+  uint64_t workspace_bytes;    /* the largest variant's */
   const CompileOptions *opt;
   Diag *d;
   CgPlan plan;
@@ -82,6 +87,7 @@ typedef struct CgCtx {
     const void *data;
     uint64_t offset, bytes;
     void *owned;               /* == data when the context frees it, else NULL */
+    uint64_t hash;             /* of the bytes, to share identical pieces between variants */
   } *weights;
   int64_t *weight_offset;      /* by Value.id, -1 until placed */
   int n_weights, cap_weights;
@@ -107,13 +113,16 @@ typedef struct CgCtx {
 /* The entry points' prefix: --prefix, or "vitc". */
 const char *cg_prefix(const CompileOptions *o);
 
-/* Creates the module for tm: types, rt_parallel_for, the run function's entry. */
+/* Creates the module for tm: types, rt_parallel_for. */
 int cg_module_begin(CgCtx *c, Diag *d);
+/* Starts variant k's run function (vitc_generated_run_K) for c->g; cg_run_end finishes it. */
+int cg_run_begin(CgCtx *c, int k, Diag *d);
+void cg_run_end(CgCtx *c);
 /* Copies the graph outputs no node wrote in place (inputs, constants,
  * repeats); the last step that can place constants in the blob. */
 int cg_module_outputs(CgCtx *c, Diag *d);
-/* Finishes the run function, adds the info global and (when weights_asm)
- * the weights symbol as module assembly, and verifies the module. */
+/* Adds the info global, the variants table, the entry points and (when
+ * weights_asm) the weights symbol as module assembly, and verifies the module. */
 int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d);
 /* Assembly defining the hidden symbol `vitc_weights`: 64-byte aligned,
  * read-only, `.incbin` of blob_path (64 zero bytes when NULL); malloc'd. */

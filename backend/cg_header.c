@@ -107,7 +107,13 @@ int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
   fprintf(f, "\n#define %s_CPU_FEATURES ", pre);
   cg_put_cstring(f, c->cpu_features);
   fprintf(f, "\n#define %s_N_INPUTS %d\n#define %s_N_OUTPUTS %d\n", pre, c->g->n_inputs, pre, c->g->n_outputs);
-  fprintf(f, "#define %s_WORKSPACE_BYTES %lluull\n", pre, (unsigned long long)c->plan.workspace_bytes);
+  fprintf(f, "#define %s_WORKSPACE_BYTES %lluull\n", pre, (unsigned long long)c->workspace_bytes);
+  fprintf(f, "/* %s: the first dim of every input and output is the batch; %s_session_run runs the batch in the\n"
+             " * shapes below, %s_session_run_batch any batch from 1%s. */\n#define %s_BATCH_DYNAMIC %d\n"
+             "#define %s_MAX_BATCH %lld\n",
+          c->dynamic_batch ? "dynamic batch" : "static batch", cg_prefix(c->opt), cg_prefix(c->opt),
+          c->opt->max_batch ? " to MAX_BATCH" : " up (MAX_BATCH 0: no limit)", pre, c->dynamic_batch, pre,
+          (long long)c->opt->max_batch);
   fprintf(f, "#define %s_WEIGHTS_BYTES %lluull\n", pre, (unsigned long long)c->weights_bytes);
   cg_put_metadata(f, pre, c->g);
   for (int i = 0; i < c->g->n_inputs; i++) cg_put_tensor(f, pre, "input", i, c->g->inputs[i]);

@@ -28,19 +28,30 @@ int cg_module_begin(CgCtx *c, Diag *d) {
   c->t_parallel_for = LLVMFunctionType(c->t_void, pf_params, 4, 0);
   c->parallel_for = LLVMAddFunction(c->mod, "rt_parallel_for", c->t_parallel_for);
   LLVMSetVisibility(c->parallel_for, LLVMHiddenVisibility);
+  c->rb = LLVMCreateBuilderInContext(c->ctx);
+  c->b = LLVMCreateBuilderInContext(c->ctx);
+  c->variant_fn = calloc((size_t)c->n_variants, sizeof *c->variant_fn);
+  if (!c->variant_fn) return ir_error(d, c->g->file, NULL, "out of memory");
+  (void)d;
+  return 0;
+}
+
+int cg_run_begin(CgCtx *c, int k, Diag *d) {
+  char name[64];
+  snprintf(name, sizeof name, "vitc_generated_run_%d", k);
   LLVMTypeRef run_params[5] = {c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr};
-  c->run_fn = LLVMAddFunction(c->mod, "vitc_generated_run", LLVMFunctionType(c->t_void, run_params, 5, 0));
+  c->run_fn = c->variant_fn[k] = LLVMAddFunction(c->mod, name, LLVMFunctionType(c->t_void, run_params, 5, 0));
   LLVMSetVisibility(c->run_fn, LLVMHiddenVisibility);
   unsigned nounwind = LLVMGetEnumAttributeKindForName("nounwind", 8);
   LLVMAddAttributeAtIndex(c->run_fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(c->ctx, nounwind, 0));
-  c->rb = LLVMCreateBuilderInContext(c->ctx);
-  c->b = LLVMCreateBuilderInContext(c->ctx);
   LLVMPositionBuilderAtEnd(c->rb, LLVMAppendBasicBlockInContext(c->ctx, c->run_fn, "entry"));
   c->run_ctx = LLVMGetParam(c->run_fn, 0);
   c->run_inputs = LLVMGetParam(c->run_fn, 1);
   c->run_outputs = LLVMGetParam(c->run_fn, 2);
   c->run_workspace = LLVMGetParam(c->run_fn, 3);
   c->run_weights = LLVMGetParam(c->run_fn, 4);
+  free(c->value_ptr);
+  free(c->weight_offset);
   c->value_ptr = calloc((size_t)c->g->n_values + 1, sizeof *c->value_ptr);
   c->weight_offset = malloc(((size_t)c->g->n_values + 1) * sizeof *c->weight_offset);
   if (!c->value_ptr || !c->weight_offset) return ir_error(d, c->g->file, NULL, "out of memory");
@@ -48,14 +59,34 @@ int cg_module_begin(CgCtx *c, Diag *d) {
   return 0;
 }
 
+void cg_run_end(CgCtx *c) { LLVMBuildRetVoid(c->rb); }
+
 /* Loads element i of a pointer array (the run function's inputs or outputs). */
 static LLVMValueRef cg_load_ptr_elem(CgCtx *c, LLVMValueRef array, int64_t i) {
   LLVMValueRef p = cg_ptr_slot(c, c->rb, array, i);
   return LLVMBuildLoad2(c->rb, c->t_ptr, p, "");
 }
 
-/* Appends a piece to the blob, 64-byte aligned; its offset, or -1 when out of memory (owned is freed then). */
+/* 64-bit FNV-1a of n bytes. */
+static uint64_t cg_hash(const void *data, uint64_t n) {
+  const unsigned char *p = data;
+  uint64_t h = 1469598103934665603ull;
+  for (uint64_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
+  return h;
+}
+
+/* Appends a piece to the blob, 64-byte aligned; its offset, or -1 when out of memory (owned is freed then).
+ * With several variants, a piece equal to one already there (the same weight, packed the same way for
+ * another batch) is shared: the weights are stored once. */
 static int64_t cg_blob_append(CgCtx *c, const void *data, uint64_t bytes, void *owned) {
+  uint64_t hash = c->n_variants > 1 ? cg_hash(data, bytes) : 0;
+  for (int i = 0; c->n_variants > 1 && i < c->n_weights; i++) {
+    const struct CgBlobPart *w = &c->weights[i];
+    if (w->bytes == bytes && w->hash == hash && memcmp(w->data, data, bytes) == 0) {
+      free(owned);
+      return (int64_t)w->offset;
+    }
+  }
   if (c->n_weights == c->cap_weights) {
     int cap = c->cap_weights * 2 + 16;
     struct CgBlobPart *w = realloc(c->weights, (size_t)cap * sizeof *w);
@@ -66,7 +97,7 @@ static int64_t cg_blob_append(CgCtx *c, const void *data, uint64_t bytes, void *
     c->weights = w, c->cap_weights = cap;
   }
   uint64_t off = (c->weights_bytes + CG_ALIGN - 1) & ~(uint64_t)(CG_ALIGN - 1);
-  c->weights[c->n_weights++] = (struct CgBlobPart){data, off, bytes, owned};
+  c->weights[c->n_weights++] = (struct CgBlobPart){data, off, bytes, owned, hash};
   c->weights_bytes = off + bytes;
   return (int64_t)off;
 }
@@ -188,6 +219,27 @@ static LLVMValueRef cg_metadata(CgCtx *c, LLVMTypeRef mt) {
   return gv;
 }
 
+/* The hidden table `vitc_generated_variants` ({batch, run function} per variant, smallest batch first) and
+ * `vitc_generated_n_variants`, which the runtime splits a run of any batch with. */
+static void cg_variants_table(CgCtx *c) {
+  LLVMTypeRef vt = LLVMStructTypeInContext(c->ctx, (LLVMTypeRef[]){c->t_i64, c->t_ptr}, 2, 0);
+  LLVMValueRef rows[64];
+  for (int k = 0; k < c->n_variants && k < 64; k++) {
+    const Value *in0 = c->variants[k]->n_inputs ? c->variants[k]->inputs[0] : NULL;
+    int64_t batch = in0 && in0->t.rank ? in0->t.dims[0] : 1;
+    rows[k] = LLVMConstStructInContext(c->ctx, (LLVMValueRef[]){cg_i64(c, batch), c->variant_fn[k]}, 2, 0);
+  }
+  LLVMValueRef init = LLVMConstArray2(vt, rows, (uint64_t)c->n_variants);
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "vitc_generated_variants");
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetVisibility(g, LLVMHiddenVisibility);
+  LLVMValueRef n = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_variants");
+  LLVMSetInitializer(n, LLVMConstInt(c->t_i32, (unsigned)c->n_variants, 0));
+  LLVMSetGlobalConstant(n, 1);
+  LLVMSetVisibility(n, LLVMHiddenVisibility);
+}
+
 /* A hidden constant C string named name (the prefix, which the runtime's descriptor points at). */
 static LLVMValueRef cg_named_cstring(CgCtx *c, const char *name, const char *s) {
   LLVMValueRef init = LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0);
@@ -207,21 +259,22 @@ static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMTypeRef mt_fields[2] = {c->t_ptr, c->t_ptr};
   LLVMStructSetBody(mt, mt_fields, 2, 0);
   LLVMTypeRef mi = LLVMStructCreateNamed(c->ctx, "VitcModelInfo");
-  LLVMTypeRef mi_fields[12] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64,
-                               c->t_i64, c->t_i32, c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr};
-  LLVMStructSetBody(mi, mi_fields, 12, 0);
+  LLVMTypeRef mi_fields[14] = {c->t_i32, c->t_i32, c->t_i32, c->t_ptr, c->t_ptr, c->t_i64, c->t_i64,
+                               c->t_i32, c->t_ptr, c->t_ptr, c->t_ptr, c->t_ptr, c->t_i32, c->t_i64};
+  LLVMStructSetBody(mi, mi_fields, 14, 0);
   LLVMValueRef ins = cg_tensor_infos(c, ti, c->g->inputs, c->g->n_inputs, "vitc_inputs");
   LLVMValueRef outs = cg_tensor_infos(c, ti, c->g->outputs, c->g->n_outputs, "vitc_outputs");
   LLVMValueRef meta = cg_metadata(c, mt);
   if (!ins || !outs || !meta) return ir_error(d, c->g->file, NULL, "out of memory");
   LLVMValueRef prefix = cg_named_cstring(c, "vitc_generated_prefix", cg_prefix(c->opt));
-  LLVMValueRef f[12] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
+  LLVMValueRef f[14] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
                         LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
-                        LLVMConstInt(c->t_i64, c->plan.workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
+                        LLVMConstInt(c->t_i64, c->workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
                         LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta, prefix, cg_cstring(c, c->cpu_name),
-                        cg_cstring(c, c->cpu_features)};
+                        cg_cstring(c, c->cpu_features), LLVMConstInt(c->t_i32, (unsigned)c->dynamic_batch, 0),
+                        LLVMConstInt(c->t_i64, (unsigned long long)c->opt->max_batch, 0)};
   LLVMValueRef g = LLVMAddGlobal(c->mod, mi, "vitc_generated_info");
-  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 12));
+  LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 14));
   LLVMSetGlobalConstant(g, 1);
   LLVMSetVisibility(g, LLVMHiddenVisibility);
   return 0;
@@ -236,6 +289,7 @@ static const struct { const char *name, *rt, *sig; } cg_entry_points[] = {
   {"session_create", "rt_session_create", "pip"},
   {"session_create_with", "rt_session_create_with", "ppp"},
   {"session_run", "rt_session_run", "ippp"},
+  {"session_run_batch", "rt_session_run_batch", "iplpp"},
   {"session_destroy", "rt_session_destroy", "vp"},
   {"pool_create", "rt_vitc_pool_create", "pip"},
   {"pool_destroy", "rt_vitc_pool_destroy", "vp"},
@@ -253,7 +307,7 @@ static void cg_entry_wrappers(CgCtx *c) {
   LLVMBuilderRef b = LLVMCreateBuilderInContext(c->ctx);
   for (size_t i = 0; i < sizeof cg_entry_points / sizeof cg_entry_points[0]; i++) {
     const char *sig = cg_entry_points[i].sig;
-    LLVMTypeRef params[4];
+    LLVMTypeRef params[5];
     unsigned n = (unsigned)strlen(sig) - 1;
     for (unsigned k = 0; k < n; k++) params[k] = cg_sig_type(c, sig[k + 1]);
     LLVMTypeRef ft = LLVMFunctionType(cg_sig_type(c, sig[0]), params, n, 0);
@@ -263,7 +317,7 @@ static void cg_entry_wrappers(CgCtx *c) {
     snprintf(name, sizeof name, "%s_%s", cg_prefix(c->opt), cg_entry_points[i].name);
     LLVMValueRef fn = LLVMAddFunction(c->mod, name, ft);
     LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(c->ctx, fn, "entry"));
-    LLVMValueRef args[4];
+    LLVMValueRef args[5];
     for (unsigned k = 0; k < n; k++) args[k] = LLVMGetParam(fn, k);
     LLVMValueRef r = LLVMBuildCall2(b, ft, rt, args, n, "");
     LLVMSetTailCall(r, 1);
@@ -293,8 +347,8 @@ char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
 }
 
 int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d) {
-  LLVMBuildRetVoid(c->rb);
   if (cg_info_global(c, d)) return -1;
+  cg_variants_table(c);
   cg_entry_wrappers(c);
   if (weights_asm) {
     char *text = cg_weights_asm(c, blob_path);

@@ -172,9 +172,14 @@ static int import_inputs(ImportCtx *c) {
   for (size_t i = 0; i < c->gp->n_input; i++)
     if (import_input(c, c->gp->input[i]) < 0) return -1;
   if (c->opt && !c->opt->batch_is_default && !c->batch_pinned && c->batch_fixed_input)
-    return ir_error(c->d, c->file, NULL, "--batch %lld: the model fixes the batch (input '%s' has first dim %lld); "
-                    "--batch pins a symbolic batch only (re-export with a dynamic batch axis)",
-                    (long long)c->opt->batch, c->batch_fixed_input, (long long)c->batch_fixed_dim);
+  {
+    char opt[64];
+    if (c->opt->batch_option) snprintf(opt, sizeof opt, "%s", c->opt->batch_option);
+    else snprintf(opt, sizeof opt, "--batch %lld", (long long)c->opt->batch);
+    return ir_error(c->d, c->file, NULL, "%s: the model fixes the batch (input '%s' has first dim %lld); "
+                    "this needs a symbolic batch (re-export with a dynamic batch axis)", opt, c->batch_fixed_input,
+                    (long long)c->batch_fixed_dim);
+  }
   for (int i = 0; c->opt && i < c->opt->n_shapes; i++) {
     const char *name = pb_str(c->opt->shapes[i].name);
     const Value *v = name_map_get(&c->values, name);

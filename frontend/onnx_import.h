@@ -16,6 +16,7 @@ typedef struct ImportOptions {
   int64_t batch;          /* --batch N, 0 when unset: pins a symbolic first dim of every input */
   int batch_is_default;   /* batch is the command's own default (--image, inspect), not the user's --batch:
                              a model whose batch is fixed is then no error */
+  const char *batch_option;  /* the option that gave batch, for messages (NULL: "--batch") */
 } ImportOptions;
 
 /* Imports the model at `path` (opset 9..21; Slice needs 10). Node outputs are left untyped

@@ -62,6 +62,7 @@ const VitcModelInfo *rt_model_info(void);
 VitcSession *rt_session_create(int n_threads, int *status);
 VitcSession *rt_session_create_with(const VitcSessionOptions *options, int *status);
 int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs);
+int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *inputs, void *const *outputs);
 void rt_session_destroy(VitcSession *s);
 VitcPool *rt_vitc_pool_create(int n_threads, int *status);
 void rt_vitc_pool_destroy(VitcPool *p);
@@ -72,8 +73,16 @@ const char *rt_status_string(int status);
 
 RT_HIDDEN extern const VitcModelInfo vitc_generated_info;
 RT_HIDDEN extern const char vitc_generated_prefix[]; /* --prefix, also in the info */
-RT_HIDDEN void vitc_generated_run(VitcRunCtx *ctx, const void *const *inputs, void *const *outputs,
-                                  uint8_t *workspace, const uint8_t *weights);
+/* One compiled batch: its run function (buffers of that batch, in info order). */
+typedef void (*RtRunFn)(VitcRunCtx *ctx, const void *const *inputs, void *const *outputs, uint8_t *workspace,
+                        const uint8_t *weights);
+typedef struct RtVariant {
+  int64_t batch;
+  RtRunFn run;
+} RtVariant;
+/* Smallest batch first; a static model has one, the info's batch. */
+RT_HIDDEN extern const RtVariant vitc_generated_variants[];
+RT_HIDDEN extern const int32_t vitc_generated_n_variants;
 RT_HIDDEN extern const uint8_t vitc_weights[];
 
 /* The exported PREFIX_* functions the backend generates for a model, for
@@ -85,6 +94,9 @@ RT_HIDDEN extern const uint8_t vitc_weights[];
     return rt_session_create_with(o, st);                                                                        \
   }                                                                                                              \
   RT_EXPORT int P##_session_run(VitcSession *s, const void *const *i, void *const *o) { return rt_session_run(s, i, o); } \
+  RT_EXPORT int P##_session_run_batch(VitcSession *s, int64_t b, const void *const *i, void *const *o) {       \
+    return rt_session_run_batch(s, b, i, o);                                                                     \
+  }                                                                                                              \
   RT_EXPORT void P##_session_destroy(VitcSession *s) { rt_session_destroy(s); }                                 \
   RT_EXPORT VitcPool *P##_pool_create(int n, int *st) { return rt_vitc_pool_create(n, st); }                    \
   RT_EXPORT void P##_pool_destroy(VitcPool *p) { rt_vitc_pool_destroy(p); }                                     \

@@ -13,9 +13,9 @@ struct VitcSession {
 
 /* Loaders find every entry point of a model here, whatever its prefix. */
 RT_EXPORT const VitcEntryPoints vitc_entry_points = {
-  VITC_ABI_VERSION,   vitc_generated_prefix, rt_model_info,         rt_session_create,    rt_session_create_with,
-  rt_session_run,     rt_session_destroy,    rt_vitc_pool_create,   rt_vitc_pool_destroy, rt_model_cpu_check,
-  rt_status_string,
+  VITC_ABI_VERSION,     vitc_generated_prefix, rt_model_info,        rt_session_create,
+  rt_session_create_with, rt_session_run,    rt_session_run_batch, rt_session_destroy,
+  rt_vitc_pool_create,  rt_vitc_pool_destroy,  rt_model_cpu_check,   rt_status_string,
 };
 
 const VitcModelInfo *rt_model_info(void) { return &vitc_generated_info; }
@@ -74,14 +74,54 @@ VitcSession *rt_session_create_with(const VitcSessionOptions *o, int *status) {
   return s;
 }
 
-int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
+/* Whether the session and every buffer are there. */
+static int rt_args_ok(const VitcSession *s, const void *const *inputs, void *const *outputs) {
   const VitcModelInfo *info = &vitc_generated_info;
-  if (!s || (info->n_inputs > 0 && !inputs) || (info->n_outputs > 0 && !outputs)) return VITC_ERR_ARG;
+  if (!s || (info->n_inputs > 0 && !inputs) || (info->n_outputs > 0 && !outputs)) return 0;
   for (int i = 0; i < info->n_inputs; i++)
-    if (!inputs[i]) return VITC_ERR_ARG;
+    if (!inputs[i]) return 0;
   for (int i = 0; i < info->n_outputs; i++)
-    if (!outputs[i]) return VITC_ERR_ARG;
-  vitc_generated_run(&s->ctx, inputs, outputs, s->workspace, vitc_weights);
+    if (!outputs[i]) return 0;
+  return 1;
+}
+
+int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
+  if (!rt_args_ok(s, inputs, outputs)) return VITC_ERR_ARG;
+  vitc_generated_variants[vitc_generated_n_variants - 1].run(&s->ctx, inputs, outputs, s->workspace, vitc_weights);
+  return VITC_OK;
+}
+
+/* Bytes of one sample of tensor t (its first dim taken as the batch). */
+static uint64_t rt_sample_bytes(const VitcTensorInfo *t) {
+  uint64_t n = t->dtype == VITC_DTYPE_I64 ? 8 : t->dtype == VITC_DTYPE_BOOL ? 1 : 4;
+  for (int k = 1; k < t->rank; k++) n *= (uint64_t)t->dims[k];
+  return n;
+}
+
+#define RT_MAX_IO 64
+
+int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *inputs, void *const *outputs) {
+  const VitcModelInfo *info = &vitc_generated_info;
+  const RtVariant *v = vitc_generated_variants;
+  int nv = vitc_generated_n_variants;
+  if (!rt_args_ok(s, inputs, outputs) || batch < 1 || info->n_inputs > RT_MAX_IO || info->n_outputs > RT_MAX_IO)
+    return VITC_ERR_ARG;
+  if (!info->batch_dynamic) return batch == v[nv - 1].batch ? rt_session_run(s, inputs, outputs) : VITC_ERR_ARG;
+  if (info->max_batch > 0 && batch > info->max_batch) return VITC_ERR_ARG;
+  const void *in[RT_MAX_IO];
+  void *out[RT_MAX_IO];
+  /* Batch-major buffers: a run of b samples is the next b samples of every input and output, so the batch
+   * is covered by the largest compiled batches that fit (8 + 2 + 1 for 11 with 1, 2, 4, 8). */
+  for (int64_t done = 0; done < batch;) {
+    int k = nv - 1;
+    while (k > 0 && v[k].batch > batch - done) k--;
+    for (int i = 0; i < info->n_inputs; i++)
+      in[i] = (const uint8_t *)inputs[i] + (uint64_t)done * rt_sample_bytes(&info->inputs[i]);
+    for (int i = 0; i < info->n_outputs; i++)
+      out[i] = (uint8_t *)outputs[i] + (uint64_t)done * rt_sample_bytes(&info->outputs[i]);
+    v[k].run(&s->ctx, in, out, s->workspace, vitc_weights);
+    done += v[k].batch;
+  }
   return VITC_OK;
 }
 

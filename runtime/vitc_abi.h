@@ -62,6 +62,10 @@ typedef struct VitcModelInfo {
   const char *prefix;        /* since ABI 3: the entry points are PREFIX_model_info, ... */
   const char *target_cpu;    /* the LLVM CPU the code was generated for ("znver3", "x86-64-v3", ...) */
   const char *cpu_features;  /* the instruction sets it needs, comma-separated ("avx2,fma,..."); "" for none */
+  int32_t batch_dynamic;     /* 1: the first dim of every input and output is the batch, any value from 1 to
+                                max_batch (0: no limit) through P_session_run_batch; the shapes above are the
+                                batch P_session_run runs (the largest compiled batch); workspace_bytes covers all */
+  int64_t max_batch;
 } VitcModelInfo;
 
 /* A session: the workspace and the threads for one run at a time. */
@@ -91,6 +95,7 @@ typedef struct VitcEntryPoints {
   VitcSession *(*session_create)(int n_threads, int *status);
   VitcSession *(*session_create_with)(const VitcSessionOptions *options, int *status);
   int (*session_run)(VitcSession *s, const void *const *inputs, void *const *outputs);
+  int (*session_run_batch)(VitcSession *s, int64_t batch, const void *const *inputs, void *const *outputs);
   void (*session_destroy)(VitcSession *s);
   VitcPool *(*pool_create)(int n_threads, int *status);
   void (*pool_destroy)(VitcPool *p);
@@ -107,6 +112,8 @@ typedef struct VitcEntryPoints {
  *   lacks what the model needs, VITC_ERR_ARG for bad options, VITC_ERR_NOMEM);
  * - P_session_run(s, inputs, outputs): buffers of the info's sizes, in its order; one call at a time per
  *   session; sessions are independent, also when they share a pool;
+ * - P_session_run_batch(s, batch, inputs, outputs): the same for `batch` samples (a dynamic-batch model;
+ *   a static one accepts only its own batch), VITC_ERR_ARG outside 1..max_batch;
  * - P_pool_create(n_threads, status) / P_pool_destroy: a pool outlives the sessions that use it;
  * - P_cpu_check(message, size): VITC_OK, or VITC_ERR_CPU with "model needs ...; this CPU has ..." in message;
  * - P_status_string(status): a short English description. */
@@ -115,6 +122,7 @@ typedef struct VitcEntryPoints {
   VitcSession *P##_session_create(int n_threads, int *status);                                       \
   VitcSession *P##_session_create_with(const VitcSessionOptions *options, int *status);              \
   int P##_session_run(VitcSession *s, const void *const *inputs, void *const *outputs);              \
+  int P##_session_run_batch(VitcSession *s, int64_t batch, const void *const *inputs, void *const *outputs); \
   void P##_session_destroy(VitcSession *s);                                                          \
   VitcPool *P##_pool_create(int n_threads, int *status);                                             \
   void P##_pool_destroy(VitcPool *p);                                                                \

@@ -160,13 +160,17 @@ static const char *vitrt_type_str(int32_t dtype, int32_t rank, const int64_t *di
   return buf;
 }
 
-/* Checks one buffer against its info entry; 0 when it matches. */
-static int vitrt_check(const char *kind, int i, const VitrtTensor *t, const VitcTensorInfo *want, char *err,
-                       size_t errlen) {
+/* Checks one buffer against its info entry, its first dim against batch when batch > 0 (a dynamic-batch
+ * model); 0 when it matches. */
+static int vitrt_check(const char *kind, int i, const VitrtTensor *t, const VitcTensorInfo *want, int64_t batch,
+                       char *err, size_t errlen) {
   int ok = t->data && t->dtype == want->dtype && t->rank == want->rank && (t->rank == 0 || t->dims);
-  for (int k = 0; ok && k < t->rank; k++) ok = t->dims[k] == want->dims[k];
+  for (int k = 0; ok && k < t->rank; k++) ok = t->dims[k] == (k == 0 && batch > 0 ? batch : want->dims[k]);
   if (ok) return 0;
   char got[160], exp[160];
+  VitcTensorInfo shown = *want;
+  if (batch > 0) shown.dims[0] = batch;
+  want = &shown;
   if (!t->data)
     vitrt_msg(err, errlen, "%s %d ('%s'): no buffer", kind, i, want->name);
   else
@@ -191,13 +195,27 @@ int vitrt_run_checked(VitrtSession *s, int n_inputs, const VitrtTensor *inputs, 
   }
   const void *in[VITRT_MAX_IO];
   void *out[VITRT_MAX_IO];
+  /* A dynamic-batch model takes the batch of input 0; every other buffer must agree. */
+  int64_t batch = info->batch_dynamic && n_inputs && inputs[0].rank > 0 && inputs[0].dims ? inputs[0].dims[0] : 0;
+  if (info->batch_dynamic && (batch < 1 || (info->max_batch > 0 && batch > info->max_batch))) {
+    vitrt_msg(err, errlen, "batch %lld is outside the model's 1..%lld", (long long)batch,
+              (long long)(info->max_batch > 0 ? info->max_batch : INT64_MAX));
+    return VITC_ERR_ARG;
+  }
   for (int i = 0; i < n_inputs; i++) {
-    if (vitrt_check("input", i, &inputs[i], &info->inputs[i], err, errlen)) return VITC_ERR_ARG;
+    if (vitrt_check("input", i, &inputs[i], &info->inputs[i], batch, err, errlen)) return VITC_ERR_ARG;
     in[i] = inputs[i].data;
   }
   for (int i = 0; i < n_outputs; i++) {
-    if (vitrt_check("output", i, &outputs[i], &info->outputs[i], err, errlen)) return VITC_ERR_ARG;
+    if (vitrt_check("output", i, &outputs[i], &info->outputs[i], batch, err, errlen)) return VITC_ERR_ARG;
     out[i] = outputs[i].data;
   }
+  if (batch > 0) return s->model->ep->session_run_batch(s->session, batch, in, out);
   return s->model->ep->session_run(s->session, in, out);
+}
+
+int vitrt_run_batch(VitrtSession *s, int64_t batch, int n_inputs, const void *const *inputs, int n_outputs,
+                    void *const *outputs) {
+  if (!s || n_inputs != s->model->info->n_inputs || n_outputs != s->model->info->n_outputs) return VITC_ERR_ARG;
+  return s->model->ep->session_run_batch(s->session, batch, inputs, outputs);
 }

@@ -41,7 +41,11 @@ void vitrt_session_destroy(VitrtSession *s);
 /* Runs with n_inputs / n_outputs buffers, which must match the model's counts
  * (VITC_ERR_ARG otherwise); their sizes are the caller's responsibility. */
 int vitrt_run(VitrtSession *s, int n_inputs, const void *const *inputs, int n_outputs, void *const *outputs);
-/* Same, after checking every buffer's dtype and shape against the info:
+/* vitrt_run for `batch` samples (a dynamic-batch model: any batch up to info->max_batch). */
+int vitrt_run_batch(VitrtSession *s, int64_t batch, int n_inputs, const void *const *inputs, int n_outputs,
+                    void *const *outputs);
+/* Same, after checking every buffer's dtype and shape against the info (for a dynamic-batch model, the
+ * first dim of every buffer is the batch of input 0):
  * VITC_ERR_ARG on any mismatch, with the reason in err (when errlen > 0). */
 int vitrt_run_checked(VitrtSession *s, int n_inputs, const VitrtTensor *inputs, int n_outputs,
                       const VitrtTensor *outputs, char *err, size_t errlen);

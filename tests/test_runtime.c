@@ -106,7 +106,7 @@ static void test_pool_without_ctx_runs_inline(void **state) {
  * vitc_model_info of ABI 1 and 2. */
 static const char fake_model_c[] =
   "#include \"vitc_abi.h\"\n"
-  "static const VitcModelInfo info = {ABI, 0, 0, 0, 0, 0, 0, 0, 0, \"fake\", \"x86-64\", \"\"};\n"
+  "static const VitcModelInfo info = {ABI, 0, 0, 0, 0, 0, 0, 0, 0, \"fake\", \"x86-64\", \"\", 0, 0};\n"
   "static const VitcModelInfo *mi(void) { return &info; }\n"
   "#ifdef OLD\n"
   "const VitcModelInfo *vitc_model_info(void) { return &info; }\n"
@@ -115,7 +115,7 @@ static const char fake_model_c[] =
   "static int run(VitcSession *s, const void *const *i, void *const *o) { (void)s; (void)i; (void)o; return 0; }\n"
   "static void destroy(VitcSession *s) { (void)s; }\n"
   "static int cpu(char *m, size_t n) { (void)m; (void)n; return VITC_OK; }\n"
-  "const VitcEntryPoints vitc_entry_points = {ABI, \"fake\", mi, create, 0, run, destroy, 0, 0, cpu, 0};\n"
+  "const VitcEntryPoints vitc_entry_points = {ABI, \"fake\", mi, create, 0, run, 0, destroy, 0, 0, cpu, 0};\n"
   "#endif\n";
 
 /* A model as the backend would generate it, written in C: y = 2 * x over f32[4,5]. */
@@ -124,7 +124,7 @@ static const char twice_model_c[] =
   "static const VitcTensorInfo ins[1] = {{\"x\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
   "static const VitcTensorInfo outs[1] = {{\"y\", VITC_DTYPE_F32, 2, {4, 5}}};\n"
   "static const VitcMetadata meta[2] = {{\"vitc.image_size\", \"4\"}, {\"note\", \"two\\nlines\"}};\n"
-  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64, 2, meta, \"vitc\", \"x86-64\", \"\"};\n"
+  "const VitcModelInfo vitc_generated_info = {VITC_ABI_VERSION, 1, 1, ins, outs, 64, 64, 2, meta, \"vitc\", \"x86-64\", \"\", 0, 0};\n"
   "const char vitc_generated_prefix[] = \"vitc\";\n"
   "const uint8_t vitc_weights[64] = {0};\n"
   "typedef struct { const float *x; float *y; } Args;\n"
@@ -132,11 +132,13 @@ static const char twice_model_c[] =
   "  Args *a = arg;\n"
   "  for (int64_t i = b; i < e; i++) a->y[i] = 2 * a->x[i];\n"
   "}\n"
-  "void vitc_generated_run(VitcRunCtx *ctx, const void *const *in, void *const *out, uint8_t *ws, const uint8_t *w) {\n"
+  "static void run(VitcRunCtx *ctx, const void *const *in, void *const *out, uint8_t *ws, const uint8_t *w) {\n"
   "  (void)ws; (void)w;\n"
   "  Args a = {in[0], out[0]};\n"
   "  rt_parallel_for(ctx, 20, twice, &a);\n"
-  "}\n";
+  "}\n"
+  "const RtVariant vitc_generated_variants[1] = {{4, run}};\n"
+  "const int32_t vitc_generated_n_variants = 1;\n";
 
 /* Compiles tmpdir/src into tmpdir/so with extra flags (the runtime headers are on the path). */
 static void build_so(const char *src, const char *so, const char *flags) {

@@ -14,6 +14,7 @@ typedef struct LoadOptions {
   int n_shapes;
   int64_t batch;
   int64_t default_batch; /* pins a symbolic batch of an ONNX model when --batch is not given (0: none) */
+  const char *batch_option; /* the option that set batch, for messages (NULL: "--batch") */
 } LoadOptions;
 
 /* Consumes argv[*i] (and its value) when it is a load option; 1 if consumed,

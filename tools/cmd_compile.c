@@ -54,7 +54,7 @@ static int compile_is_identifier(const char *s) {
 
 /* Parses the command line into o and lo; 0 or an exit status. */
 static int compile_args(int argc, char **argv, const char **model, CompileOptions *o, LoadOptions *lo, PassOptions *po,
-                        Diag *d) {
+                        int *dynamic, Diag *d) {
   int emit = -1;
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
@@ -79,14 +79,84 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
     } else if (a[0] == '-' && a[1] == 'O' && a[2] >= '0' && a[2] <= '3' && !a[3]) o->opt_level = a[2] - '0';
     else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) o->verbose = 1;
     else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) o->progress = NULL;
+    else if (strcmp(a, "--dynamic-batch") == 0) *dynamic = 1;
+    else if (strcmp(a, "--max-batch") == 0 && has_val) {
+      char *end;
+      long long n = strtoll(argv[++i], &end, 10);
+      if (*end || n < 1 || n > (1ll << 30))
+        return fprintf(stderr, "vitc: error: compile: --max-batch needs a positive integer, got '%s'\n", argv[i]), 2;
+      o->max_batch = n;
+    }
     else if (a[0] == '-' || *model)
       return fprintf(stderr, "vitc: error: compile: unexpected argument '%s' (see vitc --help)\n", a), 2;
     else *model = a;
   }
   if (!*model) return fprintf(stderr, "vitc: error: compile: missing MODEL\n"), 2;
+  if (o->max_batch && !*dynamic) return fprintf(stderr, "vitc: error: compile: --max-batch needs --dynamic-batch\n"), 2;
+  if (*dynamic && lo->batch)
+    return fprintf(stderr, "vitc: error: compile: --batch pins one batch; --dynamic-batch compiles for any\n"), 2;
   if (!o->output) return fprintf(stderr, "vitc: error: compile: missing -o OUTPUT\n"), 2;
   o->emit = emit >= 0 ? (CgEmitKind)emit : compile_emit_from_name(o->output);
   return 0;
+}
+
+/* The batches a dynamic-batch model is compiled for: 1, 2, 4, ... up to max_batch (8 without one). */
+static int compile_batches(int64_t max_batch, int64_t *batches) {
+  int64_t cap = max_batch ? max_batch : 8;
+  int n = 0;
+  for (int64_t b = 1; b <= cap && n < 16; b *= 2) batches[n++] = b;
+  return n;
+}
+
+/* Checks that variant g (batch b) is variant g0 (batch b0) with the batch as every input's and output's first
+ * dim: the runtime splits a run along that dim. */
+static int compile_check_batch_dim(const Graph *g0, int64_t b0, const Graph *g, int64_t b, Diag *d) {
+  for (int k = 0; k < 2; k++) {
+    int n = k ? g->n_outputs : g->n_inputs;
+    for (int i = 0; i < n; i++) {
+      const Tensor *t = &(k ? g->outputs : g->inputs)[i]->t, *t0 = &(k ? g0->outputs : g0->inputs)[i]->t;
+      int ok = t->rank >= 1 && t->rank == t0->rank && t->dims[0] == b && t0->dims[0] == b0;
+      for (int r = 1; ok && r < t->rank; r++) ok = t->dims[r] == t0->dims[r];
+      if (!ok) {
+        char s0[128], s1[128];
+        return ir_error(d, g->file, NULL, "--dynamic-batch: %s '%s' is %s at batch %lld but %s at batch %lld: its first "
+                        "dimension is not the batch", k ? "output" : "input", (k ? g->outputs : g->inputs)[i]->name,
+                        tensor_type_str(t0, s0, sizeof s0), (long long)b0, tensor_type_str(t, s1, sizeof s1),
+                        (long long)b);
+      }
+    }
+  }
+  return 0;
+}
+
+/* Loads and optimizes model pinned to batch (0: as the options say). */
+static Graph *compile_load(const char *model, LoadOptions *lo, int64_t batch, const PassOptions *po, Diag *d) {
+  if (batch) lo->batch = batch;
+  Graph *g = cli_load(model, lo, d);
+  PassCtx ctx = {0};
+  if (g && cli_optimize(g, po, &ctx, d)) {
+    ir_graph_free(g);
+    g = NULL;
+  }
+  pass_ctx_free(&ctx);
+  return g;
+}
+
+/* Loads, optimizes and compiles one graph, or one per batch for --dynamic-batch. */
+static int compile_model(const char *model, LoadOptions *lo, const PassOptions *po, const CompileOptions *o,
+                         int dynamic, Diag *d) {
+  int64_t batches[16] = {0};
+  int n = dynamic ? compile_batches(o->max_batch, batches) : 1;
+  Graph *gs[16] = {NULL};
+  int rc = 0;
+  lo->batch_option = dynamic ? "--dynamic-batch" : NULL;
+  for (int k = 0; k < n && !rc; k++) {
+    if (!(gs[k] = compile_load(model, lo, batches[k], po, d))) rc = -1;
+    else if (k > 0) rc = compile_check_batch_dim(gs[0], batches[0], gs[k], batches[k], d);
+  }
+  if (!rc) rc = dynamic ? cg_compile_batches((const Graph *const *)gs, n, o, d) : cg_compile(gs[0], o, d);
+  for (int k = 0; k < n; k++) ir_graph_free(gs[k]);
+  return rc;
 }
 
 int cmd_compile(int argc, char **argv) {
@@ -97,22 +167,16 @@ int cmd_compile(int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &prog.t0);
   CompileOptions o = {.opt_level = 3, .progress = progress_stage, .progress_ctx = &prog};
   const char *model = NULL;
-  int rc = compile_args(argc, argv, &model, &o, &lo, &po, &d);
+  int dynamic = 0;
+  int rc = compile_args(argc, argv, &model, &o, &lo, &po, &dynamic, &d);
   if (!o.progress) prog.on = 0; /* -q */
-  if (!rc) progress_stage(&prog, "loading the model");
-  Graph *g = rc ? NULL : cli_load(model, &lo, &d);
-  if (!rc && !g) rc = cli_fail(&d);
-  PassCtx ctx = {0};
-  if (!rc) progress_stage(&prog, "optimizing the graph");
-  if (!rc && cli_optimize(g, &po, &ctx, &d)) rc = cli_fail(&d);
-  pass_ctx_free(&ctx);
-  if (!rc && cg_compile(g, &o, &d)) rc = cli_fail(&d);
+  if (!rc) progress_stage(&prog, "loading and optimizing the model");
+  if (!rc && compile_model(model, &lo, &po, &o, dynamic, &d)) rc = cli_fail(&d);
   if (!rc && prog.on) {
     char done[512];
     snprintf(done, sizeof done, "wrote %s", o.output);
     progress_stage(&prog, done);
   }
-  ir_graph_free(g);
   cli_load_options_free(&lo);
   return rc;
 }

@@ -72,6 +72,10 @@ static int inspect_so(const char *path) {
   int n = info->n_metadata < 64 ? info->n_metadata : 64;
   for (int i = 0; i < n; i++) keys[i] = info->metadata[i].key, vals[i] = info->metadata[i].value;
   print_meta(n, keys, vals);
+  if (info->batch_dynamic)
+    printf("  batch: dynamic, 1 to %s (the shapes show the largest compiled batch, what %s_session_run runs)\n",
+           info->max_batch ? "max_batch" : "any", info->prefix);
+  if (info->batch_dynamic && info->max_batch) printf("  max_batch %lld\n", (long long)info->max_batch);
   printf("  memory: workspace %llu bytes per session, weights %llu bytes\n",
          (unsigned long long)info->workspace_bytes, (unsigned long long)info->weights_bytes);
   vitrt_close(m);

@@ -122,7 +122,7 @@ Graph *cli_load(const char *path, const LoadOptions *o, Diag *d) {
                             "or a '#' comment does not start with 'graph')");
   } else {
     ImportOptions io = {.shapes = o->shapes, .n_shapes = o->n_shapes, .batch = o->batch ? o->batch : o->default_batch,
-                        .batch_is_default = !o->batch};
+                        .batch_is_default = !o->batch, .batch_option = o->batch_option};
     g = onnx_import(path, &io, d);
     if (g && ir_infer_shapes(g, d)) {
       ir_graph_free(g);

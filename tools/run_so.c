@@ -119,6 +119,8 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
     out[j].dtype = dt_from_onnx(t->dtype);
     out[j].rank = t->rank;
     memcpy(out[j].dims, t->dims, sizeof out[j].dims);
+    if (info->batch_dynamic && info->n_inputs > 0 && in[0].rank > 0 && t->rank > 0) /* the inputs' batch */
+      out[j].dims[0] = in[0].dims[0];
     if (!(out[j].data = malloc(tensor_bytes(&out[j]) + 1))) return ir_error(d, NULL, NULL, "out of memory");
     vout[j] = (VitrtTensor){t->dtype, t->rank, out[j].dims, out[j].data};
   }

@@ -48,7 +48,8 @@ class _CModelInfo(ctypes.Structure):
                 ("inputs", ctypes.POINTER(_CTensorInfo)), ("outputs", ctypes.POINTER(_CTensorInfo)),
                 ("workspace_bytes", ctypes.c_uint64), ("weights_bytes", ctypes.c_uint64),
                 ("n_metadata", ctypes.c_int32), ("metadata", ctypes.POINTER(_CMetadata)),
-                ("prefix", ctypes.c_char_p), ("target_cpu", ctypes.c_char_p), ("cpu_features", ctypes.c_char_p)]
+                ("prefix", ctypes.c_char_p), ("target_cpu", ctypes.c_char_p), ("cpu_features", ctypes.c_char_p),
+                ("batch_dynamic", ctypes.c_int32), ("max_batch", ctypes.c_int64)]
 
 
 _P = ctypes.c_void_p
@@ -61,6 +62,8 @@ class _CEntryPoints(ctypes.Structure):  # VitcEntryPoints
                 ("session_create", ctypes.CFUNCTYPE(_P, _I, ctypes.POINTER(_I))),
                 ("session_create_with", ctypes.CFUNCTYPE(_P, _P, ctypes.POINTER(_I))),
                 ("session_run", ctypes.CFUNCTYPE(_I, _P, ctypes.POINTER(_P), ctypes.POINTER(_P))),
+                ("session_run_batch", ctypes.CFUNCTYPE(_I, _P, ctypes.c_int64, ctypes.POINTER(_P),
+                                                       ctypes.POINTER(_P))),
                 ("session_destroy", ctypes.CFUNCTYPE(None, _P)),
                 ("pool_create", ctypes.CFUNCTYPE(_P, _I, ctypes.POINTER(_I))),
                 ("pool_destroy", ctypes.CFUNCTYPE(None, _P)),
@@ -148,6 +151,8 @@ class Model:
         self.metadata = {info.metadata[i].key.decode(): info.metadata[i].value.decode()
                          for i in range(info.n_metadata)}
         self.prefix = info.prefix.decode()
+        self.dynamic_batch = bool(info.batch_dynamic)  # inputs of any batch (1..max_batch; 0: no limit)
+        self.max_batch = int(info.max_batch)
         self.target_cpu = info.target_cpu.decode()
         status = ctypes.c_int(0)
         self._session = ep.session_create(int(threads), ctypes.byref(status))
@@ -198,24 +203,32 @@ class Model:
             args = [args]
         if len(args) != len(self.inputs):
             raise VitcError(f"{self.path}: model has {len(self.inputs)} inputs, {len(args)} given")
-        arrays = []
-        for a, t in zip(args, self.inputs):
-            a = np.asarray(a)
-            if a.dtype != t.dtype or a.shape != t.shape:
+        arrays = [np.asarray(a) for a in args]
+        batch = None
+        if self.dynamic_batch and arrays and arrays[0].ndim > 0:
+            batch = arrays[0].shape[0]
+            if batch < 1 or (self.max_batch and batch > self.max_batch):
+                raise VitcError(f"{self.path}: batch {batch} is outside the model's 1..{self.max_batch or 'any'}")
+        for a, t in zip(arrays, self.inputs):
+            want = (batch,) + t.shape[1:] if batch is not None else t.shape
+            if a.dtype != t.dtype or a.shape != want:
                 raise VitcError(f"{self.path}: input '{t.name}' is {a.dtype}{list(a.shape)}, "
-                                f"the model expects {t.dtype}{list(t.shape)}")
-            arrays.append(np.ascontiguousarray(a))
-        return arrays
+                                f"the model expects {t.dtype}{list(want)}")
+        return [np.ascontiguousarray(a) for a in arrays], batch
 
     def run(self, *args):
         """Runs the model: arrays in model order (or one list/dict); returns every output as a list."""
         if self._session is None:
             raise VitcError(f"{self.path}: the model was closed")
-        arrays = self._bind(args[0] if len(args) == 1 else list(args))
-        outs = [np.empty(t.shape, dtype=t.dtype) for t in self.outputs]
+        arrays, batch = self._bind(args[0] if len(args) == 1 else list(args))
+        outs = [np.empty((batch,) + t.shape[1:] if batch is not None else t.shape, dtype=t.dtype)
+                for t in self.outputs]
         in_ptrs = (ctypes.c_void_p * max(1, len(arrays)))(*[a.ctypes.data for a in arrays])
         out_ptrs = (ctypes.c_void_p * max(1, len(outs)))(*[o.ctypes.data for o in outs])
-        st = self._ep.session_run(self._session, in_ptrs, out_ptrs)
+        if batch is not None:
+            st = self._ep.session_run_batch(self._session, batch, in_ptrs, out_ptrs)
+        else:
+            st = self._ep.session_run(self._session, in_ptrs, out_ptrs)
         if st:
             raise VitcError(f"{self.path}: run failed: {self._status(st)}")
         return outs

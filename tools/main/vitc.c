@@ -37,6 +37,7 @@ static const struct Command {
    "  -O0 .. -O3                         LLVM optimization level (default -O3); -O0 also skips graph passes\n"
    "  --runtime-lib PATH                 libvitc_rt.a to link (default: the one installed with vitc)\n"
    "  --prefix NAME                      entry points NAME_model_info, NAME_session_run, ... (default vitc)\n"
+   "  --dynamic-batch [--max-batch N]    one .so for any batch (up to N) of a model with a symbolic batch\n"
    "  -v                                 print stage timings at the end\n"
    "  -q                                 no progress lines (they are shown only on a terminal)\n",
    1, 1, 0},
