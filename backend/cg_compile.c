@@ -145,12 +145,35 @@ static int cg_check_output_dir(const char *output, Diag *d) {
   return 0;
 }
 
-/* Plans and emits the run function of every variant (c->g is the last, the largest, afterwards). */
+static int cg_emit_variant(CgCtx *c, int t, int k, Diag *d);
+
+/* Forgets the cached kernels (each target gets its own). */
+static void cg_kernels_reset(CgCtx *c) {
+  for (int i = 0; i < c->n_kernels; i++) free(c->kernels[i].key);
+  c->n_kernels = 0;
+}
+
+/* Plans and emits the run function of every variant, for every target (c->g is the largest batch afterwards). */
 static int cg_emit_variants(CgCtx *c, Diag *d) {
-  for (int k = 0; k < c->n_variants; k++) {
+  for (int t = 0; t < c->n_targets; t++) {
+    cg_target_use(c, t);
+    cg_kernels_reset(c);
+    LLVMValueRef last = LLVMGetLastFunction(c->mod);
+    for (int k = 0; k < c->n_variants; k++)
+      if (cg_emit_variant(c, t, k, d)) return -1;
+    cg_target_mark(c, last);
+  }
+  cg_target_use(c, c->base);
+  return 0;
+}
+
+/* Plans and emits batch variant k for the current target t. */
+static int cg_emit_variant(CgCtx *c, int t, int k, Diag *d) {
+  {
     c->g = c->variants[k];
     cg_plan_free(&c->plan);
-    if (cg_plan(c->g, &c->plan, d) || cg_run_begin(c, k, d) || cg_emit_nodes(c, d) || cg_module_outputs(c, d))
+    if (cg_plan(c->g, &c->plan, d) || cg_run_begin(c, t * c->n_variants + k, d) || cg_emit_nodes(c, d) ||
+        cg_module_outputs(c, d))
       return -1;
     cg_run_end(c);
     if (c->plan.workspace_bytes > c->workspace_bytes) c->workspace_bytes = c->plan.workspace_bytes;
@@ -195,8 +218,11 @@ static void cg_ctx_free(CgCtx *c) {
   for (int i = 0; i < c->n_kernels; i++) free(c->kernels[i].key);
   free(c->kernels);
   free(c->key);
-  free(c->cpu_name);
-  free(c->cpu_features);
+  for (int t = 0; t < c->n_targets; t++) {
+    free(c->targets[t].cpu);
+    free(c->targets[t].llvm_features);
+    free(c->targets[t].features);
+  }
   free(c->value_ptr);
   free(c->weight_offset);
   free(c->variant_fn);

@@ -58,6 +58,15 @@ typedef struct CgKernel {
   LLVMValueRef fn;
 } CgKernel;
 
+/* One CPU the model is compiled for (--target-cpu A,B: several, chosen at session creation). */
+#define CG_MAX_TARGETS 4
+typedef struct CgTarget {
+  char *cpu;            /* LLVM CPU name (the host's for "native") */
+  char *llvm_features;  /* "+avx2,..." for the host, "" for a named CPU (LLVM derives them) */
+  char *features;       /* what the code needs, as the info records it (cg_cpu_features) */
+  int host;
+} CgTarget;
+
 typedef struct CgCtx {
   const Graph *g;              /* the variant being compiled; the largest after the loop */
   const Graph *const *variants;/* the graphs compiled into one module: one batch each (one for a static model) */
@@ -104,14 +113,19 @@ typedef struct CgCtx {
   int n_args;
   char *key;                   /* the kernel's cache key (malloc'd until cached) */
   char llvm_error[512];        /* the first error LLVM reported through the diagnostic handler */
-  char *cpu_name;              /* the LLVM CPU the code is generated for (malloc'd) */
-  char *cpu_features;          /* what it needs, as the info records it (cg_cpu_features; malloc'd) */
+  CgTarget targets[CG_MAX_TARGETS];
+  int n_targets, base, cur_target; /* base: the target that needs least (the .so's requirement) */
+  const char *cpu_name;        /* the current target's CPU and features (targets[cur_target]) */
+  const char *cpu_features;
+  char target_list[320];       /* "cpu1,cpu2" (cg_target_list) */
 } CgCtx;
 
 /* ---- module (cg_module.c) ---- */
 
 /* The entry points' prefix: --prefix, or "vitc". */
 const char *cg_prefix(const CompileOptions *o);
+/* The targets' CPU names, comma-separated (what the info's target_cpu says). */
+const char *cg_target_list(CgCtx *c);
 
 /* Creates the module for tm: types, rt_parallel_for. */
 int cg_module_begin(CgCtx *c, Diag *d);
@@ -150,8 +164,13 @@ char *cg_cpu_features(const char *cpu, const char *llvm_features);
 
 /* Routes LLVM's diagnostics on c->ctx into c->llvm_error. */
 void cg_diagnostics(CgCtx *c);
-/* Creates c->tm for the host triple and o->target_cpu (host CPU and features when NULL or "native"). */
+/* Parses o->target_cpu into c->targets (NULL or "native": the host; "portable"; a comma list) and creates
+ * c->tm for the one that needs least. */
 int cg_target_create(CgCtx *c, const CompileOptions *o, Diag *d);
+/* Makes target t the one kernels are generated for (c->cpu_name, c->cpu_features). */
+void cg_target_use(CgCtx *c, int t);
+/* Gives every function defined after `first` (all when NULL) the current target's CPU attributes. */
+void cg_target_mark(CgCtx *c, LLVMValueRef first);
 /* Runs the pipeline "default<O{opt_level}>" of the new pass manager. */
 int cg_optimize(CgCtx *c, int opt_level, Diag *d);
 /* Writes the module to path as an object, assembly, or LLVM IR text. */

@@ -102,10 +102,11 @@ int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
           VITC_ABI_VERSION, VITC_ABI_VERSION);
   fprintf(f, "\n/* This model's entry points. */\nVITC_DECLARE_MODEL(%s)\n", px);
   fprintf(f, "\n#define %s_PREFIX \"%s\"\n", pre, px);
-  fprintf(f, "#define %s_TARGET_CPU ", pre);
-  cg_put_cstring(f, c->cpu_name);
+  fprintf(f, "/* The CPUs the code was generated for (a session picks the best this CPU runs) and what the least\n"
+             " * of them needs. */\n#define %s_TARGET_CPU ", pre);
+  cg_put_cstring(f, cg_target_list((CgCtx *)c));
   fprintf(f, "\n#define %s_CPU_FEATURES ", pre);
-  cg_put_cstring(f, c->cpu_features);
+  cg_put_cstring(f, c->targets[c->base].features);
   fprintf(f, "\n#define %s_N_INPUTS %d\n#define %s_N_OUTPUTS %d\n", pre, c->g->n_inputs, pre, c->g->n_outputs);
   fprintf(f, "#define %s_WORKSPACE_BYTES %lluull\n", pre, (unsigned long long)c->workspace_bytes);
   fprintf(f, "/* %s: the first dim of every input and output is the batch; %s_session_run runs the batch in the\n"

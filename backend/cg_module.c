@@ -30,7 +30,7 @@ int cg_module_begin(CgCtx *c, Diag *d) {
   LLVMSetVisibility(c->parallel_for, LLVMHiddenVisibility);
   c->rb = LLVMCreateBuilderInContext(c->ctx);
   c->b = LLVMCreateBuilderInContext(c->ctx);
-  c->variant_fn = calloc((size_t)c->n_variants, sizeof *c->variant_fn);
+  c->variant_fn = calloc((size_t)(c->n_variants * c->n_targets), sizeof *c->variant_fn);
   if (!c->variant_fn) return ir_error(d, c->g->file, NULL, "out of memory");
   (void)d;
   return 0;
@@ -77,10 +77,11 @@ static uint64_t cg_hash(const void *data, uint64_t n) {
 
 /* Appends a piece to the blob, 64-byte aligned; its offset, or -1 when out of memory (owned is freed then).
  * With several variants, a piece equal to one already there (the same weight, packed the same way for
- * another batch) is shared: the weights are stored once. */
+ * another batch or CPU) is shared: the weights are stored once, packed copies once per panel layout. */
 static int64_t cg_blob_append(CgCtx *c, const void *data, uint64_t bytes, void *owned) {
-  uint64_t hash = c->n_variants > 1 ? cg_hash(data, bytes) : 0;
-  for (int i = 0; c->n_variants > 1 && i < c->n_weights; i++) {
+  int shared = c->n_variants * c->n_targets > 1;
+  uint64_t hash = shared ? cg_hash(data, bytes) : 0;
+  for (int i = 0; shared && i < c->n_weights; i++) {
     const struct CgBlobPart *w = &c->weights[i];
     if (w->bytes == bytes && w->hash == hash && memcmp(w->data, data, bytes) == 0) {
       free(owned);
@@ -219,25 +220,38 @@ static LLVMValueRef cg_metadata(CgCtx *c, LLVMTypeRef mt) {
   return gv;
 }
 
-/* The hidden table `vitc_generated_variants` ({batch, run function} per variant, smallest batch first) and
- * `vitc_generated_n_variants`, which the runtime splits a run of any batch with. */
+/* The hidden tables the runtime picks run functions from: `vitc_generated_variants`, {batch, run function,
+ * target} per variant (per target, smallest batch first), and `vitc_generated_targets`, each target's
+ * CPU features; with their counts. */
 static void cg_variants_table(CgCtx *c) {
-  LLVMTypeRef vt = LLVMStructTypeInContext(c->ctx, (LLVMTypeRef[]){c->t_i64, c->t_ptr}, 2, 0);
-  LLVMValueRef rows[64];
-  for (int k = 0; k < c->n_variants && k < 64; k++) {
-    const Value *in0 = c->variants[k]->n_inputs ? c->variants[k]->inputs[0] : NULL;
-    int64_t batch = in0 && in0->t.rank ? in0->t.dims[0] : 1;
-    rows[k] = LLVMConstStructInContext(c->ctx, (LLVMValueRef[]){cg_i64(c, batch), c->variant_fn[k]}, 2, 0);
+  LLVMTypeRef vt = LLVMStructTypeInContext(c->ctx, (LLVMTypeRef[]){c->t_i64, c->t_ptr, c->t_i32}, 3, 0);
+  LLVMValueRef rows[CG_MAX_TARGETS * 16], feats[CG_MAX_TARGETS];
+  int n = c->n_variants * c->n_targets;
+  for (int i = 0; i < n; i++) {
+    const Graph *g = c->variants[i % c->n_variants];
+    int64_t batch = g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1;
+    LLVMValueRef f[3] = {cg_i64(c, batch), c->variant_fn[i], LLVMConstInt(c->t_i32, (unsigned)(i / c->n_variants), 0)};
+    rows[i] = LLVMConstStructInContext(c->ctx, f, 3, 0);
   }
-  LLVMValueRef init = LLVMConstArray2(vt, rows, (uint64_t)c->n_variants);
+  for (int t = 0; t < c->n_targets; t++) feats[t] = cg_cstring(c, c->targets[t].features);
+  LLVMValueRef tinit = LLVMConstArray2(c->t_ptr, feats, (uint64_t)c->n_targets);
+  LLVMValueRef tg = LLVMAddGlobal(c->mod, LLVMTypeOf(tinit), "vitc_generated_targets");
+  LLVMSetInitializer(tg, tinit);
+  LLVMSetGlobalConstant(tg, 1);
+  LLVMSetVisibility(tg, LLVMHiddenVisibility);
+  LLVMValueRef nt = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_targets");
+  LLVMSetInitializer(nt, LLVMConstInt(c->t_i32, (unsigned)c->n_targets, 0));
+  LLVMSetGlobalConstant(nt, 1);
+  LLVMSetVisibility(nt, LLVMHiddenVisibility);
+  LLVMValueRef init = LLVMConstArray2(vt, rows, (uint64_t)n);
   LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "vitc_generated_variants");
   LLVMSetInitializer(g, init);
   LLVMSetGlobalConstant(g, 1);
   LLVMSetVisibility(g, LLVMHiddenVisibility);
-  LLVMValueRef n = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_variants");
-  LLVMSetInitializer(n, LLVMConstInt(c->t_i32, (unsigned)c->n_variants, 0));
-  LLVMSetGlobalConstant(n, 1);
-  LLVMSetVisibility(n, LLVMHiddenVisibility);
+  LLVMValueRef nv = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_variants");
+  LLVMSetInitializer(nv, LLVMConstInt(c->t_i32, (unsigned)n, 0));
+  LLVMSetGlobalConstant(nv, 1);
+  LLVMSetVisibility(nv, LLVMHiddenVisibility);
 }
 
 /* A hidden constant C string named name (the prefix, which the runtime's descriptor points at). */
@@ -270,8 +284,8 @@ static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMValueRef f[14] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
                         LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
                         LLVMConstInt(c->t_i64, c->workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
-                        LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta, prefix, cg_cstring(c, c->cpu_name),
-                        cg_cstring(c, c->cpu_features), LLVMConstInt(c->t_i32, (unsigned)c->dynamic_batch, 0),
+                        LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta, prefix, cg_cstring(c, cg_target_list(c)),
+                        cg_cstring(c, c->targets[c->base].features), LLVMConstInt(c->t_i32, (unsigned)c->dynamic_batch, 0),
                         LLVMConstInt(c->t_i64, (unsigned long long)c->opt->max_batch, 0)};
   LLVMValueRef g = LLVMAddGlobal(c->mod, mi, "vitc_generated_info");
   LLVMSetInitializer(g, LLVMConstNamedStruct(mi, f, 14));
@@ -281,6 +295,14 @@ static int cg_info_global(CgCtx *c, Diag *d) {
 }
 
 const char *cg_prefix(const CompileOptions *o) { return o->prefix ? o->prefix : "vitc"; }
+
+const char *cg_target_list(CgCtx *c) {
+  size_t len = 0;
+  c->target_list[0] = 0;
+  for (int t = 0; t < c->n_targets; t++)
+    len += (size_t)snprintf(c->target_list + len, sizeof c->target_list - len, "%s%s", t ? "," : "", c->targets[t].cpu);
+  return c->target_list;
+}
 
 /* The exported entry points: PREFIX_NAME calls the runtime's rt_NAME. Types: v void, p pointer, i int32,
  * l int64 (size_t); the first letter is the result. */

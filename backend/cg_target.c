@@ -54,38 +54,95 @@ static int cg_known_cpu(const char *cpu) {
   return 0;
 }
 
+/* Appends one target (cpu: an LLVM name or "native") to c's list, with what it needs. */
+static int cg_target_add(CgCtx *c, const char *cpu, size_t len, Diag *d) {
+  char name[64];
+  if (len == 0 || len >= sizeof name) return ir_error(d, NULL, NULL, "--target-cpu: an empty or too long CPU name");
+  memcpy(name, cpu, len);
+  name[len] = 0;
+  int host = strcmp(name, "native") == 0;
+  if (!host && !cg_known_cpu(name))
+    return ir_error(d, NULL, NULL, "unknown --target-cpu '%s' (native, portable, x86-64-v2, x86-64-v3, x86-64-v4, or "
+                    "an x86-64 CPU name such as sapphirerapids or znver4; a comma list for several)", name);
+  if (c->n_targets == CG_MAX_TARGETS) return ir_error(d, NULL, NULL, "--target-cpu: at most %d CPUs", CG_MAX_TARGETS);
+  CgTarget *t = &c->targets[c->n_targets];
+  char *hcpu = host ? LLVMGetHostCPUName() : NULL, *hfeat = host ? LLVMGetHostCPUFeatures() : NULL;
+  t->cpu = strdup(host ? hcpu : name);
+  t->llvm_features = strdup(host ? hfeat : "");
+  t->features = cg_cpu_features(t->cpu ? t->cpu : "", host ? hfeat : "");
+  t->host = host;
+  LLVMDisposeMessage(hcpu);
+  LLVMDisposeMessage(hfeat);
+  if (!t->cpu || !t->llvm_features || !t->features) return ir_error(d, NULL, NULL, "out of memory");
+  for (int i = 0; i < c->n_targets; i++)
+    if (strcmp(c->targets[i].cpu, t->cpu) == 0) return ir_error(d, NULL, NULL, "--target-cpu names %s twice", t->cpu);
+  c->n_targets++;
+  return 0;
+}
+
+/* Number of comma-separated features in a list. */
+static int cg_feature_count(const char *list) {
+  int n = *list ? 1 : 0;
+  for (; *list; list++) n += *list == ',';
+  return n;
+}
+
+/* Parses --target-cpu (NULL: native; "portable": x86-64-v2,v3,v4; else a comma list) into c->targets. */
+static int cg_targets_parse(CgCtx *c, const char *spec, Diag *d) {
+  if (!spec) spec = "native";
+  if (strcmp(spec, "portable") == 0) spec = "x86-64-v2,x86-64-v3,x86-64-v4";
+  for (const char *p = spec;;) {
+    size_t n = strcspn(p, ",");
+    if (cg_target_add(c, p, n, d)) return -1;
+    if (!p[n]) break;
+    p += n + 1;
+  }
+  c->base = 0; /* the one that needs least: what the whole .so needs */
+  for (int i = 1; i < c->n_targets; i++)
+    if (cg_feature_count(c->targets[i].features) < cg_feature_count(c->targets[c->base].features)) c->base = i;
+  return 0;
+}
+
+void cg_target_use(CgCtx *c, int t) {
+  c->cur_target = t;
+  c->cpu_name = c->targets[t].cpu;
+  c->cpu_features = c->targets[t].features;
+}
+
+void cg_target_mark(CgCtx *c, LLVMValueRef first) {
+  const CgTarget *t = &c->targets[c->cur_target];
+  if (c->n_targets == 1) return; /* the target machine's own CPU */
+  for (LLVMValueRef fn = first ? LLVMGetNextFunction(first) : LLVMGetFirstFunction(c->mod); fn;
+       fn = LLVMGetNextFunction(fn)) {
+    if (LLVMIsDeclaration(fn)) continue;
+    LLVMAddTargetDependentFunctionAttr(fn, "target-cpu", t->cpu);
+    if (t->host) LLVMAddTargetDependentFunctionAttr(fn, "target-features", t->llvm_features);
+  }
+}
+
 int cg_target_create(CgCtx *c, const CompileOptions *o, Diag *d) {
   if (LLVMInitializeNativeTarget() || LLVMInitializeNativeAsmPrinter() || LLVMInitializeNativeAsmParser())
     return ir_error(d, NULL, NULL, "LLVM has no backend for the host");
+  if (cg_targets_parse(c, o->target_cpu, d)) return -1;
   char *triple = LLVMGetDefaultTargetTriple(), *msg = NULL;
   LLVMTargetRef target;
   if (LLVMGetTargetFromTriple(triple, &target, &msg)) {
     LLVMDisposeMessage(triple);
     return cg_llvm_error(d, NULL, "no LLVM target for the host", msg);
   }
-  int host = !o->target_cpu || strcmp(o->target_cpu, "native") == 0;
-  if (!host && !cg_known_cpu(o->target_cpu)) {
-    LLVMDisposeMessage(triple);
-    return ir_error(d, NULL, NULL, "unknown --target-cpu '%s' (native, x86-64-v2, x86-64-v3, x86-64-v4, or an "
-                    "x86-64 CPU name such as sapphirerapids or znver4)", o->target_cpu);
-  }
-  char *cpu = host ? LLVMGetHostCPUName() : NULL, *features = host ? LLVMGetHostCPUFeatures() : NULL;
   static const LLVMCodeGenOptLevel levels[4] = {LLVMCodeGenLevelNone, LLVMCodeGenLevelLess, LLVMCodeGenLevelDefault,
                                                 LLVMCodeGenLevelAggressive};
   int lvl = o->opt_level < 0 ? 0 : o->opt_level > 3 ? 3 : o->opt_level;
-  c->tm = LLVMCreateTargetMachine(target, triple, host ? cpu : o->target_cpu, host ? features : "", levels[lvl],
-                                  LLVMRelocPIC, LLVMCodeModelDefault);
-  c->cpu_name = strdup(host ? cpu : o->target_cpu);
-  c->cpu_features = cg_cpu_features(c->cpu_name ? c->cpu_name : "", host ? features : "");
-  if (o->verbose)
-    fprintf(stderr, "vitc: compile: target %s, cpu %s%s; needs %s\n", triple, host ? cpu : o->target_cpu,
-            host ? " (this machine's; --target-cpu to choose)" : "",
-            c->cpu_features && *c->cpu_features ? c->cpu_features : "no extension");
+  const CgTarget *b = &c->targets[c->base]; /* module-level code (entry points, tables) runs on every target */
+  c->tm = LLVMCreateTargetMachine(target, triple, b->cpu, b->llvm_features, levels[lvl], LLVMRelocPIC,
+                                  LLVMCodeModelDefault);
+  for (int i = 0; o->verbose && i < c->n_targets; i++)
+    fprintf(stderr, "vitc: compile: target %s, cpu %s%s; needs %s\n", triple, c->targets[i].cpu,
+            c->targets[i].host ? " (this machine's; --target-cpu to choose)" : "",
+            *c->targets[i].features ? c->targets[i].features : "no extension");
   LLVMDisposeMessage(triple);
-  LLVMDisposeMessage(cpu);
-  LLVMDisposeMessage(features);
-  if (!c->cpu_name || !c->cpu_features) return ir_error(d, NULL, NULL, "out of memory");
-  return c->tm ? 0 : ir_error(d, NULL, NULL, "cannot create an LLVM target machine for cpu '%s'", o->target_cpu);
+  cg_target_use(c, c->base);
+  return c->tm ? 0 : ir_error(d, NULL, NULL, "cannot create an LLVM target machine for cpu '%s'", b->cpu);
 }
 
 int cg_optimize(CgCtx *c, int opt_level, Diag *d) {

@@ -30,7 +30,7 @@ CgGemmShape cg_gemm_shape(CgCtx *c) {
                                        "icelake", "tigerlake", "rocketlake", "sapphirerapids", "emeraldrapids",
                                        "graniterapids", "znver4", "znver5", "knl", "knm"};
   static const char *const no_avx2[] = {"x86-64", "nehalem", "westmere", "sandybridge", "ivybridge", "btver", "bdver1"};
-  char *feat = LLVMGetTargetMachineFeatureString(c->tm), *cpu = LLVMGetTargetMachineCPU(c->tm);
+  const char *feat = c->targets[c->cur_target].llvm_features, *cpu = c->cpu_name; /* the target being compiled */
   int wide, avx2;
   if (feat && *feat) { /* the host: its features are listed */
     wide = has_feature(feat, "avx512f");
@@ -39,8 +39,6 @@ CgGemmShape cg_gemm_shape(CgCtx *c) {
     wide = cpu_in(cpu, avx512, sizeof avx512 / sizeof *avx512);
     avx2 = wide || strcmp(cpu, "x86-64-v3") == 0 || !cpu_in(cpu, no_avx2, sizeof no_avx2 / sizeof *no_avx2);
   }
-  LLVMDisposeMessage(feat);
-  LLVMDisposeMessage(cpu);
   /* kc: a panel of kc x nr floats (24 KiB) stays in L1 while the tiles below it pass. */
   if (wide) return (CgGemmShape){8, 2, 32, 192}; /* 16 of 32 zmm registers hold the tile */
   if (avx2) return (CgGemmShape){6, 1, 16, 384};  /* 12 of 16 ymm registers */

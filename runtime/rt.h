@@ -79,10 +79,14 @@ typedef void (*RtRunFn)(VitcRunCtx *ctx, const void *const *inputs, void *const 
 typedef struct RtVariant {
   int64_t batch;
   RtRunFn run;
+  int32_t target; /* index into vitc_generated_targets */
 } RtVariant;
-/* Smallest batch first; a static model has one, the info's batch. */
+/* Grouped by target, smallest batch first; a static single-target model has one, the info's batch. */
 RT_HIDDEN extern const RtVariant vitc_generated_variants[];
 RT_HIDDEN extern const int32_t vitc_generated_n_variants;
+/* Each target's CPU features (--target-cpu A,B: one per CPU); a session runs the best this CPU has. */
+RT_HIDDEN extern const char *const vitc_generated_targets[];
+RT_HIDDEN extern const int32_t vitc_generated_n_targets;
 RT_HIDDEN extern const uint8_t vitc_weights[];
 
 /* The exported PREFIX_* functions the backend generates for a model, for

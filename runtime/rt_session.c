@@ -9,6 +9,8 @@ struct VitcSession {
   VitcRunCtx ctx;
   uint8_t *workspace;
   int owns_workspace, owns_pool;
+  const RtVariant *variants; /* the chosen target's, smallest batch first */
+  int n_variants;
 };
 
 /* Loaders find every entry point of a model here, whatever its prefix. */
@@ -51,14 +53,37 @@ static int rt_session_workspace(VitcSession *s, const VitcSessionOptions *o) {
   return s->workspace ? VITC_OK : VITC_ERR_NOMEM;
 }
 
+/* The target this CPU runs best: of those whose features it has, the one that uses most; -1 when none. */
+static int rt_pick_target(void) {
+  int best = -1, best_n = -1;
+  for (int t = 0; t < vitc_generated_n_targets; t++) {
+    const char *f = vitc_generated_targets[t];
+    int n = *f ? 1 : 0;
+    for (const char *p = f; *p; p++) n += *p == ',';
+    if (n > best_n && rt_cpu_check(f, NULL, 0) == VITC_OK) best = t, best_n = n;
+  }
+  return best;
+}
+
+/* Points s at target t's run functions. */
+static void rt_session_target(VitcSession *s, int t) {
+  for (int i = 0; i < vitc_generated_n_variants; i++)
+    if (vitc_generated_variants[i].target == t) {
+      if (!s->variants) s->variants = &vitc_generated_variants[i];
+      s->n_variants++;
+    }
+}
+
 VitcSession *rt_session_create_with(const VitcSessionOptions *o, int *status) {
   /* An older caller's smaller struct is fine: every field it lacks keeps its default. */
   if (!o || o->struct_size < offsetof(VitcSessionOptions, workspace_bytes) + sizeof o->workspace_bytes)
     return rt_fail(status, VITC_ERR_ARG);
-  if (rt_cpu_check(vitc_generated_info.cpu_features, NULL, 0) != VITC_OK) return rt_fail(status, VITC_ERR_CPU);
+  int target = rt_pick_target();
+  if (target < 0) return rt_fail(status, VITC_ERR_CPU);
   if (o->pool && !rt_pool_valid(o->pool)) return rt_fail(status, VITC_ERR_ARG);
   VitcSession *s = calloc(1, sizeof *s);
   if (!s) return rt_fail(status, VITC_ERR_NOMEM);
+  rt_session_target(s, target);
   int st = rt_session_workspace(s, o);
   if (st == VITC_OK && o->pool) {
     s->ctx.pool = o->pool;
@@ -87,7 +112,7 @@ static int rt_args_ok(const VitcSession *s, const void *const *inputs, void *con
 
 int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
   if (!rt_args_ok(s, inputs, outputs)) return VITC_ERR_ARG;
-  vitc_generated_variants[vitc_generated_n_variants - 1].run(&s->ctx, inputs, outputs, s->workspace, vitc_weights);
+  s->variants[s->n_variants - 1].run(&s->ctx, inputs, outputs, s->workspace, vitc_weights);
   return VITC_OK;
 }
 
@@ -102,9 +127,10 @@ static uint64_t rt_sample_bytes(const VitcTensorInfo *t) {
 
 int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *inputs, void *const *outputs) {
   const VitcModelInfo *info = &vitc_generated_info;
-  const RtVariant *v = vitc_generated_variants;
-  int nv = vitc_generated_n_variants;
-  if (!rt_args_ok(s, inputs, outputs) || batch < 1 || info->n_inputs > RT_MAX_IO || info->n_outputs > RT_MAX_IO)
+  if (!rt_args_ok(s, inputs, outputs)) return VITC_ERR_ARG;
+  const RtVariant *v = s->variants;
+  int nv = s->n_variants;
+  if (batch < 1 || info->n_inputs > RT_MAX_IO || info->n_outputs > RT_MAX_IO)
     return VITC_ERR_ARG;
   if (!info->batch_dynamic) return batch == v[nv - 1].batch ? rt_session_run(s, inputs, outputs) : VITC_ERR_ARG;
   if (info->max_batch > 0 && batch > info->max_batch) return VITC_ERR_ARG;

@@ -137,8 +137,10 @@ static const char twice_model_c[] =
   "  Args a = {in[0], out[0]};\n"
   "  rt_parallel_for(ctx, 20, twice, &a);\n"
   "}\n"
-  "const RtVariant vitc_generated_variants[1] = {{4, run}};\n"
-  "const int32_t vitc_generated_n_variants = 1;\n";
+  "const RtVariant vitc_generated_variants[1] = {{4, run, 0}};\n"
+  "const int32_t vitc_generated_n_variants = 1;\n"
+  "const char *const vitc_generated_targets[1] = {\"\"};\n"
+  "const int32_t vitc_generated_n_targets = 1;\n";
 
 /* Compiles tmpdir/src into tmpdir/so with extra flags (the runtime headers are on the path). */
 static void build_so(const char *src, const char *so, const char *flags) {

@@ -33,7 +33,9 @@ static const struct Command {
 } commands[] = {
   {"compile", cmd_compile, "compile MODEL -o OUT.so          compile to a shared library and OUT.h",
    "  --emit so|obj|asm|llvm             output kind (default from OUT's extension: .o .s .ll, else so)\n"
-   "  --target-cpu CPU                   native (default), x86-64-v3, x86-64-v4, sapphirerapids, ...\n"
+   "  --target-cpu CPU[,CPU...]          native (default), x86-64-v3, x86-64-v4, znver4, sapphirerapids, ...;\n"
+   "                                     several: kernels for each, a session runs the best this CPU has;\n"
+   "                                     portable = x86-64-v2,x86-64-v3,x86-64-v4\n"
    "  -O0 .. -O3                         LLVM optimization level (default -O3); -O0 also skips graph passes\n"
    "  --runtime-lib PATH                 libvitc_rt.a to link (default: the one installed with vitc)\n"
    "  --prefix NAME                      entry points NAME_model_info, NAME_session_run, ... (default vitc)\n"
