@@ -49,10 +49,31 @@ static LLVMValueRef data_kernel(CgCtx *c, const Node *n, const char *key, size_t
 
 /* ---- gather ---- */
 
+/* Sets the run's error flag (VitcRunCtx.error, so session_run returns
+ * VITC_ERR_INDEX) when any of the ni run-time indices is outside [-dim, dim);
+ * runs once per call in the kernel, before the parallel part. */
+static void gather_check_indices(CgCtx *c, DType idx_type, int64_t ni, int64_t dim) {
+  LLVMValueRef bad = LLVMBuildAlloca(c->b, c->t_i32, "bad");
+  LLVMBuildStore(c->b, LLVMConstInt(c->t_i32, 0, 0), bad);
+  CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, ni), 1);
+  LLVMValueRef k = LLVMBuildLoad2(c->b, cg_elem_type(c, idx_type), cg_gep(c, idx_type, c->args[1], l.iv), "");
+  if (idx_type == DT_I32) k = LLVMBuildSExt(c->b, k, c->t_i64, "");
+  LLVMValueRef out = LLVMBuildOr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, k, cg_i64(c, -dim), ""),
+                                 LLVMBuildICmp(c->b, LLVMIntSGE, k, cg_i64(c, dim), ""), "");
+  LLVMValueRef acc = LLVMBuildOr(c->b, LLVMBuildLoad2(c->b, c->t_i32, bad, ""), LLVMBuildZExt(c->b, out, c->t_i32, ""), "");
+  LLVMBuildStore(c->b, acc, bad);
+  cg_loop_end(c, &l);
+  LLVMValueRef off = cg_i64(c, 8); /* VitcRunCtx.error, after the pool pointer */
+  LLVMValueRef err = LLVMBuildInBoundsGEP2(c->b, c->t_i8, c->kctx, &off, 1, "error");
+  LLVMBuildAtomicRMW(c->b, LLVMAtomicRMWBinOpOr, err, LLVMBuildLoad2(c->b, c->t_i32, bad, ""),
+                     LLVMAtomicOrderingMonotonic, 0);
+}
+
 /* Gather along `axis`: out[o, q, :] = x[o, idx[q], :] with i64 or i32 indices
- * read at run time (negative ones count from the end). Generated code has no
- * error channel, so an out-of-range run-time index is clamped into [0, dim)
- * (the interpreter reports it); constant indices are checked here instead. */
+ * read at run time (negative ones count from the end). An out-of-range
+ * run-time index sets the run's error status (gather_check_indices) and is
+ * clamped into [0, dim) so nothing is read out of bounds; constant indices
+ * are checked here instead. */
 int cg_emit_gather(CgCtx *c, const Node *n, Diag *d) {
   const Tensor *x = &n->in[0]->t, *idx = &n->in[1]->t;
   int axis = data_axis(n, x->rank, d);
@@ -74,6 +95,7 @@ int cg_emit_gather(CgCtx *c, const Node *n, Diag *d) {
   LLVMValueRef fn = data_kernel(c, n, key, len, sizeof key, 3, &fresh, d), begin, end;
   if (!fn) return -1;
   if (fresh) {
+    if (!idx->data) gather_check_indices(c, idx->dtype, ni, dim);
     cg_kernel_parallel(c, outer * ni, inner, &begin, &end);
     CgLoop l = cg_loop_begin(c, begin, end, 1);
     LLVMValueRef o = LLVMBuildUDiv(c->b, l.iv, cg_i64(c, ni), ""), q = LLVMBuildURem(c->b, l.iv, cg_i64(c, ni), "");

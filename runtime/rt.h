@@ -45,6 +45,7 @@ int rt_cpu_has(const char *feature);
 /* What generated code receives: the pool of the session that runs it. */
 typedef struct VitcRunCtx {
   RtPool *pool;
+  int32_t error; /* set (atomically, by any thread) when a kernel finds a bad run-time index; read after the run */
 } VitcRunCtx;
 
 /* A kernel's slice of work: indices [begin, end) of the range given to rt_parallel_for. */

@@ -112,8 +112,9 @@ static int rt_args_ok(const VitcSession *s, const void *const *inputs, void *con
 
 int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
   if (!rt_args_ok(s, inputs, outputs)) return VITC_ERR_ARG;
+  s->ctx.error = 0;
   s->variants[s->n_variants - 1].run(&s->ctx, inputs, outputs, s->workspace, vitc_weights);
-  return VITC_OK;
+  return s->ctx.error ? VITC_ERR_INDEX : VITC_OK; /* the pool's join orders the kernels' stores before this */
 }
 
 /* Bytes of one sample of tensor t (its first dim taken as the batch). */
@@ -136,6 +137,7 @@ int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *input
   if (info->max_batch > 0 && batch > info->max_batch) return VITC_ERR_ARG;
   const void *in[RT_MAX_IO];
   void *out[RT_MAX_IO];
+  s->ctx.error = 0;
   /* Batch-major buffers: a run of b samples is the next b samples of every input and output, so the batch
    * is covered by the largest compiled batches that fit (8 + 2 + 1 for 11 with 1, 2, 4, 8). */
   for (int64_t done = 0; done < batch;) {
@@ -148,7 +150,7 @@ int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *input
     v[k].run(&s->ctx, in, out, s->workspace, vitc_weights);
     done += v[k].batch;
   }
-  return VITC_OK;
+  return s->ctx.error ? VITC_ERR_INDEX : VITC_OK;
 }
 
 void rt_session_destroy(VitcSession *s) {

@@ -10,6 +10,7 @@ const char *rt_status_string(int status) {
     [VITC_ERR_OPEN] = "cannot load the model file",
     [VITC_ERR_SYMBOL] = "not a vitc model",
     [VITC_ERR_CPU] = "this CPU lacks an instruction set the model was compiled for",
+    [VITC_ERR_INDEX] = "an index input was out of range (the outputs are not valid)",
   };
   return status >= 0 && status < VITC_STATUS_COUNT ? text[status] : "unknown status";
 }

@@ -210,8 +210,10 @@ int vitrt_run_checked(VitrtSession *s, int n_inputs, const VitrtTensor *inputs, 
     if (vitrt_check("output", i, &outputs[i], &info->outputs[i], batch, err, errlen)) return VITC_ERR_ARG;
     out[i] = outputs[i].data;
   }
-  if (batch > 0) return s->model->ep->session_run_batch(s->session, batch, in, out);
-  return s->model->ep->session_run(s->session, in, out);
+  int st = batch > 0 ? s->model->ep->session_run_batch(s->session, batch, in, out)
+                     : s->model->ep->session_run(s->session, in, out);
+  if (st != VITC_OK) vitrt_msg(err, errlen, "run failed: %s", vitrt_status_string(st));
+  return st;
 }
 
 int vitrt_run_batch(VitrtSession *s, int64_t batch, int n_inputs, const void *const *inputs, int n_outputs,

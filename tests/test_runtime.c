@@ -74,7 +74,7 @@ static void test_pool_covers_once(void **state) {
   _Atomic int *count = calloc(4099, sizeof *count);
   assert_non_null(count);
   for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
-    VitcRunCtx ctx = {rt_pool_create(threads[t])};
+    VitcRunCtx ctx = {rt_pool_create(threads[t]), 0};
     assert_non_null(ctx.pool);
     assert_int_equal(rt_pool_threads(ctx.pool), threads[t]);
     for (int rep = 0; rep < 20; rep++) {
@@ -710,6 +710,37 @@ static void test_prefixed_models_link_together(void **state) {
   vitrt_close(m);
 }
 
+/* A Gather whose index is an input: out of range at run time is VITC_ERR_INDEX (and a message from the
+ * checked run), in range is fine, also through run_batch of a dynamic-batch model. */
+static void test_runtime_index_error(void **state) {
+  (void)state;
+  Graph *g = load_ir("graph \"gi\" opset 17\ninput %x: f32[4,3]\ninput %i: i64[2]\n"
+                     "%y: f32[2,3] = gather(%x, %i) {axis=0} @\"g\"\noutput %y\n");
+  char so[512], err[512];
+  snprintf(so, sizeof so, "%s/gi.so", tmpdir);
+  CompileOptions o = {.output = so, .opt_level = 2, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB};
+  Diag d = {0};
+  if (cg_compile(g, &o, &d)) fail_msg("%s", d.msg);
+  VitrtModel *m = vitrt_open(so, err, sizeof err);
+  assert_non_null(m);
+  VitrtSession *s = vitrt_session_create(m, 2, NULL);
+  assert_non_null(s);
+  float x[12], y[6];
+  for (int i = 0; i < 12; i++) x[i] = (float)i;
+  int64_t good[2] = {3, -4}, bad[2] = {1, 4}, xd[2] = {4, 3}, id[1] = {2}, yd[2] = {2, 3};
+  VitrtTensor in[2] = {{VITC_DTYPE_F32, 2, xd, x}, {VITC_DTYPE_I64, 1, id, good}}, out = {VITC_DTYPE_F32, 2, yd, y};
+  assert_int_equal(vitrt_run_checked(s, 2, in, 1, &out, err, sizeof err), VITC_OK);
+  assert_true(y[0] == 9.0f && y[3] == 0.0f); /* rows 3 and -4 (= 0) */
+  in[1].data = bad;
+  assert_int_equal(vitrt_run_checked(s, 2, in, 1, &out, err, sizeof err), VITC_ERR_INDEX);
+  assert_non_null(strstr(err, "run failed: an index input was out of range"));
+  in[1].data = good; /* the flag is per run */
+  assert_int_equal(vitrt_run_checked(s, 2, in, 1, &out, err, sizeof err), VITC_OK);
+  vitrt_session_destroy(s);
+  vitrt_close(m);
+  ir_graph_free(g);
+}
+
 static int setup(void **state) {
   (void)state;
   return mkdtemp(tmpdir) ? 0 : -1;
@@ -737,6 +768,7 @@ int main(void) {
     cmocka_unit_test(test_model_for_other_cpu_refused),
     cmocka_unit_test(test_session_options),
     cmocka_unit_test(test_prefixed_models_link_together),
+    cmocka_unit_test(test_runtime_index_error),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
