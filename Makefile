@@ -30,7 +30,7 @@ models: all models/.exported
 
 models/.exported: tools/export_vit.py
 	@scripts/install-deps.sh models
-	/usr/bin/python3 tools/export_vit.py --large --out models
+	/usr/bin/python3 tools/export_vit.py --large --batch-outputs 3,8 --out models
 	touch $@
 
 test-models: models

@@ -1,6 +1,8 @@
 #!/bin/sh
 # test-models.sh VITC DIR: every DIR/NAME.onnx through the interpreter and compiled
-# to a .so (2 threads), each compared with DIR/NAME.output.npy (max abs error at most 1e-4).
+# to a .so (2 threads), each compared with DIR/NAME.output.npy (max abs error at most 1e-4); a model with
+# DIR/NAME.input_bB.npy files (export_vit.py --batch-outputs) is also compiled once with --dynamic-batch and
+# run at batch 1 and every such B against torch's DIR/NAME.output_bB.npy.
 vitc=$1 dir=$2
 fail=0
 for m in "$dir"/*.onnx; do
@@ -20,6 +22,22 @@ for m in "$dir"/*.onnx; do
     echo "PASS compiled $name: $err (compile + run $(( $(date +%s) - start )) s, .so $(stat -c %s "$p.so") bytes)"
   else
     echo "FAIL compiled $name"; fail=1
+  fi
+  [ -e "$p.input_b3.npy" ] || [ -e "$p.input_b8.npy" ] || continue
+  start=$(date +%s)
+  if "$vitc" compile "$m" --dynamic-batch -o "$p.dyn.so" -q; then
+    for x in "$p.input.npy" "$p".input_b*.npy; do
+      y=$(echo "$x" | sed 's/input/output/')
+      if "$vitc" run "$p.dyn.so" --threads 2 --input "$x" --output "$p.dyn.npy" &&
+         err=$("$vitc" compare "$p.dyn.npy" "$y" --atol 1e-4); then
+        echo "PASS dynamic-batch $name $(basename "$x"): $err"
+      else
+        echo "FAIL dynamic-batch $name $(basename "$x")"; fail=1
+      fi
+    done
+    echo "     (dynamic-batch compile + runs $(( $(date +%s) - start )) s, .so $(stat -c %s "$p.dyn.so") bytes)"
+  else
+    echo "FAIL dynamic-batch compile $name"; fail=1
   fi
 done
 exit $fail

@@ -532,8 +532,22 @@ def build(name, spec):
     return model, x, opset, dynamic
 
 
-def export_one(name, spec, out_dir, verify):
+def batch_outputs(name, model, x_np, batches, out_dir):
+    """NAME.input_bB.npy and NAME.output_bB.npy for each extra batch B of a dynamic-batch export (seeded
+    inputs, torch's outputs), for checking one dynamic-batch .so at several batches."""
+    rng = np.random.default_rng(seed_of(name) + 17)
+    for b in batches:
+        xb = rng.standard_normal((b,) + x_np.shape[1:]).astype(np.float32)
+        with torch.enable_grad():
+            yb = model(torch.from_numpy(xb)).detach().numpy().astype(np.float32)
+        np.save(os.path.join(out_dir, "%s.input_b%d.npy" % (name, b)), xb)
+        np.save(os.path.join(out_dir, "%s.output_b%d.npy" % (name, b)), yb)
+
+
+def export_one(name, spec, out_dir, verify, extra_batches=()):
     model, x_np, opset, dynamic = build(name, spec)
+    if dynamic and extra_batches:
+        batch_outputs(name, model, x_np, extra_batches, out_dir)
     x = torch.from_numpy(x_np)
     path = os.path.join(out_dir, name + ".onnx")
     with torch.enable_grad():
@@ -716,6 +730,9 @@ def main():
     ap.add_argument("--verify", action="store_true",
                     help="re-evaluate with numpy even with --large (ViT-S ~5 s, ViT-B ~15 s)")
     ap.add_argument("--list", action="store_true", help="list model names and exit")
+    ap.add_argument("--batch-outputs", default="",
+                    help="comma-separated batches: also write NAME.input_bB.npy / NAME.output_bB.npy (torch) "
+                         "for dynamic-batch models")
     args = ap.parse_args()
     table = LARGE if args.large else SMALL
     if args.list:
@@ -737,7 +754,8 @@ def main():
     warnings.filterwarnings("ignore", category=UserWarning)
     summary = []
     for n in names:
-        ops = export_one(n, table[n], args.out, verify)
+        extra = [int(b) for b in args.batch_outputs.split(",") if b]
+        ops = export_one(n, table[n], args.out, verify, extra)
         summary.append((n, ops))
     for n, ops in summary:
         print("%s: %s" % (n, ", ".join("%s=%d" % kv for kv in sorted(ops.items()))))
