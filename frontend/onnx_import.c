@@ -100,18 +100,21 @@ static int resolve_dim(ImportCtx *c, const char *name, int k,
   if (dim->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
     if (dim->dim_value < 0)
       return ir_error(c->d, c->file, NULL, "input '%s' dim %d is negative", name, k);
-    if (pin && pin->dims[k] != dim->dim_value)
+    if (pin && pin->dims[k] != dim->dim_value && !(k == 0 && pin->dims[0] == INPUT_SHAPE_BATCH))
       return ir_error(c->d, c->file, NULL,
                       "--input-shape gives input '%s' dim %d = %lld, but the model fixes it to %lld",
                       name, k, (long long)pin->dims[k], (long long)dim->dim_value);
     *out = dim->dim_value;
     if (k == 0 && !pin && c->opt && c->opt->batch > 0 && dim->dim_value != c->opt->batch && !c->batch_fixed_input)
       c->batch_fixed_input = name, c->batch_fixed_dim = dim->dim_value;
-  } else if (pin) {
+  } else if (pin && !(k == 0 && pin->dims[0] == INPUT_SHAPE_BATCH)) {
     *out = pin->dims[k];
   } else if (k == 0 && c->opt && c->opt->batch > 0) {
     *out = c->opt->batch;
     c->batch_pinned++;
+  } else if (pin) {
+    return ir_error(c->d, c->file, NULL, "input '%s': --input-shape leaves the batch symbolic; pin it with --batch N "
+                    "(or compile with --dynamic-batch)", name);
   } else {
     return symbolic_dim_error(c, name, k, dim);
   }
@@ -128,6 +131,13 @@ static int resolve_input_shape(ImportCtx *c, const char *name, const Onnx__Tenso
                       "input '%s' has no shape; give it with --input-shape %s=...", name, name);
     t->rank = pin->rank;
     memcpy(t->dims, pin->dims, sizeof t->dims);
+    if (t->rank > 0 && t->dims[0] == INPUT_SHAPE_BATCH) {
+      if (!(c->opt && c->opt->batch > 0))
+        return ir_error(c->d, c->file, NULL, "input '%s': --input-shape leaves the batch symbolic; pin it with "
+                        "--batch N (or compile with --dynamic-batch)", name);
+      t->dims[0] = c->opt->batch;
+      c->batch_pinned++;
+    }
     return 0;
   }
   if (sp->n_dim > IR_MAX_RANK)
@@ -275,9 +285,11 @@ int parse_input_shape(const char *arg, InputShape *out, Diag *d) {
     const char *end = x ? x : s + strlen(s);
     if (out->rank == IR_MAX_RANK)
       return ir_error(d, NULL, NULL, "--input-shape '%s': more than %d dims", arg, IR_MAX_RANK);
-    if (parse_dim(s, end, &out->dims[out->rank]) < 0)
-      return ir_error(d, NULL, NULL, "--input-shape '%s': dim %d is not a non-negative integer", arg,
-                      out->rank);
+    if (out->rank == 0 && end - s == 1 && (*s == '?' || *s == 'N')) /* the batch, left symbolic */
+      out->dims[0] = INPUT_SHAPE_BATCH;
+    else if (parse_dim(s, end, &out->dims[out->rank]) < 0)
+      return ir_error(d, NULL, NULL, "--input-shape '%s': dim %d is not a non-negative integer%s", arg,
+                      out->rank, out->rank ? "" : " (or ? / N for a symbolic batch)");
     out->rank++;
     if (!x) break;
     s = x + 1;

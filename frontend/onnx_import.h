@@ -4,7 +4,9 @@
 
 #include "ir.h"
 
-/* A shape fixed on the command line: --input-shape NAME=1x3x224x224. */
+/* A shape fixed on the command line: --input-shape NAME=1x3x224x224; a first dim of `?` or `N` leaves the
+ * batch symbolic (INPUT_SHAPE_BATCH), for --batch or --dynamic-batch to pin. */
+#define INPUT_SHAPE_BATCH (-1)
 typedef struct InputShape {
   const char *name;
   int rank;

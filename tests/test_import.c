@@ -593,6 +593,28 @@ static void test_symbolic_dims(void **state) {
   mb_output(m, "x");
   import_fails(m, &batch, "input 'x' dim 1 is symbolic; pin it with --input-shape x=...");
 
+  /* --input-shape with ? (or N) for the batch leaves it to --batch. */
+  InputShape q = {"x", 4, {INPUT_SHAPE_BATCH, 3, 8, 8}};
+  ImportOptions qb = {.shapes = &q, .n_shapes = 1, .batch = 6};
+  m = mb_new(13);
+  mb_input(m, "x", F32, 4, dims, "batch_size");
+  mb_output(m, "x");
+  g = import_ok(m, &qb);
+  assert_int_equal(g->inputs[0]->t.dims[0], 6);
+  ir_graph_free(g);
+  ImportOptions qn = {.shapes = &q, .n_shapes = 1};
+  m = mb_new(13);
+  mb_input(m, "x", F32, 4, dims, "batch_size");
+  mb_output(m, "x");
+  import_fails(m, &qn, "input 'x': --input-shape leaves the batch symbolic; pin it with --batch N");
+  InputShape parsed;
+  Diag pd = {0};
+  assert_int_equal(parse_input_shape("x=?x3x8x8", &parsed, &pd), 0);
+  assert_int_equal(parsed.dims[0], INPUT_SHAPE_BATCH);
+  assert_int_equal(parsed.dims[3], 8);
+  free((char *)parsed.name);
+  assert_int_equal(parse_input_shape("x=3x?", &parsed, &pd), -1);
+
   /* --batch on a model that fixes its batch pins nothing: an error that says so, unless it is a command's
    * own default (--image, inspect). */
   static const int64_t fixed[] = {2, 3};
