@@ -23,6 +23,7 @@ typedef struct CompileOptions {
   int verbose;             /* print the time of each stage and the kernel count to stderr */
   const char *prefix;      /* the entry points' prefix, a C identifier; NULL: "vitc" */
   int64_t max_batch;       /* cg_compile_batches: the largest batch a run accepts, 0 for any */
+  int profile;             /* time every node (rt_profile_mark after each; P_session_profile reads them) */
   /* Called as each backend stage starts ("planning memory", ...); NULL: silent. */
   void (*progress)(void *ctx, const char *stage);
   void *progress_ctx;

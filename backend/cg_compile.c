@@ -94,8 +94,12 @@ static int cg_rename(const char *from, const char *to, Diag *d) {
 
 /* Runs every node's emitter in graph order. */
 static int cg_emit_nodes(CgCtx *c, Diag *d) {
-  for (int i = 0; i < c->g->n_nodes; i++)
-    if (!c->plan.skip[i] && cg_emitters[c->g->nodes[i]->op](c, c->g->nodes[i], d)) return -1;
+  if (c->opt->profile) cg_profile_mark(c, NULL, d); /* start the clock */
+  for (int i = 0; i < c->g->n_nodes; i++) {
+    if (c->plan.skip[i]) continue;
+    if (cg_emitters[c->g->nodes[i]->op](c, c->g->nodes[i], d)) return -1;
+    if (c->opt->profile && cg_profile_mark(c, c->g->nodes[i], d)) return -1;
+  }
   return 0;
 }
 
@@ -226,6 +230,7 @@ static void cg_ctx_free(CgCtx *c) {
   free(c->value_ptr);
   free(c->weight_offset);
   free(c->variant_fn);
+  free(c->prof);
   for (int i = 0; i < c->n_weights; i++) free(c->weights[i].owned);
   free(c->weights);
   cg_plan_free(&c->plan);

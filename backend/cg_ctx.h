@@ -118,10 +118,20 @@ typedef struct CgCtx {
   const char *cpu_name;        /* the current target's CPU and features (targets[cur_target]) */
   const char *cpu_features;
   char target_list[320];       /* "cpu1,cpu2" (cg_target_list) */
+  /* --profile: one slot per (variant, node that runs), in emission order. */
+  struct CgProfSlot {
+    const Node *node;
+    int64_t batch;
+  } *prof;
+  int n_prof, cap_prof;
+  LLVMValueRef prof_mark;      /* rt_profile_mark */
 } CgCtx;
 
 /* ---- module (cg_module.c) ---- */
 
+/* --profile: a call of rt_profile_mark in the run function after node n (a new slot), or, for n NULL,
+ * the one that starts the clock. */
+int cg_profile_mark(CgCtx *c, const Node *n, Diag *d);
 /* The entry points' prefix: --prefix, or "vitc". */
 const char *cg_prefix(const CompileOptions *o);
 /* The targets' CPU names, comma-separated (what the info's target_cpu says). */

@@ -254,6 +254,53 @@ static void cg_variants_table(CgCtx *c) {
   LLVMSetVisibility(nv, LLVMHiddenVisibility);
 }
 
+int cg_profile_mark(CgCtx *c, const Node *n, Diag *d) {
+  if (!c->prof_mark) {
+    LLVMTypeRef params[2] = {c->t_ptr, c->t_i64};
+    c->prof_mark = LLVMAddFunction(c->mod, "rt_profile_mark", LLVMFunctionType(c->t_void, params, 2, 0));
+    LLVMSetVisibility(c->prof_mark, LLVMHiddenVisibility);
+  }
+  int64_t slot = -1;
+  if (n) {
+    if (c->n_prof == c->cap_prof) {
+      int cap = c->cap_prof * 2 + 64;
+      struct CgProfSlot *p = realloc(c->prof, (size_t)cap * sizeof *p);
+      if (!p) return ir_error(d, c->g->file, NULL, "out of memory");
+      c->prof = p, c->cap_prof = cap;
+    }
+    int64_t batch = c->g->n_inputs && c->g->inputs[0]->t.rank ? c->g->inputs[0]->t.dims[0] : 1;
+    c->prof[c->n_prof] = (struct CgProfSlot){n, batch};
+    slot = c->n_prof++;
+  }
+  LLVMValueRef args[2] = {c->run_ctx, cg_i64(c, slot)};
+  LLVMBuildCall2(c->rb, LLVMGlobalGetValueType(c->prof_mark), c->prof_mark, args, 2, "");
+  return 0;
+}
+
+/* `vitc_generated_profile`: {name, op, batch, flops} per profile slot, and its count (0 without --profile). */
+static void cg_profile_table(CgCtx *c) {
+  LLVMTypeRef pt = LLVMStructTypeInContext(c->ctx, (LLVMTypeRef[]){c->t_ptr, c->t_ptr, c->t_i64,
+                                           LLVMDoubleTypeInContext(c->ctx)}, 4, 0);
+  LLVMValueRef *rows = calloc((size_t)(c->n_prof ? c->n_prof : 1), sizeof *rows);
+  for (int i = 0; rows && i < c->n_prof; i++) {
+    const Node *n = c->prof[i].node;
+    LLVMValueRef f[4] = {cg_cstring(c, n->name), cg_cstring(c, ir_ops[n->op].name), cg_i64(c, c->prof[i].batch),
+                         LLVMConstReal(LLVMDoubleTypeInContext(c->ctx), ir_node_flops(n))};
+    rows[i] = LLVMConstStructInContext(c->ctx, f, 4, 0);
+  }
+  int n = rows ? c->n_prof : 0;
+  LLVMValueRef init = LLVMConstArray2(pt, rows, (uint64_t)n);
+  free(rows);
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "vitc_generated_profile");
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetVisibility(g, LLVMHiddenVisibility);
+  LLVMValueRef cnt = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_profile");
+  LLVMSetInitializer(cnt, LLVMConstInt(c->t_i32, (unsigned)n, 0));
+  LLVMSetGlobalConstant(cnt, 1);
+  LLVMSetVisibility(cnt, LLVMHiddenVisibility);
+}
+
 /* A hidden constant C string named name (the prefix, which the runtime's descriptor points at). */
 static LLVMValueRef cg_named_cstring(CgCtx *c, const char *name, const char *s) {
   LLVMValueRef init = LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0);
@@ -317,6 +364,7 @@ static const struct { const char *name, *rt, *sig; } cg_entry_points[] = {
   {"pool_destroy", "rt_vitc_pool_destroy", "vp"},
   {"cpu_check", "rt_model_cpu_check", "ipl"},
   {"status_string", "rt_status_string", "pi"},
+  {"session_profile", "rt_session_profile", "ippi"},
 };
 
 /* The LLVM type of signature letter ch. */
@@ -371,6 +419,7 @@ char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
 int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d) {
   if (cg_info_global(c, d)) return -1;
   cg_variants_table(c);
+  cg_profile_table(c);
   cg_entry_wrappers(c);
   if (weights_asm) {
     char *text = cg_weights_asm(c, blob_path);

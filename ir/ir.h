@@ -278,6 +278,10 @@ void ir_print(const Graph *g, FILE *out);
 char *ir_print_string(const Graph *g);  /* malloc'd */
 Graph *ir_parse(const char *text, const char *file, Diag *d);
 
+/* Floating-point operations of one execution of n (2 per multiply-add of linear, matmul, gemm, conv,
+ * attention; 0 for other ops) (ir/flops.c). */
+double ir_node_flops(const Node *n);
+
 /* `op NAME COUNT` lines, one per op kind in table order. */
 void ir_print_stats(const Graph *g, FILE *out);
 

@@ -46,7 +46,13 @@ int rt_cpu_has(const char *feature);
 typedef struct VitcRunCtx {
   RtPool *pool;
   int32_t error; /* set (atomically, by any thread) when a kernel finds a bad run-time index; read after the run */
+  int64_t *prof_ns;   /* --profile builds: wall ns per profile slot (vitc_generated_profile), summed */
+  int64_t prof_last;  /* the time of the last mark */
 } VitcRunCtx;
+
+/* --profile builds call this from the run function: slot < 0 starts the clock, else the time since the
+ * last mark is added to slot's total. */
+void rt_profile_mark(VitcRunCtx *ctx, int64_t slot);
 
 /* A kernel's slice of work: indices [begin, end) of the range given to rt_parallel_for. */
 typedef void (*RtTaskFn)(void *arg, int64_t begin, int64_t end);
@@ -69,6 +75,7 @@ VitcPool *rt_vitc_pool_create(int n_threads, int *status);
 void rt_vitc_pool_destroy(VitcPool *p);
 int rt_model_cpu_check(char *message, size_t size);
 const char *rt_status_string(int status);
+int rt_session_profile(VitcSession *s, VitcProfile *out, int reset);
 
 /* ---- defined by the generated object (hidden) ---- */
 
@@ -88,6 +95,9 @@ RT_HIDDEN extern const int32_t vitc_generated_n_variants;
 /* Each target's CPU features (--target-cpu A,B: one per CPU); a session runs the best this CPU has. */
 RT_HIDDEN extern const char *const vitc_generated_targets[];
 RT_HIDDEN extern const int32_t vitc_generated_n_targets;
+/* --profile: one entry per profile slot (0 entries otherwise). */
+RT_HIDDEN extern const VitcProfileNode vitc_generated_profile[];
+RT_HIDDEN extern const int32_t vitc_generated_n_profile;
 RT_HIDDEN extern const uint8_t vitc_weights[];
 
 /* The exported PREFIX_* functions the backend generates for a model, for
@@ -106,6 +116,7 @@ RT_HIDDEN extern const uint8_t vitc_weights[];
   RT_EXPORT VitcPool *P##_pool_create(int n, int *st) { return rt_vitc_pool_create(n, st); }                    \
   RT_EXPORT void P##_pool_destroy(VitcPool *p) { rt_vitc_pool_destroy(p); }                                     \
   RT_EXPORT int P##_cpu_check(char *m, size_t n) { return rt_model_cpu_check(m, n); }                           \
-  RT_EXPORT const char *P##_status_string(int st) { return rt_status_string(st); }
+  RT_EXPORT const char *P##_status_string(int st) { return rt_status_string(st); }                               \
+  RT_EXPORT int P##_session_profile(VitcSession *s, VitcProfile *o, int r) { return rt_session_profile(s, o, r); }
 
 #endif

@@ -4,9 +4,11 @@
 #include "rt.h"
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct VitcSession {
   VitcRunCtx ctx;
+  int64_t runs; /* since creation or the last profile reset */
   uint8_t *workspace;
   int owns_workspace, owns_pool;
   const RtVariant *variants; /* the chosen target's, smallest batch first */
@@ -18,6 +20,7 @@ RT_EXPORT const VitcEntryPoints vitc_entry_points = {
   VITC_ABI_VERSION,     vitc_generated_prefix, rt_model_info,        rt_session_create,
   rt_session_create_with, rt_session_run,    rt_session_run_batch, rt_session_destroy,
   rt_vitc_pool_create,  rt_vitc_pool_destroy,  rt_model_cpu_check,   rt_status_string,
+  rt_session_profile,
 };
 
 const VitcModelInfo *rt_model_info(void) { return &vitc_generated_info; }
@@ -85,6 +88,9 @@ VitcSession *rt_session_create_with(const VitcSessionOptions *o, int *status) {
   if (!s) return rt_fail(status, VITC_ERR_NOMEM);
   rt_session_target(s, target);
   int st = rt_session_workspace(s, o);
+  if (st == VITC_OK && vitc_generated_n_profile > 0 &&
+      !(s->ctx.prof_ns = calloc((size_t)vitc_generated_n_profile, sizeof *s->ctx.prof_ns)))
+    st = VITC_ERR_NOMEM;
   if (st == VITC_OK && o->pool) {
     s->ctx.pool = o->pool;
   } else if (st == VITC_OK) {
@@ -113,6 +119,7 @@ static int rt_args_ok(const VitcSession *s, const void *const *inputs, void *con
 int rt_session_run(VitcSession *s, const void *const *inputs, void *const *outputs) {
   if (!rt_args_ok(s, inputs, outputs)) return VITC_ERR_ARG;
   s->ctx.error = 0;
+  s->runs++;
   s->variants[s->n_variants - 1].run(&s->ctx, inputs, outputs, s->workspace, vitc_weights);
   return s->ctx.error ? VITC_ERR_INDEX : VITC_OK; /* the pool's join orders the kernels' stores before this */
 }
@@ -138,6 +145,7 @@ int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *input
   const void *in[RT_MAX_IO];
   void *out[RT_MAX_IO];
   s->ctx.error = 0;
+  s->runs++;
   /* Batch-major buffers: a run of b samples is the next b samples of every input and output, so the batch
    * is covered by the largest compiled batches that fit (8 + 2 + 1 for 11 with 1, 2, 4, 8). */
   for (int64_t done = 0; done < batch;) {
@@ -155,6 +163,7 @@ int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *input
 
 void rt_session_destroy(VitcSession *s) {
   if (!s) return;
+  free(s->ctx.prof_ns);
   if (s->owns_pool) rt_pool_destroy(s->ctx.pool);
   if (s->owns_workspace) free(s->workspace);
   free(s);
@@ -170,4 +179,23 @@ VitcPool *rt_vitc_pool_create(int n_threads, int *status) {
 
 void rt_vitc_pool_destroy(VitcPool *p) {
   if (rt_pool_valid(p)) rt_pool_destroy(p);
+}
+
+void rt_profile_mark(VitcRunCtx *ctx, int64_t slot) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+  if (slot >= 0 && ctx->prof_ns) ctx->prof_ns[slot] += now - ctx->prof_last;
+  ctx->prof_last = now;
+}
+
+int rt_session_profile(VitcSession *s, VitcProfile *out, int reset) {
+  if (!s || !out) return VITC_ERR_ARG;
+  if (reset) { /* start a measurement */
+    if (s->ctx.prof_ns) memset(s->ctx.prof_ns, 0, (size_t)vitc_generated_n_profile * sizeof *s->ctx.prof_ns);
+    s->runs = 0;
+  }
+  *out = (VitcProfile){vitc_generated_profile, s->ctx.prof_ns, vitc_generated_n_profile, s->runs,
+                       rt_pool_threads(s->ctx.pool)};
+  return VITC_OK;
 }

@@ -85,6 +85,24 @@ typedef struct VitcSessionOptions {
 } VitcSessionOptions;
 #define VITC_SESSION_OPTIONS_INIT {sizeof(VitcSessionOptions), 0, NULL, NULL, 0}
 
+/* One node of a model compiled with --profile (its kernel or kernels), per batch variant. */
+typedef struct VitcProfileNode {
+  const char *name;  /* the node's name in the graph */
+  const char *op;    /* its IR op ("linear", "attention", ...) */
+  int64_t batch;     /* the batch of the run function it belongs to */
+  double flops;      /* floating-point operations of one call (a multiply-add counts 2); 0 for data movement */
+} VitcProfileNode;
+
+/* What a session measured: ns[i] is the wall time spent in nodes[i], summed over `runs` runs since the
+ * session was created or last reset. n_nodes is 0 for a model compiled without --profile. */
+typedef struct VitcProfile {
+  const VitcProfileNode *nodes;
+  const int64_t *ns;
+  int32_t n_nodes;
+  int64_t runs;
+  int32_t threads;   /* the session's threads (its pool's) */
+} VitcProfile;
+
 /* Every entry point of one model, for loaders that do not know its prefix:
  * each model .so exports one under the name VITC_ENTRY_POINTS_SYMBOL (look it
  * up with dlsym on the model's own handle; programs that link models directly
@@ -102,6 +120,7 @@ typedef struct VitcEntryPoints {
   void (*pool_destroy)(VitcPool *p);
   int (*cpu_check)(char *message, size_t size);
   const char *(*status_string)(int status);
+  int (*session_profile)(VitcSession *s, VitcProfile *out, int reset);
 } VitcEntryPoints;
 #define VITC_ENTRY_POINTS_SYMBOL "vitc_entry_points"
 
@@ -117,7 +136,9 @@ typedef struct VitcEntryPoints {
  *   a static one accepts only its own batch), VITC_ERR_ARG outside 1..max_batch;
  * - P_pool_create(n_threads, status) / P_pool_destroy: a pool outlives the sessions that use it;
  * - P_cpu_check(message, size): VITC_OK, or VITC_ERR_CPU with "model needs ...; this CPU has ..." in message;
- * - P_status_string(status): a short English description. */
+ * - P_status_string(status): a short English description;
+ * - P_session_profile(s, out, reset): the per-node times of a model compiled with --profile (reset != 0
+ *   zeroes them first, to start a measurement); VITC_OK with out->n_nodes 0 for other models. */
 #define VITC_DECLARE_MODEL(P)                                                                        \
   const VitcModelInfo *P##_model_info(void);                                                         \
   VitcSession *P##_session_create(int n_threads, int *status);                                       \
@@ -128,7 +149,8 @@ typedef struct VitcEntryPoints {
   VitcPool *P##_pool_create(int n_threads, int *status);                                             \
   void P##_pool_destroy(VitcPool *p);                                                                \
   int P##_cpu_check(char *message, size_t size);                                                     \
-  const char *P##_status_string(int status);
+  const char *P##_status_string(int status);                                                          \
+  int P##_session_profile(VitcSession *s, VitcProfile *out, int reset);
 
 #ifdef __cplusplus
 }

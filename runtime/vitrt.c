@@ -95,6 +95,10 @@ int vitrt_cpu_check(const VitrtModel *m, char *msg, size_t size) {
 
 const char *vitrt_status_string(int status) { return rt_status_string(status); }
 
+int vitrt_session_profile(VitrtSession *s, VitcProfile *out, int reset) {
+  return s ? s->model->ep->session_profile(s->session, out, reset) : VITC_ERR_ARG;
+}
+
 const char *vitrt_meta(const VitrtModel *m, const char *key) {
   if (!m || !key) return NULL;
   for (int32_t i = 0; i < m->info->n_metadata; i++)

@@ -26,6 +26,8 @@ const VitcModelInfo *vitrt_info(const VitrtModel *m);
 const VitcEntryPoints *vitrt_entry_points(const VitrtModel *m);
 /* VITC_OK when this CPU runs the model, else VITC_ERR_CPU with "model needs ...; this CPU has ..." in msg. */
 int vitrt_cpu_check(const VitrtModel *m, char *msg, size_t size);
+/* The per-node times of a model compiled with --profile (see VitcProfile); reset != 0 zeroes them first. */
+int vitrt_session_profile(VitrtSession *s, VitcProfile *out, int reset);
 /* A short English description of a status code. */
 const char *vitrt_status_string(int status);
 /* The value of metadata key (docs/image.md), NULL when absent or m is NULL. */

@@ -74,7 +74,7 @@ static void test_pool_covers_once(void **state) {
   _Atomic int *count = calloc(4099, sizeof *count);
   assert_non_null(count);
   for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
-    VitcRunCtx ctx = {rt_pool_create(threads[t]), 0};
+    VitcRunCtx ctx = {.pool = rt_pool_create(threads[t])};
     assert_non_null(ctx.pool);
     assert_int_equal(rt_pool_threads(ctx.pool), threads[t]);
     for (int rep = 0; rep < 20; rep++) {
@@ -115,7 +115,7 @@ static const char fake_model_c[] =
   "static int run(VitcSession *s, const void *const *i, void *const *o) { (void)s; (void)i; (void)o; return 0; }\n"
   "static void destroy(VitcSession *s) { (void)s; }\n"
   "static int cpu(char *m, size_t n) { (void)m; (void)n; return VITC_OK; }\n"
-  "const VitcEntryPoints vitc_entry_points = {ABI, \"fake\", mi, create, 0, run, 0, destroy, 0, 0, cpu, 0};\n"
+  "const VitcEntryPoints vitc_entry_points = {ABI, \"fake\", mi, create, 0, run, 0, destroy, 0, 0, cpu, 0, 0};\n"
   "#endif\n";
 
 /* A model as the backend would generate it, written in C: y = 2 * x over f32[4,5]. */
@@ -140,7 +140,9 @@ static const char twice_model_c[] =
   "const RtVariant vitc_generated_variants[1] = {{4, run, 0}};\n"
   "const int32_t vitc_generated_n_variants = 1;\n"
   "const char *const vitc_generated_targets[1] = {\"\"};\n"
-  "const int32_t vitc_generated_n_targets = 1;\n";
+  "const int32_t vitc_generated_n_targets = 1;\n"
+  "const VitcProfileNode vitc_generated_profile[1];\n"
+  "const int32_t vitc_generated_n_profile = 0;\n";
 
 /* Compiles tmpdir/src into tmpdir/so with extra flags (the runtime headers are on the path). */
 static void build_so(const char *src, const char *so, const char *flags) {

@@ -85,6 +85,14 @@ int cli_run_compiled(const Graph *g, const char *dir, int opt_level, const Tenso
 /* Removes dir and the files in it (what a crashed compiled run may have left). */
 void cli_remove_dir(const char *dir);
 
+/* The measured single-precision FMA peak of `threads` threads at once, in GFLOP/s, and the instruction set
+ * it used (tools/peak.c). */
+double cli_fma_peak_gflops(int threads, const char **isa);
+#include "vitc_abi.h"
+/* Prints a --profile measurement (tools/profile.c): per op kind and per node, GFLOP/s and % of the peak on
+ * `threads` threads; also as JSON to json when not NULL. */
+int cli_print_profile(const VitcProfile *p, int threads, const char *json, Diag *d);
+
 /* Prints d's message (or a generic one) to stderr and returns 1. */
 int cli_fail(const Diag *d);
 

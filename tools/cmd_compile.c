@@ -80,6 +80,7 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
     else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) o->verbose = 1;
     else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) o->progress = NULL;
     else if (strcmp(a, "--dynamic-batch") == 0) *dynamic = 1;
+    else if (strcmp(a, "--profile") == 0) o->profile = 1;
     else if (strcmp(a, "--max-batch") == 0 && has_val) {
       char *end;
       long long n = strtoll(argv[++i], &end, 10);

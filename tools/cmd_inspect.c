@@ -112,35 +112,12 @@ static void scan_folded(const Graph *g, Summary *s) {
   }
 }
 
-/* FLOPs of one node (2 per multiply-add) of the matrix-product kinds; 0 for the rest. */
-static double node_flops(const Node *n) {
-  const Tensor *y = &n->out[0]->t;
-  switch (n->op) {
-  case OP_LINEAR: return 2.0 * (double)tensor_numel(y) * (double)n->in[1]->t.dims[0];
-  case OP_MATMUL: {
-    const Tensor *a = &n->in[0]->t;
-    return a->rank ? 2.0 * (double)tensor_numel(y) * (double)a->dims[a->rank - 1] : 0;
-  }
-  case OP_GEMM: return 2.0 * (double)tensor_numel(y) * (double)n->in[1]->t.dims[ir_attr_i(n, "transB", 0) ? 1 : 0];
-  case OP_CONV: {
-    const Tensor *w = &n->in[1]->t;
-    return 2.0 * (double)tensor_numel(y) * (double)(tensor_numel(w) / (w->dims[0] ? w->dims[0] : 1));
-  }
-  case OP_ATTENTION: { /* projection, scores, probabilities times values */
-    const Tensor *x = &n->in[0]->t;
-    double b = (double)x->dims[0], nt = (double)x->dims[1], e = (double)y->dims[2];
-    return 2.0 * b * nt * (double)x->dims[2] * 3 * e + 4.0 * b * nt * nt * e;
-  }
-  default: return 0;
-  }
-}
-
 /* Width, depth, heads, MLP width and FLOPs from the optimized graph. */
 static void scan_optimized(const Graph *g, Summary *s) {
   int64_t batch = g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1;
   for (int i = 0; i < g->n_nodes; i++) {
     const Node *n = g->nodes[i];
-    s->flops += node_flops(n) / (double)(batch > 0 ? batch : 1);
+    s->flops += ir_node_flops(n) / (double)(batch > 0 ? batch : 1);
     if (n->op == OP_ATTENTION) {
       s->depth++;
       s->heads = ir_attr_i(n, "heads", 0);

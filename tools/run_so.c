@@ -13,7 +13,8 @@
 typedef struct RunSoArgs {
   const char *model;
   RunFiles files;
-  int threads, bench;
+  int threads, bench, profile;
+  const char *profile_json;
   ImageOptions img;
 } RunSoArgs;
 
@@ -64,6 +65,11 @@ static int run_so_args(int argc, char **argv, RunSoArgs *a) {
       if ((a->threads = parse_count("--threads", argv[++i])) < 0) return 2;
     } else if (strcmp(argv[i], "--bench") == 0 && has_val) {
       if ((a->bench = parse_count("--bench", argv[++i])) < 0) return 2;
+    } else if (strcmp(argv[i], "--profile") == 0) {
+      a->profile = 1;
+    } else if (strcmp(argv[i], "--profile-json") == 0 && has_val) {
+      a->profile = 1;
+      a->profile_json = argv[++i];
     } else if (argv[i][0] == '-' || a->model) {
       return fprintf(stderr, "vitc: error: run: unexpected argument '%s' for a compiled model\n", argv[i]), 2;
     } else {
@@ -99,6 +105,21 @@ static int run_so_bench(VitrtSession *s, int n_in, const VitrtTensor *in, int n_
   return 0;
 }
 
+/* --profile: a warm-up run, then a.bench runs (10 by default) measured and printed per node and op kind. */
+static int run_so_profile(VitrtSession *s, const RunSoArgs *a, const VitcModelInfo *info, const VitrtTensor *vin,
+                          const VitrtTensor *vout, Diag *d) {
+  char err[512];
+  VitcProfile p;
+  int runs = a->bench ? a->bench : 10;
+  for (int r = -1; r < runs; r++) {
+    if (vitrt_run_checked(s, info->n_inputs, vin, info->n_outputs, vout, err, sizeof err))
+      return ir_error(d, a->model, NULL, "%s", err);
+    if (r < 0) vitrt_session_profile(s, &p, 1); /* measure from here */
+  }
+  vitrt_session_profile(s, &p, 0);
+  return cli_print_profile(&p, p.threads, a->profile_json, d);
+}
+
 /* Runs once (or benchmarks) with tensors read from the input files; fills out. */
 static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor *out, Diag *d) {
   const VitcModelInfo *info = vitrt_info(m);
@@ -128,7 +149,8 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
   VitrtSession *s = vitrt_session_create(m, a->threads, &st); /* 0: every CPU */
   if (!s) return cli_session_error(m, a->model, st, d);
   int rc = 0;
-  if (a->bench) rc = run_so_bench(s, info->n_inputs, vin, info->n_outputs, vout, a->bench, d);
+  if (a->profile) rc = run_so_profile(s, a, info, vin, vout, d);
+  else if (a->bench) rc = run_so_bench(s, info->n_inputs, vin, info->n_outputs, vout, a->bench, d);
   else if ((st = vitrt_run_checked(s, info->n_inputs, vin, info->n_outputs, vout, err, sizeof err)))
     rc = ir_error(d, a->model, NULL, "%s", err);
   vitrt_session_destroy(s);

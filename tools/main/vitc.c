@@ -40,6 +40,7 @@ static const struct Command {
    "  --runtime-lib PATH                 libvitc_rt.a to link (default: the one installed with vitc)\n"
    "  --prefix NAME                      entry points NAME_model_info, NAME_session_run, ... (default vitc)\n"
    "  --dynamic-batch [--max-batch N]    one .so for any batch (up to N) of a model with a symbolic batch\n"
+   "  --profile                          time every node (vitc run MODEL.so --profile reads the times)\n"
    "  -v                                 print stage timings at the end\n"
    "  -q                                 no progress lines (they are shown only on a terminal)\n",
    1, 1, 0},
@@ -48,7 +49,9 @@ static const struct Command {
    "  --input X.npy / --output Y.npy     tensors in graph order (repeat per tensor)\n"
    "  --attention-map OUT.png            (ONNX/IR, one --image) attention rollout blended onto the image\n"
    "  --threads N                        (.so) threads of the session (default: every CPU)\n"
-   "  --bench N                          time N runs after a warm-up: latency_ms min/median\n",
+   "  --bench N                          time N runs after a warm-up: latency_ms min/median\n"
+   "  --profile [--profile-json FILE]    (.so compiled with --profile) time per node and op kind, GFLOP/s,\n"
+   "                                     % of the measured FMA peak; over --bench N runs (default 10)\n",
    1, 1, 1},
   {"inspect", cmd_inspect, "inspect MODEL [--pos-embed OUT.png]  summary of a model or a compiled .so",
    "  prints inputs, outputs, metadata, patch size, width, depth, heads, MLP width, parameters, FLOPs\n"
