@@ -40,6 +40,9 @@ int cg_compile(const Graph *g, const CompileOptions *o, Diag *d);
  * of any batch is split into runs of these (runtime/rt_session.c). */
 int cg_compile_batches(const Graph *const *gs, int n, const CompileOptions *o, Diag *d);
 
+/* Checks a --target-cpu value (NULL, native, portable, LLVM CPU names, comma lists); -1 with d filled. */
+int cg_check_target_cpu(const char *spec, Diag *d);
+
 /* The path of the header written next to output ("dir/model.so" -> "dir/model.h"), malloc'd. */
 char *cg_header_path(const char *output);
 

@@ -21,10 +21,11 @@ char *cg_header_path(const char *output) {
   return p;
 }
 
-/* The macro prefix: the output's base name without extension, as an upper-case identifier. */
-static void cg_macro_prefix(const char *output, char *out, size_t n) {
-  const char *base = strrchr(output, '/');
-  base = base ? base + 1 : output;
+/* The macro prefix: --prefix in upper case when given (so two models' headers never share a guard), else
+ * the output's base name without extension, as an upper-case identifier. */
+static void cg_macro_prefix(const CompileOptions *o, char *out, size_t n) {
+  const char *base = o->prefix ? o->prefix : strrchr(o->output, '/');
+  base = o->prefix ? base : base ? base + 1 : o->output;
   size_t k = 0;
   if (isdigit((unsigned char)base[0]) && k + 2 < n) out[k++] = 'M', out[k++] = '_';
   for (const char *p = base; *p && *p != '.' && k + 1 < n; p++)
@@ -88,7 +89,7 @@ static void cg_put_metadata(FILE *f, const char *pre, const Graph *g) {
 
 int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
   char pre[128];
-  cg_macro_prefix(c->opt->output, pre, sizeof pre);
+  cg_macro_prefix(c->opt, pre, sizeof pre);
   FILE *f = fopen(path, "w");
   if (!f) return ir_error(d, path, NULL, "cannot create the header");
   const char *base = strrchr(c->opt->output, '/');
@@ -100,7 +101,8 @@ int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
   fputs(cg_abi_text, f);
   fprintf(f, "\n#if VITC_ABI_VERSION != %d\n#error \"this model was compiled for vitc ABI version %d\"\n#endif\n",
           VITC_ABI_VERSION, VITC_ABI_VERSION);
-  fprintf(f, "\n/* This model's entry points. */\nVITC_DECLARE_MODEL(%s)\n", px);
+  fprintf(f, "\n/* This model's entry points. */\n#ifdef __cplusplus\nextern \"C\" {\n#endif\nVITC_DECLARE_MODEL(%s)\n"
+             "#ifdef __cplusplus\n}\n#endif\n", px);
   fprintf(f, "\n#define %s_PREFIX \"%s\"\n", pre, px);
   fprintf(f, "/* The CPUs the code was generated for (a session picks the best this CPU runs) and what the least\n"
              " * of them needs. */\n#define %s_TARGET_CPU ", pre);

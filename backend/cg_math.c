@@ -38,7 +38,7 @@ static LLVMValueRef call1(CgCtx *c, const char *name, LLVMValueRef a) {
 static LLVMValueRef fma3(CgCtx *c, LLVMValueRef a, LLVMValueRef b, LLVMValueRef d) {
   LLVMTypeRef t = LLVMTypeOf(a);
   LLVMValueRef args[3] = {a, b, d};
-  return cg_intrinsic(c, "llvm.fma", &t, 1, args, 3);
+  return cg_intrinsic(c, "llvm.fmuladd", &t, 1, args, 3); /* fused where the CPU has FMA, else mul + add (never a libm call) */
 }
 
 /* Horner evaluation of coef[0] + coef[1] x + ... + coef[n-1] x^(n-1). */

@@ -87,13 +87,19 @@ static int cg_feature_count(const char *list) {
   return n;
 }
 
-/* Parses --target-cpu (NULL: native; "portable": x86-64-v2,v3,v4; else a comma list) into c->targets. */
+/* Parses --target-cpu (NULL: native; a comma list in which "portable" stands for x86-64-v2,v3,v4) into
+ * c->targets. */
 static int cg_targets_parse(CgCtx *c, const char *spec, Diag *d) {
   if (!spec) spec = "native";
-  if (strcmp(spec, "portable") == 0) spec = "x86-64-v2,x86-64-v3,x86-64-v4";
   for (const char *p = spec;;) {
     size_t n = strcspn(p, ",");
-    if (cg_target_add(c, p, n, d)) return -1;
+    if (n == 8 && strncmp(p, "portable", 8) == 0) {
+      static const char *const levels[] = {"x86-64-v2", "x86-64-v3", "x86-64-v4"};
+      for (int i = 0; i < 3; i++)
+        if (cg_target_add(c, levels[i], strlen(levels[i]), d)) return -1;
+    } else if (cg_target_add(c, p, n, d)) {
+      return -1;
+    }
     if (!p[n]) break;
     p += n + 1;
   }
@@ -118,6 +124,13 @@ void cg_target_mark(CgCtx *c, LLVMValueRef first) {
     LLVMAddTargetDependentFunctionAttr(fn, "target-cpu", t->cpu);
     if (t->host) LLVMAddTargetDependentFunctionAttr(fn, "target-features", t->llvm_features);
   }
+}
+
+int cg_check_target_cpu(const char *spec, Diag *d) {
+  CgCtx c = {0};
+  int rc = cg_targets_parse(&c, spec, d);
+  for (int t = 0; t < c.n_targets; t++) free(c.targets[t].cpu), free(c.targets[t].llvm_features), free(c.targets[t].features);
+  return rc;
 }
 
 int cg_target_create(CgCtx *c, const CompileOptions *o, Diag *d) {

@@ -53,7 +53,7 @@ static LLVMValueRef ln_out(CgCtx *c, void *env, LLVMValueRef j, LLVMValueRef mas
     v = LLVMBuildFMul(c->b, v, scale, "");
   } else {
     LLVMValueRef args[3] = {v, scale, ln_affine_vec(c, &r->aff[1], j, mask)};
-    v = cg_intrinsic(c, "llvm.fma", &vt, 1, args, 3);
+    v = cg_intrinsic(c, "llvm.fmuladd", &vt, 1, args, 3);
   }
   cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, r->y, j), v, mask);
   return acc;

@@ -35,7 +35,7 @@ static int classify(VitrtSession *s, int channels, const VitimgPrep *prep, const
     for (int c = 1; c < 3; c++) memcpy(x + c * plane, x, plane * sizeof *x);
   const void *in[1] = {x};
   void *out[1] = {y};
-  int st = vitrt_run(s, 1, in, 1, out);
+  int st = vitrt_run_batch(s, 1, 1, in, 1, out);
   if (st) return fprintf(stderr, "classify_image: %s: %s\n", path, vitrt_status_string(st)), -1;
   long best = 0;
   double sum = 0;
@@ -54,8 +54,10 @@ int main(int argc, char **argv) {
   if (!m) return fprintf(stderr, "classify_image: %s\n", err), 1;
   const VitcModelInfo *info = vitrt_info(m);
   const VitcTensorInfo *in = &info->inputs[0], *out = &info->outputs[0];
-  if (info->n_inputs != 1 || info->n_outputs != 1 || in->rank != 4 || in->dims[0] != 1 || in->dims[2] != in->dims[3]) {
-    fprintf(stderr, "classify_image: %s: expects one input [1, C, S, S] and one output\n", argv[1]);
+  /* One image per run: a batch-1 model, or a dynamic-batch one run at batch 1. */
+  if (info->n_inputs != 1 || info->n_outputs != 1 || in->rank != 4 || (in->dims[0] != 1 && !info->batch_dynamic) ||
+      in->dims[2] != in->dims[3]) {
+    fprintf(stderr, "classify_image: %s: expects one input [1, C, S, S] (or a dynamic batch) and one output\n", argv[1]);
     vitrt_close(m);
     return 1;
   }

@@ -77,10 +77,14 @@ static void rt_session_target(VitcSession *s, int t) {
     }
 }
 
-VitcSession *rt_session_create_with(const VitcSessionOptions *o, int *status) {
-  /* An older caller's smaller struct is fine: every field it lacks keeps its default. */
-  if (!o || o->struct_size < offsetof(VitcSessionOptions, workspace_bytes) + sizeof o->workspace_bytes)
+VitcSession *rt_session_create_with(const VitcSessionOptions *caller, int *status) {
+  /* The fields the caller's struct_size covers, the defaults for the rest (an older, smaller struct); a newer
+   * caller's extra fields are not read. struct_size must cover n_threads at least. */
+  if (!caller || caller->struct_size < offsetof(VitcSessionOptions, n_threads) + sizeof caller->n_threads)
     return rt_fail(status, VITC_ERR_ARG);
+  VitcSessionOptions opts = VITC_SESSION_OPTIONS_INIT;
+  memcpy(&opts, caller, caller->struct_size < sizeof opts ? caller->struct_size : sizeof opts);
+  const VitcSessionOptions *o = &opts;
   int target = rt_pick_target();
   if (target < 0) return rt_fail(status, VITC_ERR_CPU);
   if (o->pool && !rt_pool_valid(o->pool)) return rt_fail(status, VITC_ERR_ARG);

@@ -14,14 +14,14 @@ extern "C" {
 #endif
 
 /* Bumped whenever a struct below or an entry point's meaning changes. */
-#define VITC_ABI_VERSION 3
+#define VITC_ABI_VERSION 4
 
 /* Element types, numbered as ONNX TensorProto.DataType. */
 enum {
   VITC_DTYPE_F32 = 1,
   VITC_DTYPE_I32 = 6,
   VITC_DTYPE_I64 = 7,
-  VITC_DTYPE_BOOL = 9, /* one byte per element, 0 or 1 */
+  VITC_DTYPE_BOOL = 9 /* one byte per element, 0 or 1 */
 };
 
 /* Status codes returned by the entry points (0 is success). */
@@ -60,7 +60,7 @@ typedef struct VitcModelInfo {
   uint64_t weights_bytes;    /* constants embedded in the .so */
   int32_t n_metadata;        /* since ABI 2 */
   const VitcMetadata *metadata;
-  const char *prefix;        /* since ABI 3: the entry points are PREFIX_model_info, ... */
+  const char *prefix;        /* since ABI 4: the entry points are PREFIX_model_info, ... */
   const char *target_cpu;    /* the LLVM CPU the code was generated for ("znver3", "x86-64-v3", ...) */
   const char *cpu_features;  /* the instruction sets it needs, comma-separated ("avx2,fma,..."); "" for none */
   int32_t batch_dynamic;     /* 1: the first dim of every input and output is the batch, any value from 1 to
@@ -76,7 +76,8 @@ typedef struct VitcPool VitcPool;
 
 /* How a session is made: start from VITC_SESSION_OPTIONS_INIT, change fields. */
 typedef struct VitcSessionOptions {
-  uint32_t struct_size;     /* sizeof(VitcSessionOptions) as the caller compiled it */
+  uint32_t struct_size;     /* sizeof(VitcSessionOptions) as the caller compiled it: fields past a smaller
+                               size keep their defaults, fields of a newer, larger struct are ignored */
   int32_t n_threads;        /* <= 0: $VITC_NUM_THREADS, else the CPUs this thread may run on (affinity),
                                capped by the cgroup CPU quota; 1: the calling thread only, no thread started */
   VitcPool *pool;           /* non-NULL: run on this shared pool (n_threads is then ignored) */

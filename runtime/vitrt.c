@@ -202,8 +202,10 @@ int vitrt_run_checked(VitrtSession *s, int n_inputs, const VitrtTensor *inputs, 
   /* A dynamic-batch model takes the batch of input 0; every other buffer must agree. */
   int64_t batch = info->batch_dynamic && n_inputs && inputs[0].rank > 0 && inputs[0].dims ? inputs[0].dims[0] : 0;
   if (info->batch_dynamic && (batch < 1 || (info->max_batch > 0 && batch > info->max_batch))) {
-    vitrt_msg(err, errlen, "batch %lld is outside the model's 1..%lld", (long long)batch,
-              (long long)(info->max_batch > 0 ? info->max_batch : INT64_MAX));
+    if (info->max_batch > 0)
+      vitrt_msg(err, errlen, "batch %lld is outside the model's 1..%lld", (long long)batch, (long long)info->max_batch);
+    else
+      vitrt_msg(err, errlen, "batch %lld: the batch must be at least 1", (long long)batch);
     return VITC_ERR_ARG;
   }
   for (int i = 0; i < n_inputs; i++) {

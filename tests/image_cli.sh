@@ -61,7 +61,7 @@ check "inspect: patch, width, depth, heads, MLP, parameters, fusion" \
 "$vitc" inspect "$fixture.onnx" --pos-embed "$tmp/pos.png" >"$tmp/pos.txt"
 check "position-embedding grid: 8x8 tiles of 8x8 cells, 20 px each, 2 px gaps" '[ "$(png_size "$tmp/pos.png")" = 1298x1298 ]'
 "$vitc" inspect "$tmp/model.so" >"$tmp/inspect_so.txt"
-check "inspect a .so" 'grep -q "compiled, ABI 3" "$tmp/inspect_so.txt" && grep -q "input input: f32\[2,3,32,32\]" "$tmp/inspect_so.txt" &&
+check "inspect a .so" 'grep -q "compiled, ABI 4" "$tmp/inspect_so.txt" && grep -q "input input: f32\[2,3,32,32\]" "$tmp/inspect_so.txt" &&
   grep -q "; runs on this CPU$" "$tmp/inspect_so.txt"'
 
 # A model compiled for a CPU this machine lacks: one error line naming what is missing, never SIGILL.
@@ -86,6 +86,7 @@ fi
 "$vitc" compile "$fixture.onnx" --batch 1 --target-cpu portable -o "$tmp/portable.so" -q
 "$vitc" run "$tmp/portable.so" --input "$fixture.input.npy" --output "$tmp/portable.npy"
 check "a portable .so matches torch here" '"$vitc" compare "$tmp/portable.npy" "$fixture.output.npy" --atol 1e-4 >/dev/null'
+check "no target's code calls libm for FMA (x86-64-v2 has none: mul + add)" '! objdump -d "$tmp/portable.so" | grep -q "call.*<fmaf"'
 check "inspect and the header list the targets" 'grep -q "_TARGET_CPU \"x86-64-v2,x86-64-v3,x86-64-v4\"" "$tmp/portable.h" &&
   "$vitc" inspect "$tmp/portable.so" | grep -q "target cpu x86-64-v2,x86-64-v3,x86-64-v4, needs ssse3,sse4.1,sse4.2,popcnt,cx16; runs on this CPU"'
 "$vitc" compile "$fixture.onnx" --batch 1 --target-cpu x86-64-v2,sapphirerapids -o "$tmp/mixed.so" -q

@@ -102,7 +102,7 @@ static void test_pool_without_ctx_runs_inline(void **state) {
 
 /* ---- loader ---- */
 
-/* A model as loaders see it: the entry-point descriptor (ABI 3 and later) or, with -DOLD, only the
+/* A model as loaders see it: the entry-point descriptor (ABI 3 and later; ABI 3 is refused) or, with -DOLD, only the
  * vitc_model_info of ABI 1 and 2. */
 static const char fake_model_c[] =
   "#include \"vitc_abi.h\"\n"
@@ -156,13 +156,13 @@ static void test_loader_refuses_other_abi(void **state) {
   build_so("fake.c", "abi2.so", "-DABI=2 -DOLD");
   snprintf(path, sizeof path, "%s/abi2.so", tmpdir);
   assert_null(vitrt_open(path, err, sizeof err));
-  assert_non_null(strstr(err, "ABI version 2, this runtime supports version 3"));
-  build_so("fake.c", "abi4.so", "-DABI=4");
-  snprintf(path, sizeof path, "%s/abi4.so", tmpdir);
-  assert_null(vitrt_open(path, err, sizeof err));
-  assert_non_null(strstr(err, "ABI version 4, this runtime supports version 3"));
+  assert_non_null(strstr(err, "ABI version 2, this runtime supports version 4"));
   build_so("fake.c", "abi3.so", "-DABI=3");
   snprintf(path, sizeof path, "%s/abi3.so", tmpdir);
+  assert_null(vitrt_open(path, err, sizeof err));
+  assert_non_null(strstr(err, "ABI version 3, this runtime supports version 4"));
+  build_so("fake.c", "abi4.so", "-DABI=4");
+  snprintf(path, sizeof path, "%s/abi4.so", tmpdir);
   VitrtModel *m = vitrt_open(path, err, sizeof err);
   assert_non_null(m);
   int st = VITC_OK;
@@ -460,7 +460,7 @@ static void test_two_sessions_two_threads(void **state) {
   ir_graph_free(g);
 }
 
-/* ---- thread counts, CPU features, session options (ABI 3) ---- */
+/* ---- thread counts, CPU features, session options (ABI 4) ---- */
 
 /* Threads of this process, from /proc/self/task. */
 static int count_threads(void) {
@@ -655,9 +655,16 @@ static void test_session_options(void **state) {
   ep->pool_destroy(pool);
   assert_int_equal(count_threads(), before);
   VitcSessionOptions bad = VITC_SESSION_OPTIONS_INIT;
-  bad.struct_size = 4;
+  bad.struct_size = 4; /* not even n_threads */
   assert_null(ep->session_create_with(&bad, &st));
   assert_int_equal(st, VITC_ERR_ARG);
+  VitcSessionOptions old = VITC_SESSION_OPTIONS_INIT; /* an older, smaller struct: the rest is default */
+  old.struct_size = 8;
+  old.n_threads = 1;
+  old.pool = (VitcPool *)1; /* past struct_size: never read */
+  VitcSession *olds = ep->session_create_with(&old, &st);
+  assert_non_null(olds);
+  ep->session_destroy(olds);
   free(got), free(buf), free(in[0].data), free(in[1].data), free(want.data);
   vitrt_close(m);
   ir_graph_free(g);
@@ -703,6 +710,17 @@ static void test_prefixed_models_link_together(void **state) {
   assert_int_equal(sh("cc -std=c11 -Wall -Werror -include string.h -I%s -o %s/two %s/two.c %s/plus.so %s/twice.so -Wl,-rpath,%s",
                       tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir), 0);
   assert_int_equal(sh("%s/two", tmpdir), 0);
+  /* The same program as C++: the headers declare the entry points with C linkage. */
+  if (sh("command -v g++ >/dev/null 2>&1") == 0) {
+    assert_int_equal(sh("g++ -Wall -Werror -include string.h -I%s -x c++ -o %s/two_cpp %s/two.c -x none %s/plus.so "
+                        "%s/twice.so -Wl,-rpath,%s", tmpdir, tmpdir, tmpdir, tmpdir, tmpdir, tmpdir), 0);
+    assert_int_equal(sh("%s/two_cpp", tmpdir), 0);
+  } else {
+    printf("skipped: g++ is not installed (the C++ build of the two-model program)\n");
+  }
+  /* Two models whose output files have the same name in different folders: the guards come from the prefixes. */
+  assert_int_equal(sh("grep -q '^#ifndef PLUS_MODEL_H' %s/plus.h && grep -q '^#define TWICE_N_INPUTS 1' %s/twice.h",
+                      tmpdir, tmpdir), 0);
   /* Neither exports the default names; the loader finds each through its descriptor. */
   assert_int_equal(sh("nm -D --defined-only %s/plus.so | grep -q ' vitc_session_run$'", tmpdir) == 0, 0);
   snprintf(path, sizeof path, "%s/twice.so", tmpdir);

@@ -52,6 +52,17 @@ static int compile_is_identifier(const char *s) {
   return 1;
 }
 
+/* Whether prefix P would make names vitc itself uses: the runtime's rt_*, the generated vitc_generated_*,
+ * the loader's vitrt_* and the image library's vitimg_*. */
+static int compile_prefix_reserved(const char *p) {
+  static const char *const reserved[] = {"rt", "vitrt", "vitimg", "vitc_generated"};
+  for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+    size_t n = strlen(reserved[i]);
+    if (strncmp(p, reserved[i], n) == 0 && (p[n] == 0 || p[n] == '_')) return 1;
+  }
+  return 0;
+}
+
 /* Parses the command line into o and lo; 0 or an exit status. */
 static int compile_args(int argc, char **argv, const char **model, CompileOptions *o, LoadOptions *lo, PassOptions *po,
                         int *dynamic, Diag *d) {
@@ -71,6 +82,9 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
       if (!compile_is_identifier(argv[++i]))
         return fprintf(stderr, "vitc: error: compile: --prefix must be a C identifier of at most 64 characters "
                                "([A-Za-z_][A-Za-z0-9_]*), not '%s'\n", argv[i]), 2;
+      if (compile_prefix_reserved(argv[i]))
+        return fprintf(stderr, "vitc: error: compile: --prefix '%s' is reserved (vitc's own names start with rt_, "
+                               "vitrt_, vitimg_ and vitc_generated_)\n", argv[i]), 2;
       o->prefix = argv[i];
     }
     else if (strcmp(a, "--emit") == 0 && has_val) {
@@ -93,6 +107,7 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
     else *model = a;
   }
   if (!*model) return fprintf(stderr, "vitc: error: compile: missing MODEL\n"), 2;
+  if (cg_check_target_cpu(o->target_cpu, d)) return cli_fail(d), 2;
   if (o->max_batch && !*dynamic) return fprintf(stderr, "vitc: error: compile: --max-batch needs --dynamic-batch\n"), 2;
   if (*dynamic && lo->batch)
     return fprintf(stderr, "vitc: error: compile: --batch pins one batch; --dynamic-batch compiles for any\n"), 2;
@@ -101,9 +116,10 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
   return 0;
 }
 
-/* The batches a dynamic-batch model is compiled for: 1, 2, 4, ... up to max_batch (8 without one). */
+/* The batches a dynamic-batch model is compiled for: 1, 2, 4, ... up to max_batch, at most 16 (8 without a
+ * max_batch): a larger batch runs as chunks of these, and the workspace is the largest's. */
 static int compile_batches(int64_t max_batch, int64_t *batches) {
-  int64_t cap = max_batch ? max_batch : 8;
+  int64_t cap = max_batch && max_batch < 16 ? max_batch : max_batch ? 16 : 8; /* larger batches run in chunks */
   int n = 0;
   for (int64_t b = 1; b <= cap && n < 16; b *= 2) batches[n++] = b;
   return n;
@@ -121,7 +137,7 @@ static int compile_check_batch_dim(const Graph *g0, int64_t b0, const Graph *g, 
       if (!ok) {
         char s0[128], s1[128];
         return ir_error(d, g->file, NULL, "--dynamic-batch: %s '%s' is %s at batch %lld but %s at batch %lld: its first "
-                        "dimension is not the batch", k ? "output" : "input", (k ? g->outputs : g->inputs)[i]->name,
+                        "dimension does not follow the batch (fixed by the export or --input-shape?)", k ? "output" : "input", (k ? g->outputs : g->inputs)[i]->name,
                         tensor_type_str(t0, s0, sizeof s0), (long long)b0, tensor_type_str(t, s1, sizeof s1),
                         (long long)b);
       }

@@ -6,7 +6,7 @@
     y = m(x)                     # one array in, one array out (a list or dict for several)
     m.classify("cat.jpg", top=5) # [(label, probability)], preprocessing from the model's metadata
 
-The model .so is loaded with ctypes and called through its C ABI (runtime/vitc_abi.h, ABI version 3):
+The model .so is loaded with ctypes and called through its C ABI (runtime/vitc_abi.h, ABI version 4):
 its entry points are found through the `vitc_entry_points` descriptor, whatever the model's --prefix.
 Images are decoded and preprocessed by vitc's own image library, libvitimg.so (image/vitimg.h), found
 next to this package as installed (PREFIX/lib), or at $VITC_IMAGE_LIB.
@@ -21,7 +21,7 @@ import numpy as np
 
 __all__ = ["load", "Model", "TensorInfo", "VitcError", "preprocess", "ABI_VERSION"]
 
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 # VITC_DTYPE_* (ONNX TensorProto numbering) -> numpy dtype.
 _DTYPES = {1: np.dtype(np.float32), 6: np.dtype(np.int32), 7: np.dtype(np.int64), 9: np.dtype(np.bool_)}
@@ -138,7 +138,7 @@ class Model:
         try:
             ep = _CEntryPoints.in_dll(self._lib, "vitc_entry_points")
         except ValueError:
-            raise VitcError(f"{self.path}: not a vitc model of ABI 3 or later (no vitc_entry_points); "
+            raise VitcError(f"{self.path}: not a vitc model of ABI 4 or later (no vitc_entry_points); "
                             "recompile it with this vitc") from None
         if ep.abi_version != ABI_VERSION:
             raise VitcError(f"{self.path}: model was built for vitc ABI version {ep.abi_version}, "
@@ -212,8 +212,9 @@ class Model:
         for a, t in zip(arrays, self.inputs):
             want = (batch,) + t.shape[1:] if batch is not None else t.shape
             if a.dtype != t.dtype or a.shape != want:
+                shown = (["N"] + list(t.shape[1:])) if self.dynamic_batch else list(t.shape)
                 raise VitcError(f"{self.path}: input '{t.name}' is {a.dtype}{list(a.shape)}, "
-                                f"the model expects {t.dtype}{list(want)}")
+                                f"the model expects {t.dtype}[{', '.join(map(str, shown))}]")
         return [np.ascontiguousarray(a) for a in arrays], batch
 
     def run(self, *args):
@@ -268,9 +269,12 @@ class Model:
         results = []
         for first in range(0, len(xs), batch):
             chunk = xs[first:first + batch]
-            x = np.zeros(self.inputs[0].shape, dtype=np.float32)
-            x[:len(chunk)] = chunk
-            y = self.run(x)[0].reshape(batch, -1)[:len(chunk)].astype(np.float64)
+            if self.dynamic_batch:  # exactly the chunk's images
+                x = np.stack(chunk).astype(np.float32, copy=False)
+            else:  # the compiled batch, padded with zeros
+                x = np.zeros(self.inputs[0].shape, dtype=np.float32)
+                x[:len(chunk)] = chunk
+            y = self.run(x)[0].reshape(x.shape[0], -1)[:len(chunk)].astype(np.float64)
             if labels is not None and y.shape[1] != len(labels):
                 raise VitcError(f"{self.path}: metadata vitc.labels has {len(labels)} labels, "
                                 f"the model has {y.shape[1]} classes")
@@ -295,5 +299,5 @@ def _softmax(y):
 
 def load(path, threads=0):
     """Loads a model compiled by `vitc compile` and creates a session with `threads` threads
-    (0: every CPU)."""
+    (0: $VITC_NUM_THREADS, else the CPUs this process may use, capped by its cgroup CPU quota)."""
     return Model(path, threads)

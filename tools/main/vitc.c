@@ -48,7 +48,8 @@ static const struct Command {
    "  MODEL .onnx or IR text: the reference interpreter, after the optimizer; MODEL.so: the compiled model.\n"
    "  --input X.npy / --output Y.npy     tensors in graph order (repeat per tensor)\n"
    "  --attention-map OUT.png            (ONNX/IR, one --image) attention rollout blended onto the image\n"
-   "  --threads N                        (.so) threads of the session (default: every CPU)\n"
+   "  --threads N                        (.so) threads of the session (default: $VITC_NUM_THREADS, else the\n"
+   "                                     CPUs this process may use, capped by its cgroup CPU quota)\n"
    "  --bench N                          time N runs after a warm-up: latency_ms min/median\n"
    "  --profile [--profile-json FILE]    (.so compiled with --profile) time per node and op kind, GFLOP/s,\n"
    "                                     % of the measured FMA peak; over --bench N runs (default 10)\n",
