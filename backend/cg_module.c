@@ -220,6 +220,15 @@ static LLVMValueRef cg_metadata(CgCtx *c, LLVMTypeRef mt) {
   return gv;
 }
 
+/* A hidden constant global `name` initialized with init, for the runtime to read. */
+static LLVMValueRef cg_hidden_const(CgCtx *c, const char *name, LLVMValueRef init) {
+  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
+  LLVMSetInitializer(g, init);
+  LLVMSetGlobalConstant(g, 1);
+  LLVMSetVisibility(g, LLVMHiddenVisibility);
+  return g;
+}
+
 /* The hidden tables the runtime picks run functions from: `vitc_generated_variants`, {batch, run function,
  * target} per variant (per target, smallest batch first), and `vitc_generated_targets`, each target's
  * CPU features; with their counts. */
@@ -234,24 +243,10 @@ static void cg_variants_table(CgCtx *c) {
     rows[i] = LLVMConstStructInContext(c->ctx, f, 3, 0);
   }
   for (int t = 0; t < c->n_targets; t++) feats[t] = cg_cstring(c, c->targets[t].features);
-  LLVMValueRef tinit = LLVMConstArray2(c->t_ptr, feats, (uint64_t)c->n_targets);
-  LLVMValueRef tg = LLVMAddGlobal(c->mod, LLVMTypeOf(tinit), "vitc_generated_targets");
-  LLVMSetInitializer(tg, tinit);
-  LLVMSetGlobalConstant(tg, 1);
-  LLVMSetVisibility(tg, LLVMHiddenVisibility);
-  LLVMValueRef nt = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_targets");
-  LLVMSetInitializer(nt, LLVMConstInt(c->t_i32, (unsigned)c->n_targets, 0));
-  LLVMSetGlobalConstant(nt, 1);
-  LLVMSetVisibility(nt, LLVMHiddenVisibility);
-  LLVMValueRef init = LLVMConstArray2(vt, rows, (uint64_t)n);
-  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "vitc_generated_variants");
-  LLVMSetInitializer(g, init);
-  LLVMSetGlobalConstant(g, 1);
-  LLVMSetVisibility(g, LLVMHiddenVisibility);
-  LLVMValueRef nv = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_variants");
-  LLVMSetInitializer(nv, LLVMConstInt(c->t_i32, (unsigned)n, 0));
-  LLVMSetGlobalConstant(nv, 1);
-  LLVMSetVisibility(nv, LLVMHiddenVisibility);
+  cg_hidden_const(c, "vitc_generated_targets", LLVMConstArray2(c->t_ptr, feats, (uint64_t)c->n_targets));
+  cg_hidden_const(c, "vitc_generated_n_targets", LLVMConstInt(c->t_i32, (unsigned)c->n_targets, 0));
+  cg_hidden_const(c, "vitc_generated_variants", LLVMConstArray2(vt, rows, (uint64_t)n));
+  cg_hidden_const(c, "vitc_generated_n_variants", LLVMConstInt(c->t_i32, (unsigned)n, 0));
 }
 
 int cg_profile_mark(CgCtx *c, const Node *n, Diag *d) {
@@ -289,26 +284,14 @@ static void cg_profile_table(CgCtx *c) {
     rows[i] = LLVMConstStructInContext(c->ctx, f, 4, 0);
   }
   int n = rows ? c->n_prof : 0;
-  LLVMValueRef init = LLVMConstArray2(pt, rows, (uint64_t)n);
+  cg_hidden_const(c, "vitc_generated_profile", LLVMConstArray2(pt, rows, (uint64_t)n));
+  cg_hidden_const(c, "vitc_generated_n_profile", LLVMConstInt(c->t_i32, (unsigned)n, 0));
   free(rows);
-  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), "vitc_generated_profile");
-  LLVMSetInitializer(g, init);
-  LLVMSetGlobalConstant(g, 1);
-  LLVMSetVisibility(g, LLVMHiddenVisibility);
-  LLVMValueRef cnt = LLVMAddGlobal(c->mod, c->t_i32, "vitc_generated_n_profile");
-  LLVMSetInitializer(cnt, LLVMConstInt(c->t_i32, (unsigned)n, 0));
-  LLVMSetGlobalConstant(cnt, 1);
-  LLVMSetVisibility(cnt, LLVMHiddenVisibility);
 }
 
 /* A hidden constant C string named name (the prefix, which the runtime's descriptor points at). */
 static LLVMValueRef cg_named_cstring(CgCtx *c, const char *name, const char *s) {
-  LLVMValueRef init = LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0);
-  LLVMValueRef g = LLVMAddGlobal(c->mod, LLVMTypeOf(init), name);
-  LLVMSetInitializer(g, init);
-  LLVMSetGlobalConstant(g, 1);
-  LLVMSetVisibility(g, LLVMHiddenVisibility);
-  return g;
+  return cg_hidden_const(c, name, LLVMConstStringInContext(c->ctx, s, (unsigned)strlen(s), 0));
 }
 
 /* Defines `vitc_generated_info` (hidden), laid out as VitcModelInfo, and `vitc_generated_prefix`. */
