@@ -36,9 +36,10 @@ models/.exported: tools/export_vit.py
 test-models: models
 	scripts/test-models.sh $(BUILD)/vitc models
 
-# vitc against ONNX Runtime (npm's onnxruntime-node, installed into bench/) on ViT-B/16, opset 13.
+# vitc against ONNX Runtime (npm's onnxruntime-node, installed into bench/): ViT-S/16 and ViT-B/16 (and
+# ViT-L/16 when models/ has it) at batch 1 and 8 on 1 and 2 threads (docs/PERFORMANCE.md).
 bench: models
-	bench/bench.sh $(BUILD)/vitc models/vit_b16_op13 20
+	bench/bench.sh $(BUILD)/vitc models 10
 
 clean:
 	rm -rf $(BUILD)

@@ -130,7 +130,7 @@ else
 fi
 
 check "--version" '"$vitc" --version | grep -qE "^vitc [0-9]+\.[0-9]+\.[0-9]+ \(C ABI [0-9]+\)$"'
-for c in compile run inspect ir test-onnx compare; do
+for c in compile run inspect ir test-onnx compare peak; do
   check "$c --help" '"$vitc" $c --help | head -n 1 | grep -q "^usage: vitc $c"'
 done
 

@@ -54,6 +54,7 @@ int cmd_test_onnx(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_compile(int argc, char **argv);
 int cmd_inspect(int argc, char **argv);
+int cmd_peak(int argc, char **argv);
 /* The .npy files of `vitc run`, bound to the model's inputs and outputs in order. */
 #define CLI_RUN_MAX_IO 16
 typedef struct RunFiles {

@@ -73,6 +73,9 @@ static const struct Command {
    "  --opt-level N                      LLVM optimization level for --compiled (default 2)\n",
    0, 0, 0},
   {"compare", cmd_compare, "compare GOT.npy WANT.npy [--atol X]  max abs error; fail above X (1e-4)", "", 0, 0, 0},
+  {"peak", cmd_peak, "peak [--threads N]               this machine's measured FMA peak (GFLOP/s)",
+   "  16 (AVX-512) or 12 (AVX2) independent FMA accumulators per thread, on N threads at once; the\n"
+   "  yardstick of make bench and of vitc run --profile's % of peak.\n", 0, 0, 0},
 };
 enum { N_COMMANDS = sizeof commands / sizeof commands[0] };
 
