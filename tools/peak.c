@@ -2,7 +2,7 @@
  * --profile's "% of peak": 16 independent accumulators (enough to cover the
  * FMA latency on every CPU we run on) updated by fused multiply-adds, with the
  * widest vectors this CPU has (AVX-512, else AVX2+FMA, else SSE mul+add),
- * timed on each thread at once (AVX2 and SSE have 16 vector registers: 12 accumulators there, so the two
+ * timed on each thread at once, best of three (AVX2 and SSE have 16 vector registers: 12 accumulators there, so the two
  * constants do not push one to memory). The widths dispatch on cpuid at run time. */
 #include "cli.h"
 #include <immintrin.h>
@@ -69,12 +69,24 @@ static void *peak_thread(void *arg) {
   return NULL;
 }
 
+/* One measurement on `threads` threads at once: the sum of their rates. */
+static double peak_once(int threads);
+
 double cli_fma_peak_gflops(int threads, const char **isa) {
   if (threads < 1) threads = 1;
   if (threads > 64) threads = 64;
   __builtin_cpu_init();
   *isa = __builtin_cpu_supports("avx512f") ? "AVX-512 FMA"
          : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? "AVX2 FMA" : "SSE";
+  double best = 0; /* the best of three: a peak is what the machine can do, not what it did while busy */
+  for (int r = 0; r < 3; r++) {
+    double g = peak_once(threads);
+    if (g > best) best = g;
+  }
+  return best;
+}
+
+static double peak_once(int threads) {
   PeakJob jobs[64] = {{0, 0, 0}};
   pthread_t th[64];
   int started = 0;
