@@ -93,6 +93,12 @@ typedef struct Tensor {
 
 int64_t tensor_numel(const Tensor *t);
 size_t tensor_bytes(const Tensor *t);
+/* The largest tensor vitc handles: 2^40 bytes (1 TiB). Shape inference refuses anything larger, so every
+ * element count and byte size after it fits in int64_t without overflow. */
+#define IR_MAX_TENSOR_BYTES (1ull << 40)
+/* Element count and bytes of t, overflow-checked: 0, -1 for a negative dim, -2 when the count overflows or
+ * the size exceeds IR_MAX_TENSOR_BYTES. */
+int tensor_size_checked(const Tensor *t, int64_t *numel, uint64_t *bytes);
 int tensor_same_type(const Tensor *a, const Tensor *b); /* dtype and shape */
 /* Reads element i of an integer or bool tensor as int64 (for shape arithmetic). */
 int64_t tensor_get_i64(const Tensor *t, int64_t i);

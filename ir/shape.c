@@ -655,10 +655,24 @@ static int propagate_values(Graph *g, Node *n, Diag *d) {
   return 0;
 }
 
+/* Refuses a value whose type has a negative dim or is over IR_MAX_TENSOR_BYTES (n: its node, or NULL). */
+static int check_size(const Value *v, const Node *n, Diag *d) {
+  if (v->t.dtype == DT_UNDEF) return 0;
+  int r = tensor_size_checked(&v->t, NULL, NULL);
+  if (r == 0) return 0;
+  char ty[160];
+  tensor_type_str(&v->t, ty, sizeof ty);
+  if (r == -1) return ir_error(d, NULL, n, "'%s' (%s) has a negative dimension", v->name, ty);
+  return ir_error(d, NULL, n, "'%s' (%s) is too large: over 2^40 bytes, the most vitc handles in one tensor", v->name,
+                  ty);
+}
+
 int ir_infer_shapes(Graph *g, Diag *d) {
   const char *saved = d->file;
   d->file = g->file;
   int rc = 0;
+  for (int i = 0; i < g->n_values && rc == 0; i++) /* inputs and constants (the rest are checked below) */
+    if (g->values[i]->kind != VK_NODE) rc = check_size(g->values[i], NULL, d);
   for (int i = 0; i < g->n_nodes && rc == 0; i++) {
     Node *n = g->nodes[i];
     for (int k = 0; k < n->n_in && rc == 0; k++)
@@ -670,6 +684,8 @@ int ir_infer_shapes(Graph *g, Diag *d) {
       n->out[j]->data_inferred = 0;
     }
     rc = shape_fns[n->op](n, d);
+    for (int j = 0; j < n->n_out && rc == 0; j++)
+      if (n->out[j]) rc = check_size(n->out[j], n, d);
     if (rc == 0) rc = propagate_values(g, n, d);
   }
   d->file = saved;

@@ -46,6 +46,21 @@ int64_t tensor_numel(const Tensor *t) {
 
 size_t tensor_bytes(const Tensor *t) { return (size_t)tensor_numel(t) * dt_size(t->dtype); }
 
+int tensor_size_checked(const Tensor *t, int64_t *numel, uint64_t *bytes) {
+  int64_t n = 1;
+  uint64_t b;
+  for (int i = 0; i < t->rank; i++) {
+    if (t->dims[i] < 0) return -1;
+    if (__builtin_mul_overflow(n, t->dims[i], &n)) return -2;
+  }
+  if (__builtin_mul_overflow((uint64_t)n, (uint64_t)(dt_size(t->dtype) ? dt_size(t->dtype) : 1), &b) ||
+      b > IR_MAX_TENSOR_BYTES)
+    return -2;
+  if (numel) *numel = n;
+  if (bytes) *bytes = b;
+  return 0;
+}
+
 int tensor_same_type(const Tensor *a, const Tensor *b) {
   if (a->dtype != b->dtype || a->rank != b->rank) return 0;
   for (int i = 0; i < a->rank; i++)

@@ -103,6 +103,23 @@ def main():
                                ("compile_unwritable", "compile MODEL -o /nonexistent/dir/model.so",
                                 "/nonexistent/dir/model.so: cannot write")]:
         write(name + ".vir", expect, data=ok_ir.encode(), args=args)
+    # Sizes past 2^40 bytes are refused with the value named, never wrapped or crashed on.
+    big = helper.make_tensor("s", TensorProto.INT64, [3], [2 ** 21] * 3)
+    cos = helper.make_node("ConstantOfShape", ["s"], ["c"], name="cos",
+                           value=helper.make_tensor("v", TensorProto.FLOAT, [1], [1.0]))
+    write("huge_constant_of_shape.onnx", "node 'cos' (ConstantOfShape): 'c' (f32[2097152,2097152,2097152]) is too large",
+          m=model([cos, helper.make_node("Add", ["c", "x"], ["y"], name="add")], [vi("x", [1])], [vi("y", None)],
+                  [big]), args="compile MODEL -o OUT")
+    sh = helper.make_tensor("sh", TensorProto.INT64, [2], [4, 2 ** 62 + 1])
+    write("huge_reshape.onnx", "node 'rs' (Reshape): 'y' (f32[4,4611686018427387905]) is too large",
+          m=model([helper.make_node("Reshape", ["x", "sh"], ["y"], name="rs")], [vi("x", [4])], [vi("y", None)],
+                  [sh]))
+    write("huge_input.onnx", "'x' (f32[1099511627776,1099511627776]) is too large",
+          m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2 ** 40, 2 ** 40])], [vi("y", None)]),
+          args="compile MODEL -o OUT")
+    write("huge_batch.onnx", "'x' (f32[99999999999999,3]) is too large",
+          m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", ["N", 3])], [vi("y", None)]),
+          args="ir MODEL --batch 99999999999999 --stats")
 
 
 if __name__ == "__main__":
