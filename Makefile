@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps test demo install models test-models bench clean
+.PHONY: all deps test test-asan demo install models test-models bench clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -17,6 +17,18 @@ test:
 	@scripts/install-deps.sh test
 	$(MAKE) all
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The compiler, loader, image library and their tests under AddressSanitizer + UBSan (build-asan/): the unit,
+# golden, conformance (interpreted), fixture, round-trip, bad-input, digits, dynamic-batch, profile and
+# large-graph tests; not the ones that load the instrumented libraries into uninstrumented programs
+# (Python's ctypes, the pkg-config example, the install test).
+ASAN_TESTS = 'unit_|golden_|onnx_conformance$$|bad_input|model_|roundtrip_|einsum_import|digits|dynamic_batch|profile|large_graph'
+test-asan:
+	@scripts/install-deps.sh test
+	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVITC_SANITIZE=ON >/dev/null
+	@cmake --build build-asan -j $(JOBS) -- --no-print-directory
+	cd build-asan && VITC_VALGRIND=0 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure -j $(JOBS) -R $(ASAN_TESTS)
 
 demo: all
 	@scripts/demo.sh $(BUILD)/vitc $(BUILD)/demo
@@ -42,4 +54,4 @@ bench: models
 	bench/bench.sh $(BUILD)/vitc models 10
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan

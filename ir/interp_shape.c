@@ -42,7 +42,7 @@ int interp_reshape(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     want[a] = tensor_get_i64(&in[1], a);
     if (want[a] == 0 && !allowzero) want[a] = a < in[0].rank ? in[0].dims[a] : 0;
     if (want[a] == -1 && infer < 0) infer = a;
-    else known *= want[a];
+    else if (__builtin_mul_overflow(known, want[a], &known)) return ir_error(d, NULL, n, "shape entries overflow");
   }
   if (infer >= 0) want[infer] = known ? tensor_numel(&in[0]) / known : 0;
   return check_dims(n, out, want, rank, d) || copy_all(n, &in[0], out, d) ? -1 : 0;

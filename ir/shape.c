@@ -368,7 +368,13 @@ static int shape_reshape(Node *n, Diag *d) {
       return ir_error(d, NULL, n, "shape entry %d is %lld", i, (long long)v);
     }
     dims[i] = v;
-    known *= v;
+    if (__builtin_mul_overflow(known, v, &known)) { /* report it as the size check would */
+      Tensor t = {x->dtype, r, {0}, NULL};
+      for (int k = 0; k < r; k++) t.dims[k] = k == infer ? 1 : k <= i ? dims[k] : tensor_get_i64(s, k);
+      char ty[160];
+      return ir_error(d, NULL, n, "'%s' (%s) is too large: over 2^40 bytes, the most vitc handles in one tensor",
+                      n->out[0]->name, tensor_type_str(&t, ty, sizeof ty));
+    }
   }
   int64_t total = tensor_numel(x);
   if (infer >= 0) {
@@ -617,6 +623,8 @@ static int shape_range(Node *n, Diag *d) {
   }
   if (delta == 0) return ir_error(d, NULL, n, "delta must not be 0");
   double cnt = __builtin_ceil((limit - start) / delta);
+  if (!(cnt <= (double)(IR_MAX_TENSOR_BYTES / 4))) /* also NaN */
+    return ir_error(d, NULL, n, "a range of %g elements is too large", cnt);
   int64_t dims[1] = {cnt > 0 ? (int64_t)cnt : 0};
   set_out(n, 0, s->dtype, 1, dims);
   return 0;

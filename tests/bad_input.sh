@@ -4,12 +4,13 @@
 # non-zero exit, no crash (no signal), exactly one stderr line starting "vitc: error: "
 # and containing the expected text, no output file left behind (OUT, or any file named
 # like it: a compiled model's header), nothing on stdout (no half-done work, such as some
-# images classified before a bad one; test-onnx reports its cases there), and no leak under valgrind when present.
+# images classified before a bad one; test-onnx reports its cases there), and no leak under valgrind when
+# present (VITC_VALGRIND=0 turns it off: `make test-asan` runs these under AddressSanitizer instead).
 # Two cases run at a time (valgrind is slow); the checks follow in order.
 vitc=$1 dir=$2 tmp=$3
 mkdir -p "$tmp"
 VG=""
-command -v valgrind >/dev/null 2>&1 && VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
+[ "${VITC_VALGRIND:-1}" = 1 ] && command -v valgrind >/dev/null 2>&1 && VG="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
 cd "$dir" || exit 1
 
 # Runs case $1: its stdout, stderr and exit status go to $tmp/$1.{stdout,stderr,rc}.
