@@ -4,7 +4,9 @@ JOBS ?= $(shell nproc)
 
 PREFIX ?= /usr/local
 
-.PHONY: all deps test test-asan demo install models test-models bench clean
+FUZZ_SECONDS ?= 60
+
+.PHONY: all deps test test-asan fuzz demo install models test-models bench clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -30,6 +32,12 @@ test-asan:
 	cd build-asan && VITC_VALGRIND=0 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --output-on-failure -j $(JOBS) -R $(ASAN_TESTS)
 
+# libFuzzer (clang-19) on the ONNX importer, the IR text parser and the .npy reader, FUZZ_SECONDS each
+# (tests/fuzz/run.sh; CI runs a 20-second pass).
+fuzz:
+	@scripts/install-deps.sh fuzz
+	@tests/fuzz/run.sh $(FUZZ_SECONDS)
+
 demo: all
 	@scripts/demo.sh $(BUILD)/vitc $(BUILD)/demo
 
@@ -54,4 +62,4 @@ bench: models
 	bench/bench.sh $(BUILD)/vitc models 10
 
 clean:
-	rm -rf $(BUILD) build-asan
+	rm -rf $(BUILD) build-asan build-fuzz
