@@ -129,6 +129,10 @@ else
   echo "SKIP compile progress: script(1) is not installed"
 fi
 
+VITC_NUM_THREADS=abc "$vitc" run "$tmp/one.so" --input "$fixture.input.npy" --output "$tmp/nt.npy" 2>"$tmp/nt.err"
+check "an invalid VITC_NUM_THREADS is ignored with a warning" \
+  'grep -q "^vitc: warning: VITC_NUM_THREADS=.abc. is not a whole number from 1; ignored$" "$tmp/nt.err" && [ -s "$tmp/nt.npy" ]'
+
 check "--version" '"$vitc" --version | grep -qE "^vitc [0-9]+\.[0-9]+\.[0-9]+ \(C ABI [0-9]+\)$"'
 for c in compile run inspect ir test-onnx compare peak; do
   check "$c --help" '"$vitc" $c --help | head -n 1 | grep -q "^usage: vitc $c"'

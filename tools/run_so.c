@@ -146,7 +146,7 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
     vout[j] = (VitrtTensor){t->dtype, t->rank, out[j].dims, out[j].data};
   }
   int st;
-  VitrtSession *s = vitrt_session_create(m, a->threads, &st); /* 0: every CPU */
+  VitrtSession *s = vitrt_session_create(m, a->threads, &st); /* 0: the runtime's default count */
   if (!s) return cli_session_error(m, a->model, st, d);
   int rc = 0;
   if (a->profile) rc = run_so_profile(s, a, info, vin, vout, d);
@@ -214,11 +214,22 @@ static int run_so_images(VitrtModel *m, const RunSoArgs *a, Diag *d) {
   return rc;
 }
 
+/* The runtime ignores a VITC_NUM_THREADS that is not a whole number from 1 (it cannot print); say so here. */
+static void warn_num_threads(int threads) {
+  const char *env = getenv("VITC_NUM_THREADS");
+  if (threads > 0 || !env || !*env) return;
+  char *end;
+  long n = strtol(env, &end, 10);
+  if (*end || n < 1)
+    fprintf(stderr, "vitc: warning: VITC_NUM_THREADS='%s' is not a whole number from 1; ignored\n", env);
+}
+
 int cmd_run_so(int argc, char **argv) {
   RunSoArgs a = {0};
   cli_image_options_init(&a.img);
   int rc = run_so_args(argc, argv, &a);
   if (!rc && !a.model) rc = (fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2);
+  if (!rc) warn_num_threads(a.threads);
   if (rc) return cli_image_options_free(&a.img), rc;
   Diag d = {.file = a.model}; /* errors without a file of their own name the model */
   char err[1024];

@@ -154,6 +154,10 @@ class Model:
         self.dynamic_batch = bool(info.batch_dynamic)  # inputs of any batch (1..max_batch; 0: no limit)
         self.max_batch = int(info.max_batch)
         self.target_cpu = info.target_cpu.decode()
+        env = os.environ.get("VITC_NUM_THREADS")
+        if not threads and env and not (env.isdigit() and int(env) >= 1):
+            import warnings
+            warnings.warn(f"VITC_NUM_THREADS={env!r} is not a whole number from 1; ignored", RuntimeWarning)
         status = ctypes.c_int(0)
         self._session = ep.session_create(int(threads), ctypes.byref(status))
         if not self._session:
