@@ -9,7 +9,7 @@ if [ -n "$extra" ]; then
   echo "check_exports: $lib exports more than vitimg_*: $(echo $extra)"
   exit 1
 fi
-for f in vitimg_load vitimg_write_png vitimg_preprocess vitimg_load_tensor vitimg_free vitimg_prep_default vitimg_prep_from_metadata \
+for f in vitimg_load vitimg_write_png vitimg_preprocess vitimg_load_tensor vitimg_free vitimg_prep_default vitimg_prep_from_metadata vitimg_parse_channels \
          vitimg_resize_u8 vitimg_colormap vitimg_heat_overlay vitimg_tile_grid; do
   printf '%s\n' "$syms" | grep -qx "$f" || { echo "check_exports: $lib does not export $f"; exit 1; }
 done

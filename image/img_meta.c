@@ -13,14 +13,13 @@ static const char *meta_get(const VitimgMeta *meta, int n, const char *key) {
   return NULL;
 }
 
-/* Parses 1 or 3 comma-separated floats (all positive when positive != 0) into v[3]; 0 or -1. */
-static int parse_floats3(const char *s, float v[3], int positive) {
+VITIMG_API int vitimg_parse_channels(const char *s, int is_std, float v[3]) {
   float x[3];
   int n = 0;
-  for (const char *p = s; n < 3;) {
+  for (const char *p = s;;) {
     char *end;
     double d = strtod(p, &end);
-    if (end == p || !isfinite(d) || (positive && !(d >= VITIMG_MIN_STD))) return -1;
+    if (n == 3 || end == p || !isfinite(d) || (is_std && !(d >= VITIMG_MIN_STD))) return -1;
     x[n++] = (float)d;
     if (*end == 0) break;
     if (*end != ',') return -1;
@@ -50,7 +49,7 @@ static int meta_side(const VitimgMeta *m, int n, const char *key, int *dst, char
 static int meta_floats(const VitimgMeta *m, int n, const char *key, float *dst, int positive, char *err,
                        size_t errlen) {
   const char *s = meta_get(m, n, key);
-  if (s && parse_floats3(s, dst, positive))
+  if (s && vitimg_parse_channels(s, positive, dst))
     return img_fail(err, errlen, "metadata", "%s = '%s' is not 1 or 3 finite numbers%s", key, s,
                     positive ? " of at least 1e-6" : "");
   return 0;

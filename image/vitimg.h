@@ -45,6 +45,11 @@ VITIMG_API VitimgPrep vitimg_prep_default(void);
 /* The smallest normalisation std accepted (smaller ones blow the inputs up to overflow). */
 #define VITIMG_MIN_STD 1e-6f
 
+/* Parses a per-channel normalisation value: 1 or 3 comma-separated finite numbers (one fills all three),
+ * each at least VITIMG_MIN_STD when is_std, into v; 0, or -1 with v untouched. The rule for vitc.mean and
+ * vitc.std and for the CLI's --mean and --std alike. */
+VITIMG_API int vitimg_parse_channels(const char *s, int is_std, float v[3]);
+
 /* One key/value pair of a model's metadata; laid out as the compiled model's VitcMetadata (vitc_abi.h). */
 typedef struct VitimgMeta {
   const char *key, *value;

@@ -1015,6 +1015,7 @@ static void test_prep_from_metadata(void **state) {
     {{"vitc.image_size", "x"}, 8, "metadata: vitc.image_size = 'x' is not an integer"},
     {{"vitc.mean", "0.1,0.2"}, 8, "metadata: vitc.mean = '0.1,0.2' is not 1 or 3 finite numbers"},
     {{"vitc.mean", "inf"}, 8, "metadata: vitc.mean = 'inf' is not 1 or 3 finite numbers"},
+    {{"vitc.mean", "0.1,0.2,0.3,0.4"}, 8, "metadata: vitc.mean = '0.1,0.2,0.3,0.4' is not 1 or 3 finite numbers"},
     {{"vitc.std", "0"}, 8, "metadata: vitc.std = '0' is not 1 or 3 finite numbers of at least 1e-6"},
     {{"vitc.std", "1e-45"}, 8, "metadata: vitc.std = '1e-45' is not 1 or 3 finite numbers of at least 1e-6"},
     {{"vitc.color", "cmyk"}, 8, "metadata: vitc.color = 'cmyk' is not rgb or grayscale"},
@@ -1025,6 +1026,17 @@ static void test_prep_from_metadata(void **state) {
     if (strncmp(err, bad[i].msg, strlen(bad[i].msg)) != 0) fail_msg("case %zu: got '%s'", i, err);
   }
   assert_int_equal(vitimg_prep_from_metadata(NULL, 0, 2, 8, &p, err, sizeof err), -1);
+  /* The channel parser both the metadata and --mean/--std use. */
+  float v[3] = {9, 9, 9};
+  assert_int_equal(vitimg_parse_channels("0.25", 0, v), 0);
+  assert_true(v[0] == 0.25f && v[2] == 0.25f);
+  assert_int_equal(vitimg_parse_channels("1,2,3", 1, v), 0);
+  assert_true(v[1] == 2.0f);
+  static const char *const bad_ch[] = {"", "1,", "1,2", "1,2,3,4", "x", "nan", "1e400"};
+  for (size_t i = 0; i < sizeof bad_ch / sizeof bad_ch[0]; i++) assert_int_equal(vitimg_parse_channels(bad_ch[i], 0, v), -1);
+  assert_int_equal(vitimg_parse_channels("0", 1, v), -1);
+  assert_int_equal(vitimg_parse_channels("1,1,1e-7", 1, v), -1);
+  assert_true(v[1] == 2.0f); /* untouched on failure */
 }
 
 int main(void) {

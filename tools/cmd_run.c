@@ -48,8 +48,8 @@ static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
 int cli_run_check_modes(const RunFiles *f, const ImageOptions *img) {
   const char *err = NULL;
   if (img->n_images && (f->n_inputs || f->n_outputs)) err = "--image and --input/--output cannot be combined";
-  else if (!img->n_images && (img->attention_map || img->labels_file || img->top || img->size || img->n_mean ||
-                              img->n_std || img->resize >= 0 || img->grayscale))
+  else if (!img->n_images && (img->attention_map || img->labels_file || img->top || img->size || img->has_mean ||
+                              img->has_std || img->resize >= 0 || img->grayscale))
     err = "image options need --image FILE";
   else if (img->attention_map && img->n_images != 1) err = "--attention-map takes exactly one --image";
   if (err) fprintf(stderr, "vitc: error: run: %s\n", err);

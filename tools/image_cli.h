@@ -15,7 +15,7 @@ typedef struct ImageOptions {
   const char *labels_file;    /* --labels FILE */
   int top;                    /* --top K (0: 1) */
   int size;                   /* --size N (checked against the model's input) */
-  int n_mean, n_std;          /* --mean / --std values given (1 or 3) */
+  int has_mean, has_std;      /* --mean / --std given: mean[], std[] hold their three channels */
   float mean[3], std[3];
   int resize;                 /* --resize: -1 unset, else a VitimgResize */
   int grayscale;              /* --grayscale */

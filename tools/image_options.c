@@ -2,7 +2,6 @@
  * ImageNet defaults, then the model's `vitc.*` metadata, then the flags. */
 #include "image_cli.h"
 #include "vitc_abi.h"
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,22 +21,6 @@ void cli_image_options_free(ImageOptions *o) {
   free(o->images);
   o->images = NULL;
   o->n_images = o->cap_images = 0;
-}
-
-/* Parses 1 or 3 comma-separated floats from s into v; the count, or -1. (The metadata's are parsed by
- * vitimg_prep_from_metadata.) */
-static int parse_floats3(const char *s, float *v) {
-  int n = 0;
-  for (const char *p = s; n < 3;) {
-    char *end;
-    double x = strtod(p, &end);
-    if (end == p) return -1;
-    v[n++] = (float)x;
-    if (*end == 0) return n == 2 ? -1 : n;
-    if (*end != ',') return -1;
-    p = end + 1;
-  }
-  return -1;
 }
 
 /* Parses a whole positive int no larger than max; -1 when s is not one. */
@@ -99,14 +82,10 @@ int cli_image_option(int argc, char **argv, int *i, ImageOptions *o, Diag *d) {
     return 1;
   case 3:
   case 4: {
-    float *v = k == 3 ? o->mean : o->std;
-    int n = parse_floats3(val, v);
-    for (int c = 0; c < n; c++)
-      if (!isfinite(v[c]) || (k == 4 && !(v[c] >= VITIMG_MIN_STD))) n = -1;
-    if (n < 0)
+    if (vitimg_parse_channels(val, k == 4, k == 3 ? o->mean : o->std)) /* metadata's rule */
       return ir_error(d, NULL, NULL, "%s needs 1 or 3 comma-separated finite numbers%s, got '%s'", a,
                       k == 4 ? " of at least 1e-6" : "", val);
-    *(k == 3 ? &o->n_mean : &o->n_std) = n;
+    *(k == 3 ? &o->has_mean : &o->has_std) = 1;
     return 1;
   }
   case 5:
@@ -120,11 +99,6 @@ int cli_image_option(int argc, char **argv, int *i, ImageOptions *o, Diag *d) {
       return ir_error(d, NULL, NULL, "--bench needs a positive integer, got '%s'", val);
     return 1;
   }
-}
-
-/* Copies 1 or 3 values into a 3-vector (one value fills all three). */
-static void set3(float *dst, const float *src, int n) {
-  for (int c = 0; c < 3; c++) dst[c] = src[n == 3 ? c : 0];
 }
 
 const char *cli_image_meta(const ImageModel *m, const char *key) {
@@ -147,8 +121,8 @@ int cli_image_prep(const ImageModel *m, const ImageOptions *o, VitimgPrep *p, Di
   if (o->size && o->size != p->size)
     return ir_error(d, m->path, NULL, "--size %d: the model's input is %lldx%lld", o->size, (long long)in->dims[2],
                     (long long)in->dims[3]);
-  if (o->n_mean) set3(p->mean, o->mean, o->n_mean);
-  if (o->n_std) set3(p->std, o->std, o->n_std);
+  if (o->has_mean) memcpy(p->mean, o->mean, sizeof p->mean);
+  if (o->has_std) memcpy(p->std, o->std, sizeof p->std);
   if (o->resize >= 0) p->resize = (VitimgResize)o->resize;
   if (o->grayscale) p->color = VITIMG_GRAY;
   return 0;
