@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The features vitc records and checks, in a fixed order (as in runtime/rt_cpu.c). */
+/* The features vitc records and checks, in a fixed order (runtime/cpu_features.def, which the runtime's
+ * cpuid check reads too). */
 static const char *const cg_checked[] = {
-  "ssse3",      "sse4.1",     "sse4.2",      "popcnt",     "cx16",         "avx",             "fma",        "f16c",
-  "movbe",      "avx2",       "bmi",         "bmi2",       "lzcnt",        "avx512f",         "avx512dq",   "avx512cd",
-  "avx512bw",   "avx512vl",   "avx512ifma",  "avx512vbmi", "avx512vbmi2",  "avx512vnni",      "avx512bitalg",
-  "avx512vpopcntdq", "avx512bf16", "avx512fp16", "avxvnni", "amx-tile",    "amx-bf16",        "amx-int8",
+#define CPU_FEATURE(name, ...) name,
+#include "cpu_features.def"
+#undef CPU_FEATURE
 };
 enum { CG_N_CHECKED = sizeof cg_checked / sizeof cg_checked[0] };
 

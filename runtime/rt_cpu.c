@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* Where a feature's bit is: cpuid leaf / subleaf, register (0 eax .. 3 edx), bit; and the OS-saved state it
- * needs (XCR0 bits). One row per feature vitc records (backend/cg_cpu.c has the same names). */
+ * needs (XCR0 bits). */
 typedef struct RtFeature {
   const char *name;
   unsigned leaf, subleaf;
@@ -17,21 +17,14 @@ typedef struct RtFeature {
   unsigned long long xcr0;
 } RtFeature;
 
-#define YMM 0x6ull   /* SSE and AVX state */
-#define ZMM 0xe6ull  /* and the AVX-512 opmask and upper ZMM state */
-#define TILE 0x60000ull
+#define CPU_YMM 0x6ull   /* SSE and AVX state */
+#define CPU_ZMM 0xe6ull  /* and the AVX-512 opmask and upper ZMM state */
+#define CPU_TILE 0x60000ull
 
 static const RtFeature rt_features[] = {
-  {"ssse3", 1, 0, 2, 9, 0},         {"sse4.1", 1, 0, 2, 19, 0},       {"sse4.2", 1, 0, 2, 20, 0},
-  {"popcnt", 1, 0, 2, 23, 0},       {"cx16", 1, 0, 2, 13, 0},         {"avx", 1, 0, 2, 28, YMM},
-  {"fma", 1, 0, 2, 12, YMM},        {"f16c", 1, 0, 2, 29, YMM},       {"movbe", 1, 0, 2, 22, 0},
-  {"avx2", 7, 0, 1, 5, YMM},        {"bmi", 7, 0, 1, 3, 0},           {"bmi2", 7, 0, 1, 8, 0},
-  {"lzcnt", 0x80000001u, 0, 2, 5, 0}, {"avx512f", 7, 0, 1, 16, ZMM},  {"avx512dq", 7, 0, 1, 17, ZMM},
-  {"avx512cd", 7, 0, 1, 28, ZMM},   {"avx512bw", 7, 0, 1, 30, ZMM},   {"avx512vl", 7, 0, 1, 31, ZMM},
-  {"avx512ifma", 7, 0, 1, 21, ZMM}, {"avx512vbmi", 7, 0, 2, 1, ZMM},  {"avx512vbmi2", 7, 0, 2, 6, ZMM},
-  {"avx512vnni", 7, 0, 2, 11, ZMM}, {"avx512bitalg", 7, 0, 2, 12, ZMM}, {"avx512vpopcntdq", 7, 0, 2, 14, ZMM},
-  {"avx512bf16", 7, 1, 0, 5, ZMM},  {"avx512fp16", 7, 0, 3, 23, ZMM}, {"avxvnni", 7, 1, 0, 4, YMM},
-  {"amx-tile", 7, 0, 3, 24, TILE},  {"amx-bf16", 7, 0, 3, 22, TILE},  {"amx-int8", 7, 0, 3, 25, TILE},
+#define CPU_FEATURE(name, leaf, subleaf, reg, bit, xcr0) {name, leaf, subleaf, reg, bit, xcr0},
+#include "cpu_features.def"
+#undef CPU_FEATURE
 };
 enum { RT_N_FEATURES = sizeof rt_features / sizeof rt_features[0] };
 
