@@ -69,9 +69,7 @@ static int observe_attention(void *ctx, const Node *n, const Tensor *in, const T
   return rc;
 }
 
-/* The patch grid of nt tokens: side*side patches after `extra` leading tokens (class, distillation,
- * register tokens); -1 when nt does not look like that. */
-static int patch_grid(int64_t nt, int64_t *side, int64_t *extra) {
+int cli_patch_grid(int64_t nt, int64_t *side, int64_t *extra) {
   int64_t s = (int64_t)sqrt((double)nt);
   while (s * s > nt) s--;
   while ((s + 1) * (s + 1) <= nt) s++;
@@ -172,7 +170,7 @@ int cli_attention_map(const Graph *g, const VitimgPrep *p, const char *image, co
     rc = ir_error(d, g->file, NULL, "--attention-map: no fused attention node in the optimized graph "
                   "(vitc ir --explain-fusion says why)");
   int64_t side = 0, extra = 0;
-  if (!rc && patch_grid(ro.nt, &side, &extra))
+  if (!rc && cli_patch_grid(ro.nt, &side, &extra))
     rc = ir_error(d, g->file, NULL, "--attention-map: %lld tokens are not a square patch grid after a few extra "
                   "tokens", (long long)ro.nt);
   float *heat = rc ? NULL : patch_heat(&ro, side, extra);

@@ -5,6 +5,7 @@
 #include "ir.h"
 #include "onnx_import.h"
 #include "passes.h"
+#include "vitc_abi.h"
 
 #define CLI_MAX_SHAPES 16
 
@@ -74,6 +75,8 @@ int cli_run_check_modes(const RunFiles *f, const struct ImageOptions *img);
  * MODEL is one: an argument, other than the files of --input and --output,
  * that ends in ".so". */
 int cmd_run_so(int argc, char **argv);
+/* The type (no data) of a compiled model's input or output (tools/run_so.c). */
+Tensor cli_tensor_of_info(const VitcTensorInfo *t);
 struct VitrtModel;
 /* The error of a failed session creation: for VITC_ERR_CPU, what the model needs and this CPU has. */
 int cli_session_error(const struct VitrtModel *m, const char *path, int st, Diag *d);
@@ -89,7 +92,6 @@ void cli_remove_dir(const char *dir);
 /* The measured single-precision FMA peak of `threads` threads at once, in GFLOP/s, and the instruction set
  * it used (tools/peak.c). */
 double cli_fma_peak_gflops(int threads, const char **isa);
-#include "vitc_abi.h"
 /* Prints a --profile measurement (tools/profile.c): per op kind and per node, GFLOP/s and % of the peak on
  * `threads` threads; also as JSON to json when not NULL. */
 int cli_print_profile(const VitcProfile *p, int threads, const char *json, Diag *d);

@@ -34,15 +34,16 @@ static int inspect_args(int argc, char **argv, InspectArgs *a, Diag *d) {
   return 0;
 }
 
-/* Prints the metadata entries, a long value shortened to its first line. */
-static void print_meta(int n, const char *const *key, const char *const *val) {
+/* Prints the metadata entries (a graph's MetaProp or a .so's VitcMetadata: one layout), a long value
+ * shortened to its first line. */
+static void print_meta(const VitimgMeta *meta, int n) {
   for (int i = 0; i < n; i++) {
-    const char *v = val[i];
+    const char *v = meta[i].value, *key = meta[i].key;
     int len = (int)strcspn(v, "\n");
     int lines = 1;
     for (const char *p = v; *p; p++) lines += *p == '\n';
-    if (lines > 1) printf("  meta %s = %.*s ... (%d lines)\n", key[i], len > 40 ? 40 : len, v, lines);
-    else printf("  meta %s = %.*s%s\n", key[i], len > 100 ? 100 : len, v, len > 100 ? "..." : "");
+    if (lines > 1) printf("  meta %s = %.*s ... (%d lines)\n", key, len > 40 ? 40 : len, v, lines);
+    else printf("  meta %s = %.*s%s\n", key, len > 100 ? 100 : len, v, len > 100 ? "..." : "");
   }
 }
 
@@ -63,15 +64,11 @@ static int inspect_so(const char *path) {
   for (int k = 0; k < 2; k++) {
     const VitcTensorInfo *t = k ? info->outputs : info->inputs;
     for (int i = 0; i < (k ? info->n_outputs : info->n_inputs); i++) {
-      Tensor x = {dt_from_onnx(t[i].dtype), t[i].rank, {0}, NULL};
-      memcpy(x.dims, t[i].dims, sizeof x.dims);
+      Tensor x = cli_tensor_of_info(&t[i]);
       printf("  %s %s: %s\n", k ? "output" : "input", t[i].name, tensor_type_str(&x, ty, sizeof ty));
     }
   }
-  const char *keys[64], *vals[64];
-  int n = info->n_metadata < 64 ? info->n_metadata : 64;
-  for (int i = 0; i < n; i++) keys[i] = info->metadata[i].key, vals[i] = info->metadata[i].value;
-  print_meta(n, keys, vals);
+  print_meta((const VitimgMeta *)info->metadata, info->n_metadata);
   if (info->batch_dynamic)
     printf("  batch: dynamic, 1 to %s (the shapes show the largest compiled batch, what %s_session_run runs)\n",
            info->max_batch ? "max_batch" : "any", info->prefix);
@@ -140,10 +137,7 @@ static void print_summary(const Graph *g, const Summary *s) {
     printf("  input %s: %s\n", g->inputs[i]->name, tensor_type_str(&g->inputs[i]->t, ty, sizeof ty));
   for (int i = 0; i < g->n_outputs; i++)
     printf("  output %s: %s\n", g->outputs[i]->name, tensor_type_str(&g->outputs[i]->t, ty, sizeof ty));
-  const char *keys[64], *vals[64];
-  int nm = g->n_meta < 64 ? g->n_meta : 64;
-  for (int i = 0; i < nm; i++) keys[i] = g->meta[i].key, vals[i] = g->meta[i].value;
-  print_meta(nm, keys, vals);
+  print_meta((const VitimgMeta *)g->meta, g->n_meta);
   if (s->patch_h) printf("  patch %lldx%lld\n", (long long)s->patch_h, (long long)s->patch_w);
   else printf("  patch: none found (no Conv with kernel == stride)\n");
   if (s->depth)

@@ -67,6 +67,10 @@ int cli_attention_map(const Graph *g, const VitimgPrep *p, const char *image, co
 /* Checks an output picture path before any work: it ends in .png and is not one of the inputs. */
 int cli_check_png_output(const char *path, const char *model, const ImageOptions *o, Diag *d);
 
+/* The patch grid of nt tokens: side*side patches after `extra` leading tokens (class, distillation,
+ * register tokens; at most 8); -1 when nt does not look like that (tools/attention_map.c). */
+int cli_patch_grid(int64_t nt, int64_t *side, int64_t *extra);
+
 /* Latency summary of n timed runs (sorts ms): `latency_ms min=X median=Y runs=N`. */
 void cli_print_latency(FILE *out, double *ms, int n);
 /* Milliseconds on a monotonic clock. */

@@ -49,10 +49,8 @@ int cli_pos_embed_map(const Graph *g, const char *out_png, Diag *d) {
     return ir_error(d, g->file, NULL, "--pos-embed: no learned position embedding found (looked for a constant "
                     "[1, N, D] added to the token sequence)");
   int64_t nt = pe->t.dims[pe->t.rank - 2], dim = pe->t.dims[pe->t.rank - 1];
-  int64_t side = (int64_t)sqrt((double)nt);
-  while (side * side > nt) side--;
-  int64_t extra = nt - side * side;
-  if (side < 2 || extra > 8)
+  int64_t side, extra;
+  if (cli_patch_grid(nt, &side, &extra) || side < 2)
     return ir_error(d, g->file, at, "--pos-embed: %lld positions are not a square patch grid after a few extra tokens",
                     (long long)nt);
   int64_t np = side * side;

@@ -137,9 +137,7 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
   }
   for (int j = 0; j < info->n_outputs; j++) {
     const VitcTensorInfo *t = &info->outputs[j];
-    out[j].dtype = dt_from_onnx(t->dtype);
-    out[j].rank = t->rank;
-    memcpy(out[j].dims, t->dims, sizeof out[j].dims);
+    out[j] = cli_tensor_of_info(t);
     if (info->batch_dynamic && info->n_inputs > 0 && in[0].rank > 0 && t->rank > 0) /* the inputs' batch */
       out[j].dims[0] = in[0].dims[0];
     if (!(out[j].data = malloc(tensor_bytes(&out[j]) + 1))) return ir_error(d, NULL, NULL, "out of memory");
@@ -178,8 +176,7 @@ static int so_batch(void *ctx, const float *x, float *y, Diag *d) {
   return 0;
 }
 
-/* The ImageModel view of a compiled model's first input and output. */
-static Tensor so_tensor(const VitcTensorInfo *t) {
+Tensor cli_tensor_of_info(const VitcTensorInfo *t) {
   Tensor r = {dt_from_onnx(t->dtype), t->rank, {0}, NULL};
   memcpy(r.dims, t->dims, sizeof r.dims);
   return r;
@@ -194,13 +191,13 @@ static int run_so_images(VitrtModel *m, const RunSoArgs *a, Diag *d) {
   SoBatch b = {NULL, info, a->model, {NULL}};
   int st, rc = 0;
   for (int j = 1; j < info->n_outputs && !rc; j++) {
-    Tensor t = so_tensor(&info->outputs[j]);
+    Tensor t = cli_tensor_of_info(&info->outputs[j]);
     if (!(b.scratch[j] = malloc(tensor_bytes(&t) + 1))) rc = ir_error(d, NULL, NULL, "out of memory");
   }
   if (!rc && !(b.s = vitrt_session_create(m, a->threads, &st)))
     rc = cli_session_error(m, a->model, st, d);
-  ImageModel im = {a->model, (const VitimgMeta *)info->metadata, info->n_metadata, so_tensor(&info->inputs[0]),
-                   so_tensor(&info->outputs[0]), so_batch, &b};
+  ImageModel im = {a->model, (const VitimgMeta *)info->metadata, info->n_metadata, cli_tensor_of_info(&info->inputs[0]),
+                   cli_tensor_of_info(&info->outputs[0]), so_batch, &b};
   char *text = NULL; /* printed only when every image went through */
   size_t len = 0;
   FILE *out = rc ? NULL : open_memstream(&text, &len);
