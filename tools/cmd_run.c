@@ -42,6 +42,9 @@ static int parse_run_args(int argc, char **argv, RunArgs *a, Diag *d) {
     a->model = argv[i];
   }
   if (!a->model) return fprintf(stderr, "vitc: error: run: missing MODEL\n"), 2;
+  if (a->img.bench && !a->img.n_images) /* with .npy files it times compiled models only */
+    return fprintf(stderr, "vitc: error: run: --bench on ONNX or IR text times the interpreter on --image "
+                           "inputs; compile the model to time it on .npy inputs\n"), 2;
   return cli_run_check_modes(&a->files, &a->img);
 }
 

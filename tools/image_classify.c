@@ -1,6 +1,7 @@
 /* `vitc run MODEL --image FILE...`: every image decoded and preprocessed up
  * front, run in batches of the model's batch, printed as `FILE: LABEL (PCT%)`
  * with the runners-up indented below. */
+#include "cli.h"
 #include "image_cli.h"
 #include <errno.h>
 #include <math.h>
@@ -72,22 +73,9 @@ static int labels_load(const ImageModel *m, const ImageOptions *o, int64_t class
     struct stat st;
     if (stat(src, &st) != 0) return ir_error(d, src, NULL, "cannot open the labels file: %s", strerror(errno));
     if (!S_ISREG(st.st_mode)) return ir_error(d, src, NULL, "the labels file is not a regular file");
-    FILE *f = fopen(src, "rb");
-    if (!f) return ir_error(d, src, NULL, "cannot open the labels file: %s", strerror(errno));
-    size_t cap = 4096, len = 0, got;
-    text = malloc(cap + 1);
-    while (text && (got = fread(text + len, 1, cap - len, f)) > 0) {
-      len += got;
-      if (len == cap) {
-        char *t = cap < (64u << 20) ? realloc(text, 2 * cap + 1) : NULL;
-        if (!t) free(text);
-        text = t;
-        cap *= 2;
-      }
-    }
-    fclose(f);
-    if (!text) return ir_error(d, src, NULL, "labels file too large or out of memory");
-    text[len] = 0;
+    if (st.st_size > (64 << 20)) return ir_error(d, src, NULL, "the labels file is over 64 MiB");
+    size_t len;
+    if (!(text = cli_read_file(src, &len, d))) return -1;
     if (strlen(text) != len) return free(text), ir_error(d, src, NULL, "the labels file contains a NUL byte");
   } else {
     const char *meta = cli_image_meta(m, "vitc.labels");

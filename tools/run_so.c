@@ -13,7 +13,7 @@
 typedef struct RunSoArgs {
   const char *model;
   RunFiles files;
-  int threads, bench, profile;
+  int threads, profile; /* --bench N is the image options' (img.bench), for .npy inputs too */
   const char *profile_json;
   ImageOptions img;
 } RunSoArgs;
@@ -57,14 +57,12 @@ static int run_so_args(int argc, char **argv, RunSoArgs *a) {
     int has_val = i + 1 < argc, used = cli_run_file_option(argc, argv, &i, &a->files);
     if (used < 0) return 2;
     if (used) continue;
-    if (strcmp(argv[i], "--bench") != 0 && (used = cli_image_option(argc, argv, &i, &a->img, &d)) != 0) {
+    if ((used = cli_image_option(argc, argv, &i, &a->img, &d)) != 0) {
       if (used < 0) return cli_fail(&d), 2;
       continue;
     }
     if (strcmp(argv[i], "--threads") == 0 && has_val) {
       if ((a->threads = parse_count("--threads", argv[++i])) < 0) return 2;
-    } else if (strcmp(argv[i], "--bench") == 0 && has_val) {
-      if ((a->bench = parse_count("--bench", argv[++i])) < 0) return 2;
     } else if (strcmp(argv[i], "--profile") == 0) {
       a->profile = 1;
     } else if (strcmp(argv[i], "--profile-json") == 0 && has_val) {
@@ -76,7 +74,6 @@ static int run_so_args(int argc, char **argv, RunSoArgs *a) {
       a->model = argv[i];
     }
   }
-  a->img.bench = a->bench;
   if (a->img.attention_map) {
     fprintf(stderr, "vitc: error: run: --attention-map runs the reference interpreter, which needs the ONNX model "
                     "or IR text (a compiled .so keeps no attention probabilities)\n");
@@ -110,7 +107,7 @@ static int run_so_profile(VitrtSession *s, const RunSoArgs *a, const VitcModelIn
                           const VitrtTensor *vout, Diag *d) {
   char err[512];
   VitcProfile p;
-  int runs = a->bench ? a->bench : 10;
+  int runs = a->img.bench ? a->img.bench : 10;
   for (int r = -1; r < runs; r++) {
     if (vitrt_run_checked(s, info->n_inputs, vin, info->n_outputs, vout, err, sizeof err))
       return ir_error(d, a->model, NULL, "%s", err);
@@ -148,7 +145,7 @@ static int run_so_session(VitrtModel *m, const RunSoArgs *a, Tensor *in, Tensor 
   if (!s) return cli_session_error(m, a->model, st, d);
   int rc = 0;
   if (a->profile) rc = run_so_profile(s, a, info, vin, vout, d);
-  else if (a->bench) rc = run_so_bench(s, info->n_inputs, vin, info->n_outputs, vout, a->bench, d);
+  else if (a->img.bench) rc = run_so_bench(s, info->n_inputs, vin, info->n_outputs, vout, a->img.bench, d);
   else if ((st = vitrt_run_checked(s, info->n_inputs, vin, info->n_outputs, vout, err, sizeof err)))
     rc = ir_error(d, a->model, NULL, "%s", err);
   vitrt_session_destroy(s);
