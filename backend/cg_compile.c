@@ -173,19 +173,16 @@ static int cg_emit_variants(CgCtx *c, Diag *d) {
 
 /* Plans and emits batch variant k for the current target t. */
 static int cg_emit_variant(CgCtx *c, int t, int k, Diag *d) {
-  {
-    c->g = c->variants[k];
-    cg_plan_free(&c->plan);
-    if (cg_plan(c->g, &c->plan, d) || cg_run_begin(c, t * c->n_variants + k, d) || cg_emit_nodes(c, d) ||
-        cg_module_outputs(c, d))
-      return -1;
-    cg_run_end(c);
-    if (c->plan.workspace_bytes > c->workspace_bytes) c->workspace_bytes = c->plan.workspace_bytes;
-    if (c->opt->verbose && c->n_variants > 1)
-      fprintf(stderr, "vitc: compile: batch %lld: workspace %llu bytes\n",
-              (long long)(c->g->n_inputs && c->g->inputs[0]->t.rank ? c->g->inputs[0]->t.dims[0] : 1),
-              (unsigned long long)c->plan.workspace_bytes);
-  }
+  c->g = c->variants[k];
+  cg_plan_free(&c->plan);
+  if (cg_plan(c->g, &c->plan, d) || cg_run_begin(c, t * c->n_variants + k, d) || cg_emit_nodes(c, d) ||
+      cg_module_outputs(c, d))
+    return -1;
+  cg_run_end(c);
+  if (c->plan.workspace_bytes > c->workspace_bytes) c->workspace_bytes = c->plan.workspace_bytes;
+  if (c->opt->verbose && c->n_variants > 1 && t == 0) /* the plan is the same for every target */
+    fprintf(stderr, "vitc: compile: batch %lld: workspace %llu bytes\n", (long long)cg_graph_batch(c->g),
+            (unsigned long long)c->plan.workspace_bytes);
   return 0;
 }
 

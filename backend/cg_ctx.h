@@ -132,6 +132,8 @@ typedef struct CgCtx {
 /* --profile: a call of rt_profile_mark in the run function after node n (a new slot), or, for n NULL,
  * the one that starts the clock. */
 int cg_profile_mark(CgCtx *c, const Node *n, Diag *d);
+/* The batch of a compiled graph: the first dim of its first input (1 without one). */
+int64_t cg_graph_batch(const Graph *g);
 /* The entry points' prefix: --prefix, or "vitc". */
 const char *cg_prefix(const CompileOptions *o);
 /* The targets' CPU names, comma-separated (what the info's target_cpu says). */

@@ -237,9 +237,7 @@ static void cg_variants_table(CgCtx *c) {
   LLVMValueRef rows[CG_MAX_TARGETS * 16], feats[CG_MAX_TARGETS];
   int n = c->n_variants * c->n_targets;
   for (int i = 0; i < n; i++) {
-    const Graph *g = c->variants[i % c->n_variants];
-    int64_t batch = g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1;
-    LLVMValueRef f[3] = {cg_i64(c, batch), c->variant_fn[i], LLVMConstInt(c->t_i32, (unsigned)(i / c->n_variants), 0)};
+    LLVMValueRef f[3] = {cg_i64(c, cg_graph_batch(c->variants[i % c->n_variants])), c->variant_fn[i], LLVMConstInt(c->t_i32, (unsigned)(i / c->n_variants), 0)};
     rows[i] = LLVMConstStructInContext(c->ctx, f, 3, 0);
   }
   for (int t = 0; t < c->n_targets; t++) feats[t] = cg_cstring(c, c->targets[t].features);
@@ -263,8 +261,7 @@ int cg_profile_mark(CgCtx *c, const Node *n, Diag *d) {
       if (!p) return ir_error(d, c->g->file, NULL, "out of memory");
       c->prof = p, c->cap_prof = cap;
     }
-    int64_t batch = c->g->n_inputs && c->g->inputs[0]->t.rank ? c->g->inputs[0]->t.dims[0] : 1;
-    c->prof[c->n_prof] = (struct CgProfSlot){n, batch};
+    c->prof[c->n_prof] = (struct CgProfSlot){n, cg_graph_batch(c->g)};
     slot = c->n_prof++;
   }
   LLVMValueRef args[2] = {c->run_ctx, cg_i64(c, slot)};
@@ -323,6 +320,8 @@ static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMSetVisibility(g, LLVMHiddenVisibility);
   return 0;
 }
+
+int64_t cg_graph_batch(const Graph *g) { return g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1; }
 
 const char *cg_prefix(const CompileOptions *o) { return o->prefix ? o->prefix : "vitc"; }
 
