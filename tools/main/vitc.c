@@ -50,7 +50,8 @@ static const struct Command {
    "  --attention-map OUT.png            (ONNX/IR, one --image) attention rollout blended onto the image\n"
    "  --threads N                        (.so) threads of the session (default: $VITC_NUM_THREADS, else the\n"
    "                                     CPUs this process may use, capped by its cgroup CPU quota)\n"
-   "  --bench N                          time N runs after a warm-up: latency_ms min/median\n"
+   "  --bench N                          time N runs after a warm-up: latency_ms min/median (ONNX and IR\n"
+   "                                     text: with --image only)\n"
    "  --profile [--profile-json FILE]    (.so compiled with --profile) time per node and op kind, GFLOP/s,\n"
    "                                     % of the measured FMA peak; over --bench N runs (default 10)\n",
    1, 1, 1},
