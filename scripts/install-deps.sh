@@ -4,8 +4,8 @@
 set -e
 BUILD="cmake make gcc libprotobuf-c-dev protobuf-c-compiler llvm-19-dev libcmocka-dev libonnx-dev libpng-dev libjpeg-dev"
 # python3: tests/backend/e2e.sh makes random inputs; python3-numpy: the Python module's tests;
-# valgrind: leak checks; pkg-config: the install test; graphviz: `vitc ir --svg`.
-TEST="libonnx-testdata python3 python3-numpy valgrind pkg-config graphviz"
+# valgrind: leak checks; pkg-config: the install test; graphviz: `vitc ir --svg`; python3-distributed: vitc-batch.
+TEST="libonnx-testdata python3 python3-numpy valgrind pkg-config graphviz python3-distributed"
 MODELS="python3-torch python3-torchvision python3-onnx python3-numpy"
 FUZZ="clang-19 libclang-rt-19-dev"  # libFuzzer and the sanitizer runtimes for make fuzz
 case "${1:-build}" in

@@ -10,7 +10,7 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 prefix=$tmp/prefix
 cmake --install "$build" --prefix "$prefix" >"$tmp/install.log"
-for f in bin/vitc lib/vitc/libvitc_rt.a lib/libvitrt.a lib/libvitimg.so include/vitc/vitc_abi.h include/vitc/vitrt.h \
+for f in bin/vitc bin/vitc-batch lib/vitc/libvitc_rt.a lib/libvitrt.a lib/libvitimg.so include/vitc/vitc_abi.h include/vitc/vitrt.h \
          include/vitc/vitimg.h lib/pkgconfig/vitrt.pc lib/python3/dist-packages/vitc/__init__.py share/doc/vitc/README.md; do
   [ -f "$prefix/$f" ] || { echo "FAIL: $f not installed"; exit 1; }
 done
@@ -32,4 +32,12 @@ assert vitc.__file__.startswith('$prefix'), vitc.__file__
 label, p = vitc.load('model.so').classify('$img')[0]
 print(f'$img: {label} ({100 * p:.1f}%)')" >"$tmp/py.txt")
 cmp "$tmp/py.txt" "$tmp/cli.txt" || { echo "FAIL: the installed Python module and vitc run disagree"; exit 1; }
-echo "installed into $prefix: vitc, runtime, vitrt.pc and the Python module agree: $(cat "$tmp/cli.txt")"
+# the installed vitc-batch (its own prefix's module and image library) gives the same class
+(cd "$tmp" && env -u VITC_IMAGE_LIB -u PYTHONPATH "$prefix/bin/vitc-batch" model.so "$img" --out batch.csv \
+  --local-workers 1 2>batch.log) || { cat "$tmp/batch.log"; exit 1; }
+/usr/bin/python3 -c "
+import csv
+r = next(csv.DictReader(open('$tmp/batch.csv')))
+print(f\"{r['path']}: {r['label']} ({100 * float(r['confidence']):.1f}%)\")" >"$tmp/batch.txt"
+cmp "$tmp/batch.txt" "$tmp/cli.txt" || { echo "FAIL: the installed vitc-batch and vitc run disagree"; exit 1; }
+echo "installed into $prefix: vitc, runtime, vitrt.pc, the Python module and vitc-batch agree: $(cat "$tmp/cli.txt")"

@@ -261,15 +261,38 @@ class Model:
     def classify(self, paths, top=1):
         """Classifies one image path (returns [(label, probability)] of its top classes) or a list of
         paths (returns one such list per image), in batches of the model's batch."""
-        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
-            raise VitcError(f"classify: top must be a positive integer, got {top!r}")
         single = isinstance(paths, (str, bytes, os.PathLike))
         paths = [paths] if single else list(paths)
+        self._check_classifier(top)
+        xs = [self.preprocess(p) for p in paths]  # every image first: a bad file fails before any run
+        results = self.classify_arrays(xs, top)
+        for path, r in zip(paths, results):
+            if r is None:
+                raise VitcError(f"{path}: {_NOT_FINITE}")
+        return results[0] if single else results
+
+    def _check_classifier(self, top):
+        if isinstance(top, bool) or not isinstance(top, int) or top < 1:
+            raise VitcError(f"classify: top must be a positive integer, got {top!r}")
         if len(self.inputs) != 1:
             raise VitcError(f"{self.path}: classify needs a model with one input")
-        batch = self.inputs[0].shape[0]
-        labels = self.labels()
-        xs = [self.preprocess(p) for p in paths]  # every image first: a bad file fails before any run
+
+    def classify_arrays(self, xs, top=1, batch=None, labels=None):
+        """The top classes of preprocessed images (arrays [C, S, S], as preprocess() gives them): one list
+        of (label, probability) per image, or None where the model's output is not finite. Runs in batches
+        of `batch` images (default: the compiled batch; a dynamic-batch model may take any up to its
+        max_batch); `labels` overrides the metadata's class names."""
+        self._check_classifier(top)
+        fixed = self.inputs[0].shape[0]
+        if batch is None:
+            batch = fixed
+        elif not self.dynamic_batch and batch != fixed:
+            raise VitcError(f"{self.path}: the model was compiled for batch {fixed}, not {batch} "
+                            "(compile it with --dynamic-batch for other batches)")
+        elif batch < 1 or (self.dynamic_batch and self.max_batch and batch > self.max_batch):
+            raise VitcError(f"{self.path}: batch {batch} is outside the model's 1..{self.max_batch or 'any'}")
+        source = "metadata vitc.labels" if labels is None else "the labels given"
+        labels = self.labels() if labels is None else labels
         results = []
         for first in range(0, len(xs), batch):
             chunk = xs[first:first + batch]
@@ -280,16 +303,20 @@ class Model:
                 x[:len(chunk)] = chunk
             y = self.run(x)[0].reshape(x.shape[0], -1)[:len(chunk)].astype(np.float64)
             if labels is not None and y.shape[1] != len(labels):
-                raise VitcError(f"{self.path}: metadata vitc.labels has {len(labels)} labels, "
+                raise VitcError(f"{self.path}: {source} has {len(labels)} labels, "
                                 f"the model has {y.shape[1]} classes")
             probs = y if _is_probability(y) else _softmax(y)
-            for path, row in zip(paths[first:first + batch], probs):
+            for row in probs:
                 if not np.all(np.isfinite(row)):
-                    raise VitcError(f"{path}: the model's output is not finite (NaN or infinity); "
-                                    "check the preprocessing (metadata vitc.mean and vitc.std)")
+                    results.append(None)
+                    continue
                 order = np.argsort(-row, kind="stable")[:top]
                 results.append([(labels[k] if labels else int(k), float(row[k])) for k in order])
-        return results[0] if single else results
+        return results
+
+
+_NOT_FINITE = ("the model's output is not finite (NaN or infinity); "
+               "check the preprocessing (metadata vitc.mean and vitc.std)")
 
 
 def _is_probability(y):
