@@ -5,11 +5,12 @@
 # (its chunk retried: every image still exactly once), and a worker that dies on one image every time
 # (only that image lost). Needs python3-distributed (scripts/install-deps.sh test).
 set -e
-vitc=$1 tmp=$2
+vitc=$(cd "$(dirname "$1")" && pwd)/$(basename "$1") tmp=$2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$here/..
 rm -rf "$tmp"
 mkdir -p "$tmp/images/a/b" "$tmp/images/c"
+tmp=$(cd "$tmp" && pwd)
 export PYTHONPATH="$root/python" VITC_IMAGE_LIB="$(dirname "$vitc")/libvitimg.so" PYTHONDONTWRITEBYTECODE=1
 batch() { /usr/bin/python3 -m vitc.batch "$@"; }
 
@@ -92,6 +93,23 @@ cat "$tmp/poison.log"
 grep -q '1 images lost to crashed workers' "$tmp/poison.log"
 check "$tmp/poison.csv" a/b/4_0013.png
 
+echo "== an existing cluster (dask scheduler, dask worker with 2 processes) through --scheduler"
+cd "$tmp"  # the workers' scratch space (dask-worker-space) goes here
+trap 'kill $pids 2>/dev/null || true' EXIT
+dask scheduler --scheduler-file sched.json --port 0 --no-dashboard >sched.log 2>&1 &
+pids=$!
+for _ in $(seq 100); do [ -s sched.json ] && break; sleep 0.2; done
+dask worker --scheduler-file sched.json --nworkers 2 --nthreads 1 --no-dashboard >workers.log 2>&1 &
+pids="$pids $!"
+address=$(/usr/bin/python3 -c "import json; print(json.load(open('sched.json'))['address'])")
+batch "$tmp/dyn.so" "$tmp/images" "$tmp/list.txt" --out "$tmp/sched.csv" --top 3 --scheduler "$address" \
+  --chunk 4 2>"$tmp/sched_run.log"
+cat "$tmp/sched_run.log"
+check "$tmp/sched.csv"
+kill $pids
+wait 2>/dev/null || true
+trap - EXIT
+
 echo "== errors: one line, exit 1, no results file"
 expect_error() {  # expect_error TEXT ARGS...: vitc-batch fails with `vitc-batch: error: ...TEXT...`
   text=$1
@@ -107,5 +125,7 @@ printf 'zero\none\n' >"$tmp/labels2.txt"
 expect_error "2 labels, the model has 10 classes" "$tmp/dyn.so" "$tmp/images" --labels "$tmp/labels2.txt" \
   --out "$tmp/e.csv"
 expect_error "not a vitc model\|cannot load" "$root/examples/digits/labels.txt" "$tmp/images" --out "$tmp/e.csv"
+VITC_IMAGE_LIB=$tmp/nowhere/libvitimg.so expect_error "cannot load vitc's image library" "$tmp/dyn.so" "$tmp/images" \
+  --out "$tmp/e.csv"
 test ! -e "$tmp/e.csv"
 echo "batch: ok"

@@ -103,6 +103,7 @@ def _model(path, threads):
 def model_facts(path, threads):
     """What the client needs to know about the model, as seen by a worker (which also proves it loads)."""
     m = _model(path, threads)
+    vitc._imagelib()  # not found: the job fails here, not as an error row per image
     if len(m.inputs) != 1 or len(m.inputs[0].shape) != 4:
         raise vitc.VitcError(f"{path}: vitc-batch needs a model with one image input [N, C, S, S]")
     return {"batch": m.inputs[0].shape[0], "dynamic": m.dynamic_batch, "max_batch": m.max_batch,
@@ -112,6 +113,7 @@ def model_facts(path, threads):
 def classify_chunk(path, threads, batch, top, labels, paths):
     """One chunk: a row (labels, probabilities, error) per image, and (pid, models loaded by this process)."""
     m = _model(path, threads)
+    vitc._imagelib()  # raises (failing the job) when the worker cannot load it: not a per-image error
     rows = [None] * len(paths)
     xs, ok = [], []
     for i, p in enumerate(paths):
@@ -332,6 +334,7 @@ def run(a):
         batch = _pick_batch(a, facts)
         chunk = a.chunk or batch * max(4, -(-16 // batch))
         chunks = [paths[i:i + chunk] for i in range(0, len(paths), chunk)]
+        setup = time.monotonic() - start  # cluster start or connection, and one model load
         progress = _Progress(len(paths), a.progress == "on" or (a.progress == "auto" and sys.stderr.isatty()))
         partial = a.out + ".partial"
         with open(partial, "w", newline="", encoding="utf-8") as f:
@@ -341,6 +344,7 @@ def run(a):
                 client, chunks, lambda c: (model, threads, batch, a.top, labels, c),
                 lambda p, row: w.writerow(_csv_row(p, row, a.top)), f.flush, progress)
         progress.update(len(paths), final=True)
+        finished = time.monotonic()
         os.replace(partial, a.out)
     finally:
         if local:  # a worker restarted after a crash may still be starting: closing it then trips an
@@ -352,9 +356,10 @@ def run(a):
         if local:
             local[0].close()
             shutil.rmtree(local[1], ignore_errors=True)
-    secs = time.monotonic() - start
-    print(f"vitc-batch: {len(paths)} images ({errors} with errors) in {secs:.1f} s, "
-          f"{len(paths) / secs:.1f} images/s; {len(chunks)} chunks of up to {chunk}, batch {batch}, "
+    secs = finished - start  # not counting the cluster's shutdown
+    print(f"vitc-batch: {len(paths)} images ({errors} with errors) in {secs:.1f} s (set-up {setup:.1f} s, "
+          f"then {len(paths) / max(secs - setup, 1e-9):.1f} images/s); {len(chunks)} chunks of up to {chunk}, "
+          f"batch {batch}, "
           f"{len(loads)} worker processes, {sum(loads.values())} model loads"
           f"{f', {lost} images lost to crashed workers' if lost else ''}; results in {a.out}",
           file=sys.stderr)
