@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test test-asan fuzz demo install models test-models bench clean
+.PHONY: all deps test test-asan fuzz demo install models test-models bench bench-batch clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -21,10 +21,10 @@ test:
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 # The compiler, loader, image library and their tests under AddressSanitizer + UBSan (build-asan/): the unit,
-# golden, conformance (interpreted), fixture, round-trip, bad-input, digits, dynamic-batch, profile and
-# large-graph tests; not the ones that load the instrumented libraries into uninstrumented programs
-# (Python's ctypes, the pkg-config example, the install test).
-ASAN_TESTS = 'unit_|golden_|onnx_conformance$$|bad_input|model_|roundtrip_|einsum_import|digits|dynamic_batch|profile|large_graph'
+# golden, conformance (interpreted), fixture, round-trip, bad-input, external-data, digits, dynamic-batch,
+# profile and large-graph tests; not the ones that load the instrumented libraries into uninstrumented
+# programs (Python's ctypes, the pkg-config example, the install test).
+ASAN_TESTS = 'unit_|golden_|onnx_conformance$$|bad_input|external_data|model_|roundtrip_|einsum_import|digits|dynamic_batch|profile|large_graph'
 test-asan:
 	@scripts/install-deps.sh test
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVITC_SANITIZE=ON >/dev/null
@@ -60,6 +60,12 @@ test-models: models
 # ViT-L/16 when models/ has it) at batch 1 and 8 on 1 and 2 threads (docs/PERFORMANCE.md).
 bench: models
 	bench/bench.sh $(BUILD)/vitc models 10
+
+# vitc-batch (Dask LocalCluster, 1 and 2 workers) against one `vitc run --image` process: the digits model
+# and ViT-S/16 on 256 generated photos (docs/batch.md, docs/PERFORMANCE.md).
+bench-batch: models
+	@scripts/install-deps.sh test
+	bench/batch.sh $(BUILD)/vitc models 256
 
 clean:
 	rm -rf $(BUILD) build-asan build-fuzz

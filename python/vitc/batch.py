@@ -237,6 +237,14 @@ def _csv_row(path, row, top):
     return cells + [error]
 
 
+def _cores():
+    """The CPUs this process may run on (its affinity, as vitc's sessions count them)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def _start_client(a):
     """A Dask client on --scheduler, or on a LocalCluster started here (closed with the client)."""
     import logging
@@ -250,7 +258,7 @@ def _start_client(a):
             raise BatchError(f"cannot connect to the Dask scheduler {a.scheduler}: {e}") from None
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "error")  # the worker processes' INFO lines: noise here
     import dask
-    n = a.local_workers or os.cpu_count() or 1
+    n = a.local_workers or _cores()
     # one task on a worker at a time (not Dask's default 1.1 x its threads): a worker that crashes then
     # takes down only the chunk it was running, not one queued behind it
     dask.config.set({"distributed.scheduler.worker-saturation": 1.0})
@@ -323,8 +331,8 @@ def run(a):
     out_dir = os.path.dirname(os.path.abspath(a.out))
     if not os.path.isdir(out_dir):
         raise BatchError(f"{a.out}: the folder {out_dir} does not exist")
-    workers = a.local_workers or os.cpu_count() or 1
-    threads = a.threads_per_worker or (max(1, (os.cpu_count() or 1) // workers) if not a.scheduler else 1)
+    workers = a.local_workers or _cores()
+    threads = a.threads_per_worker or (max(1, _cores() // workers) if not a.scheduler else 1)
     start = time.monotonic()
     client, local = _start_client(a)
     try:
