@@ -20,8 +20,9 @@ static const CgEmitFn cg_emitters[OP_COUNT] = {
 /* Every path cg_compile writes; NULL where a kind of output does not use one. */
 typedef struct CgFiles {
   char *out_tmp, *obj_tmp;  /* the output under a temporary name; the object before linking */
-  char *blob_tmp, *blob;    /* the weights blob, and its final name when it is kept (asm, llvm) */
-  char *blob_ref;           /* the absolute path .incbin reads */
+  char *blob_tmp, *blob;    /* the weights (an ELF object for so and obj, raw bytes for asm and llvm), and
+                               its final name when it is kept (asm, llvm) */
+  char *blob_ref;           /* the absolute path .incbin reads (asm, llvm) */
   char *hdr_tmp, *hdr;
 } CgFiles;
 
@@ -54,19 +55,22 @@ static char *cg_abs_path(const char *path) {
   return cg_strf("%s%s%s", dir, strcmp(dir, "/") ? "/" : "", slash ? slash + 1 : path);
 }
 
-/* Chooses the temporary and final names for options o: OUT.tmpPID, OUT.tmpPID.o,
- * OUT.weights.tmpPID (renamed to OUT.weights for asm and llvm), BASE.h.tmpPID. */
-static int cg_files(const CompileOptions *o, int has_weights, CgFiles *f, Diag *d) {
+/* Whether the weights go into an ELF object linked with the code (so, obj), else raw bytes (asm, llvm). */
+static int cg_weights_object(const CompileOptions *o) { return o->emit == CG_EMIT_SO || o->emit == CG_EMIT_OBJ; }
+
+/* Chooses the temporary and final names for options o: OUT.tmpPID, OUT.tmpPID.o (the code, so and obj),
+ * OUT.weights.tmpPID (renamed to OUT.weights for asm and llvm when there are weights), BASE.h.tmpPID. */
+static int cg_files(const CompileOptions *o, CgFiles *f, Diag *d) {
   long pid = (long)getpid();
-  int keep_blob = o->emit == CG_EMIT_ASM || o->emit == CG_EMIT_LLVM;
+  int keep_blob = !cg_weights_object(o);
   int ok = (f->out_tmp = cg_strf("%s.tmp%ld", o->output, pid)) != NULL;
-  if (ok && o->emit == CG_EMIT_SO) ok = (f->obj_tmp = cg_strf("%s.tmp%ld.o", o->output, pid)) != NULL;
-  if (ok && (o->emit == CG_EMIT_SO || o->emit == CG_EMIT_OBJ))
+  if (ok && cg_weights_object(o)) ok = (f->obj_tmp = cg_strf("%s.tmp%ld.o", o->output, pid)) != NULL;
+  if (ok && cg_weights_object(o))
     ok = (f->hdr = cg_header_path(o->output)) && (f->hdr_tmp = cg_strf("%s.tmp%ld", f->hdr, pid));
-  if (ok && has_weights) {
-    ok = (f->blob_tmp = cg_strf("%s.weights.tmp%ld", o->output, pid)) != NULL;
-    if (ok && keep_blob) ok = (f->blob = cg_strf("%s.weights", o->output)) != NULL;
-    if (ok && !(f->blob_ref = cg_abs_path(keep_blob ? f->blob : f->blob_tmp)))
+  ok = ok && (f->blob_tmp = cg_strf("%s.weights.tmp%ld", o->output, pid)) != NULL;
+  if (ok && keep_blob) {
+    ok = (f->blob = cg_strf("%s.weights", o->output)) != NULL;
+    if (ok && !(f->blob_ref = cg_abs_path(f->blob)))
       return ir_error(d, o->output, NULL, "cannot resolve the output directory");
   }
   return ok ? 0 : ir_error(d, NULL, NULL, "out of memory");
@@ -105,7 +109,7 @@ static int cg_emit_nodes(CgCtx *c, Diag *d) {
 
 /* Appends the weights directive to the assembly output. */
 static int cg_append_weights(const CgCtx *c, const CgFiles *f, Diag *d) {
-  char *text = cg_weights_asm(c, f->blob_ref);
+  char *text = cg_weights_asm(c, c->blob.bytes ? f->blob_ref : NULL);
   FILE *fp = text ? fopen(f->out_tmp, "a") : NULL;
   int ok = fp && fputs(text, fp) >= 0;
   if (fp && fclose(fp) != 0) ok = 0;
@@ -121,14 +125,19 @@ static int cg_finish(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d, dou
   double t1 = cg_now();
   *t_opt = t1 - t0;
   cg_stage(o, o->emit == CG_EMIT_SO ? "generating machine code and linking" : "writing the output");
-  if (o->emit == CG_EMIT_SO) {
-    if (cg_emit_file(c, CG_EMIT_OBJ, f->obj_tmp, d) || cg_link(o, f->obj_tmp, f->out_tmp, d)) return -1;
+  if (cg_weights_object(o)) {
+    if (cg_emit_file(c, CG_EMIT_OBJ, f->obj_tmp, d)) return -1;
+    LLVMDisposeModule(c->mod); /* what the linker runs beside is this process's memory too */
+    c->mod = NULL;
+    if (o->emit == CG_EMIT_SO ? cg_link(o, f->obj_tmp, f->blob_tmp, f->out_tmp, d)
+                              : cg_link_objects(o, f->obj_tmp, f->blob_tmp, f->out_tmp, d))
+      return -1;
   } else if (cg_emit_file(c, o->emit, f->out_tmp, d) || (o->emit == CG_EMIT_ASM && cg_append_weights(c, f, d))) {
     return -1;
   }
   *t_cg = cg_now() - t1;
   if (f->hdr && cg_write_header(c, f->hdr_tmp, d)) return -1;
-  if (f->blob && cg_rename(f->blob_tmp, f->blob, d)) return -1;
+  if (f->blob && c->blob.bytes && cg_rename(f->blob_tmp, f->blob, d)) return -1;
   if (cg_rename(f->out_tmp, o->output, d)) return -1;
   if (f->hdr && cg_rename(f->hdr_tmp, f->hdr, d)) {
     unlink(o->output);
@@ -193,10 +202,14 @@ static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d
   cg_stage(o, "planning memory and emitting kernels");
   c->ctx = LLVMContextCreate();
   cg_diagnostics(c);
-  if (cg_target_create(c, o, d) || cg_module_begin(c, d) || cg_emit_variants(c, d)) return -1;
-  /* Assembly output gets the weights directive appended as text (LLVM would print the bytes). */
-  if (cg_files(o, c->weights_bytes > 0, f, d) || cg_module_end(c, o->emit != CG_EMIT_ASM, f->blob_ref, d)) return -1;
-  if (c->weights_bytes && cg_write_weights(c, f->blob_tmp, d)) return -1;
+  if (cg_target_create(c, o, d) || cg_files(o, f, d) ||
+      cg_blob_open(&c->blob, f->blob_tmp, cg_weights_object(o), c->n_variants * c->n_targets > 1, d) ||
+      cg_module_begin(c, d) || cg_emit_variants(c, d))
+    return -1;
+  /* LLVM IR output pulls the raw weights in with module assembly; assembly output gets the directive
+   * appended as text (LLVM would print the bytes); so and obj link the weights object. */
+  if (cg_module_end(c, o->emit == CG_EMIT_LLVM, c->blob.bytes ? f->blob_ref : NULL, d) || cg_blob_close(&c->blob, d))
+    return -1;
   double t1 = cg_now();
   if (cg_finish(c, o, f, d, &t_opt, &t_cg)) return -1;
   if (o->verbose)
@@ -204,7 +217,7 @@ static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d
             "vitc: compile: %d nodes, %d kernels, workspace %llu bytes, weights %llu bytes; "
             "lower %.1f ms, optimize %.1f ms, codegen+link %.1f ms\n",
             c->g->n_nodes, c->n_kernels, (unsigned long long)c->workspace_bytes,
-            (unsigned long long)c->weights_bytes, (t1 - t0) * 1e3, t_opt * 1e3, t_cg * 1e3);
+            (unsigned long long)c->blob.bytes, (t1 - t0) * 1e3, t_opt * 1e3, t_cg * 1e3);
   return 0;
 }
 
@@ -228,8 +241,7 @@ static void cg_ctx_free(CgCtx *c) {
   free(c->weight_offset);
   free(c->variant_fn);
   free(c->prof);
-  for (int i = 0; i < c->n_weights; i++) free(c->weights[i].owned);
-  free(c->weights);
+  cg_blob_free(&c->blob);
   cg_plan_free(&c->plan);
 }
 

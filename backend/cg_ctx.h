@@ -4,6 +4,7 @@
 #define VITC_CG_CTX_H
 
 #include "cg.h"
+#include "cg_blob.h"
 #include "passes.h"
 #include <llvm-c/Core.h>
 #include <llvm-c/TargetMachine.h>
@@ -90,17 +91,10 @@ typedef struct CgCtx {
   LLVMBuilderRef rb;
   LLVMValueRef run_ctx, run_inputs, run_outputs, run_workspace, run_weights;
   LLVMValueRef *value_ptr;     /* by Value.id: its address in the run function, once computed */
-  /* The pieces of the weights blob, in offset order: constants' data, and
-   * transformed copies (packed weights) the context owns. */
-  struct CgBlobPart {
-    const void *data;
-    uint64_t offset, bytes;
-    void *owned;               /* == data when the context frees it, else NULL */
-    uint64_t hash;             /* of the bytes, to share identical pieces between variants */
-  } *weights;
+  /* The weights blob: constants' data and transformed copies (packed weights), written to its file as
+   * they are placed (cg_blob.h); blob.bytes is its size. */
+  CgBlob blob;
   int64_t *weight_offset;      /* by Value.id, -1 until placed */
-  int n_weights, cap_weights;
-  uint64_t weights_bytes;
   /* Kernels, cached by key. */
   CgKernel *kernels;
   int n_kernels, cap_kernels;
@@ -148,19 +142,17 @@ void cg_run_end(CgCtx *c);
  * repeats); the last step that can place constants in the blob. */
 int cg_module_outputs(CgCtx *c, Diag *d);
 /* Adds the info global, the variants table, the entry points and (when
- * weights_asm) the weights symbol as module assembly, and verifies the module. */
+ * weights_asm: the blob is raw bytes at blob_path) the weights symbol as module assembly, and verifies the
+ * module. */
 int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d);
 /* Assembly defining the hidden symbol `vitc_weights`: 64-byte aligned,
  * read-only, `.incbin` of blob_path (64 zero bytes when NULL); malloc'd. */
 char *cg_weights_asm(const CgCtx *c, const char *blob_path);
 /* v's address inside the run function (places constants in the blob on first use). */
 LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d);
-/* Writes the weights blob (each constant 64-byte aligned) to path. */
-int cg_write_weights(CgCtx *c, const char *path, Diag *d);
-/* Appends `bytes` bytes of malloc'd data (a transformed copy of a constant,
- * such as packed weights; the context frees it, also on error) to the blob,
- * 64-byte aligned; its offset, or -1 when out of memory. */
-int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes);
+/* Writes `bytes` bytes of malloc'd data (a transformed copy of a constant, such as packed weights) to the
+ * blob, 64-byte aligned, and frees data (also on error); its offset, or -1 with d filled. */
+int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes, Diag *d);
 /* The address of blob offset off, for the run function. */
 LLVMValueRef cg_weights_ptr(CgCtx *c, int64_t off);
 /* The address of node n's scratch block (see cg_scratch_bytes), for the run function. */
@@ -190,8 +182,11 @@ int cg_emit_file(CgCtx *c, CgEmitKind kind, const char *path, Diag *d);
 
 /* ---- linking and files (cg_link.c, cg_header.c) ---- */
 
-/* Links object into a shared library at so_path with the runtime library. */
-int cg_link(const CompileOptions *o, const char *object, const char *so_path, Diag *d);
+/* Links the code object and the weights object (cg_blob.h) into a shared library at so_path with the
+ * runtime library. */
+int cg_link(const CompileOptions *o, const char *object, const char *weights, const char *so_path, Diag *d);
+/* Joins the code object and the weights object into one relocatable object at out (`cc -r`). */
+int cg_link_objects(const CompileOptions *o, const char *object, const char *weights, const char *out, Diag *d);
 /* Writes the model header (ABI declarations, inputs, outputs, sizes) to path. */
 int cg_write_header(const CgCtx *c, const char *path, Diag *d);
 

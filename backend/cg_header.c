@@ -117,7 +117,7 @@ int cg_write_header(const CgCtx *c, const char *path, Diag *d) {
           c->dynamic_batch ? "dynamic batch" : "static batch", cg_prefix(c->opt), cg_prefix(c->opt),
           c->opt->max_batch ? " to MAX_BATCH" : " up (MAX_BATCH 0: no limit)", pre, c->dynamic_batch, pre,
           (long long)c->opt->max_batch);
-  fprintf(f, "#define %s_WEIGHTS_BYTES %lluull\n", pre, (unsigned long long)c->weights_bytes);
+  fprintf(f, "#define %s_WEIGHTS_BYTES %lluull\n", pre, (unsigned long long)c->blob.bytes);
   cg_put_metadata(f, pre, c->g);
   for (int i = 0; i < c->g->n_inputs; i++) cg_put_tensor(f, pre, "input", i, c->g->inputs[i]);
   for (int i = 0; i < c->g->n_outputs; i++) cg_put_tensor(f, pre, "output", i, c->g->outputs[i]);

@@ -60,18 +60,12 @@ static void cg_first_line(const char *path, char *out, size_t n) {
   fclose(f);
 }
 
-int cg_link(const CompileOptions *o, const char *object, const char *so_path, Diag *d) {
-  char libbuf[4096], log[4200], line[512];
-  const char *rt = cg_runtime_lib(o, libbuf, sizeof libbuf);
-  if (!cg_readable(rt))
-    return ir_error(d, NULL, NULL, "cannot find the runtime library libvitc_rt.a%s%s (set VITC_RUNTIME_LIB)",
-                    rt ? " at " : "", rt ? rt : "");
-  if (o->verbose) fprintf(stderr, "vitc: compile: runtime library %s\n", rt);
-  const char *cc = o->cc ? o->cc : getenv("VITC_CC") ? getenv("VITC_CC") : "cc";
-  /* The whole archive: nothing in the object refers to the exported entry points. */
-  char *argv[] = {(char *)cc, "-shared", "-o", (char *)so_path, (char *)object, "-Wl,--whole-archive", (char *)rt,
-                  "-Wl,--no-whole-archive", "-lm", "-lpthread", "-Wl,-z,noexecstack", "-Wl,--no-undefined", NULL};
-  snprintf(log, sizeof log, "%s.log", so_path);
+/* Runs the compiler driver with argv (argv[0] is the driver), its output to a log whose first line
+ * becomes the error message; out names the file it makes. */
+static int cg_run_driver(char **argv, const char *out, Diag *d) {
+  char log[4200], line[512];
+  const char *cc = argv[0];
+  snprintf(log, sizeof log, "%s.log", out);
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -92,6 +86,30 @@ int cg_link(const CompileOptions *o, const char *object, const char *so_path, Di
   cg_first_line(log, line, sizeof line);
   unlink(log);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return 0;
-  return ir_error(d, NULL, NULL, "linking %s failed (%s exit %d): %s", so_path, cc,
+  return ir_error(d, NULL, NULL, "linking %s failed (%s exit %d): %s", out, cc,
                   WIFEXITED(status) ? WEXITSTATUS(status) : -1, line[0] ? line : "no message");
+}
+
+/* The compiler driver: CompileOptions.cc, $VITC_CC, else cc. */
+static const char *cg_driver(const CompileOptions *o) {
+  return o->cc ? o->cc : getenv("VITC_CC") ? getenv("VITC_CC") : "cc";
+}
+
+int cg_link(const CompileOptions *o, const char *object, const char *weights, const char *so_path, Diag *d) {
+  char libbuf[4096];
+  const char *rt = cg_runtime_lib(o, libbuf, sizeof libbuf);
+  if (!cg_readable(rt))
+    return ir_error(d, NULL, NULL, "cannot find the runtime library libvitc_rt.a%s%s (set VITC_RUNTIME_LIB)",
+                    rt ? " at " : "", rt ? rt : "");
+  if (o->verbose) fprintf(stderr, "vitc: compile: runtime library %s\n", rt);
+  /* The whole archive: nothing in the object refers to the exported entry points. */
+  char *argv[] = {(char *)cg_driver(o), "-shared", "-o", (char *)so_path, (char *)object, (char *)weights,
+                  "-Wl,--whole-archive", (char *)rt, "-Wl,--no-whole-archive", "-lm", "-lpthread",
+                  "-Wl,-z,noexecstack", "-Wl,--no-undefined", NULL};
+  return cg_run_driver(argv, so_path, d);
+}
+
+int cg_link_objects(const CompileOptions *o, const char *object, const char *weights, const char *out, Diag *d) {
+  char *argv[] = {(char *)cg_driver(o), "-r", "-nostdlib", "-o", (char *)out, (char *)object, (char *)weights, NULL};
+  return cg_run_driver(argv, out, d);
 }

@@ -3,6 +3,7 @@
  * the model info global and the weights blob pulled in with .incbin. */
 #include "cg_ctx.h"
 #include "vitc_abi.h"
+#include <errno.h>
 #include <llvm-c/Analysis.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,49 +68,20 @@ static LLVMValueRef cg_load_ptr_elem(CgCtx *c, LLVMValueRef array, int64_t i) {
   return LLVMBuildLoad2(c->rb, c->t_ptr, p, "");
 }
 
-/* 64-bit FNV-1a of n bytes. */
-static uint64_t cg_hash(const void *data, uint64_t n) {
-  const unsigned char *p = data;
-  uint64_t h = 1469598103934665603ull;
-  for (uint64_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
-/* Appends a piece to the blob, 64-byte aligned; its offset, or -1 when out of memory (owned is freed then).
- * With several variants, a piece equal to one already there (the same weight, packed the same way for
- * another batch or CPU) is shared: the weights are stored once, packed copies once per panel layout. */
-static int64_t cg_blob_append(CgCtx *c, const void *data, uint64_t bytes, void *owned) {
-  int shared = c->n_variants * c->n_targets > 1;
-  uint64_t hash = shared ? cg_hash(data, bytes) : 0;
-  for (int i = 0; shared && i < c->n_weights; i++) {
-    const struct CgBlobPart *w = &c->weights[i];
-    if (w->bytes == bytes && w->hash == hash && memcmp(w->data, data, bytes) == 0) {
-      free(owned);
-      return (int64_t)w->offset;
-    }
+/* Byte offset of constant v in the blob, writing it there on first use; -1 with d filled. */
+static int64_t cg_weight_offset(CgCtx *c, const Value *v, Diag *d) {
+  if (c->weight_offset[v->id] < 0) {
+    c->weight_offset[v->id] = cg_blob_add(&c->blob, v->t.data, tensor_bytes(&v->t));
+    if (c->weight_offset[v->id] < 0) cg_blob_error(&c->blob, c->g->file, d);
   }
-  if (c->n_weights == c->cap_weights) {
-    int cap = c->cap_weights * 2 + 16;
-    struct CgBlobPart *w = realloc(c->weights, (size_t)cap * sizeof *w);
-    if (!w) {
-      free(owned);
-      return -1;
-    }
-    c->weights = w, c->cap_weights = cap;
-  }
-  uint64_t off = (c->weights_bytes + CG_ALIGN - 1) & ~(uint64_t)(CG_ALIGN - 1);
-  c->weights[c->n_weights++] = (struct CgBlobPart){data, off, bytes, owned, hash};
-  c->weights_bytes = off + bytes;
-  return (int64_t)off;
-}
-
-/* Byte offset of constant v in the blob, appending it on first use; -1 when out of memory. */
-static int64_t cg_weight_offset(CgCtx *c, const Value *v) {
-  if (c->weight_offset[v->id] < 0) c->weight_offset[v->id] = cg_blob_append(c, v->t.data, tensor_bytes(&v->t), NULL);
   return c->weight_offset[v->id];
 }
 
-int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes) { return cg_blob_append(c, data, bytes, data); }
+int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes, Diag *d) {
+  int64_t off = data ? cg_blob_add(&c->blob, data, bytes) : (c->blob.err = ENOMEM, -1);
+  free(data);
+  return off >= 0 ? off : cg_blob_error(&c->blob, c->g->file, d);
+}
 
 LLVMValueRef cg_weights_ptr(CgCtx *c, int64_t off) {
   LLVMValueRef o = LLVMConstInt(c->t_i64, (unsigned long long)off, 0);
@@ -144,11 +116,8 @@ LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d) {
       ir_error(d, c->g->file, root->def, "constant '%s' has no data (IR text elides large constants)", root->name);
       return NULL;
     }
-    if (cg_weight_offset(c, root) < 0) {
-      ir_error(d, c->g->file, NULL, "out of memory");
-      return NULL;
-    }
-    off = LLVMConstInt(c->t_i64, (unsigned long long)cg_weight_offset(c, root), 0);
+    if (cg_weight_offset(c, root, d) < 0) return NULL;
+    off = LLVMConstInt(c->t_i64, (unsigned long long)cg_weight_offset(c, root, d), 0);
     p = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, c->run_weights, &off, 1, root->name);
     break;
   default: ir_error(d, c->g->file, NULL, "internal error: value '%s' has no place in memory", v->name); return NULL;
@@ -310,7 +279,7 @@ static int cg_info_global(CgCtx *c, Diag *d) {
   LLVMValueRef prefix = cg_named_cstring(c, "vitc_generated_prefix", cg_prefix(c->opt));
   LLVMValueRef f[14] = {LLVMConstInt(c->t_i32, VITC_ABI_VERSION, 0), LLVMConstInt(c->t_i32, (unsigned)c->g->n_inputs, 0),
                         LLVMConstInt(c->t_i32, (unsigned)c->g->n_outputs, 0), ins, outs,
-                        LLVMConstInt(c->t_i64, c->workspace_bytes, 0), LLVMConstInt(c->t_i64, c->weights_bytes, 0),
+                        LLVMConstInt(c->t_i64, c->workspace_bytes, 0), LLVMConstInt(c->t_i64, c->blob.bytes, 0),
                         LLVMConstInt(c->t_i32, (unsigned)c->g->n_meta, 0), meta, prefix, cg_cstring(c, cg_target_list(c)),
                         cg_cstring(c, c->targets[c->base].features), LLVMConstInt(c->t_i32, (unsigned)c->dynamic_batch, 0),
                         LLVMConstInt(c->t_i64, (unsigned long long)c->opt->max_batch, 0)};
@@ -383,7 +352,7 @@ char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
   size_t n = blob_path ? strlen(blob_path) : 0, len = 0;
   char *s = malloc(2 * n + 512);
   if (!s) return NULL;
-  len += (size_t)sprintf(s, ".pushsection .rodata.vitc_weights,\"a\",@progbits\n.p2align 6\n.globl vitc_weights\n"
+  len += (size_t)sprintf(s, ".pushsection .lrodata.vitc_weights,\"al\",@progbits\n.p2align 6\n.globl vitc_weights\n"
                             ".hidden vitc_weights\n.type vitc_weights,@object\nvitc_weights:\n");
   if (blob_path) {
     len += (size_t)sprintf(s + len, ".incbin \"");
@@ -391,7 +360,7 @@ char *cg_weights_asm(const CgCtx *c, const char *blob_path) {
       if (blob_path[i] == '"' || blob_path[i] == '\\') s[len++] = '\\';
       s[len++] = blob_path[i];
     }
-    sprintf(s + len, "\"\n.size vitc_weights, %llu\n.popsection\n", (unsigned long long)c->weights_bytes);
+    sprintf(s + len, "\"\n.size vitc_weights, %llu\n.popsection\n", (unsigned long long)c->blob.bytes);
   } else {
     sprintf(s + len, ".zero 64\n.size vitc_weights, 64\n.popsection\n");
   }
@@ -419,20 +388,4 @@ int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d) {
   }
   LLVMDisposeMessage(msg);
   return 0;
-}
-
-int cg_write_weights(CgCtx *c, const char *path, Diag *d) {
-  static const unsigned char zeros[CG_ALIGN];
-  FILE *f = fopen(path, "wb");
-  if (!f) return ir_error(d, path, NULL, "cannot create the weights file");
-  uint64_t at = 0;
-  int ok = 1;
-  for (int i = 0; i < c->n_weights && ok; i++) {
-    const struct CgBlobPart *w = &c->weights[i];
-    ok = fwrite(zeros, 1, w->offset - at, f) == w->offset - at;
-    ok = ok && fwrite(w->data, 1, w->bytes, f) == w->bytes;
-    at = w->offset + w->bytes;
-  }
-  if (fclose(f) != 0) ok = 0;
-  return ok ? 0 : ir_error(d, path, NULL, "cannot write the weights file");
 }

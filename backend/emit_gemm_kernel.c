@@ -51,8 +51,7 @@ int64_t cg_gemm_pack_b(CgCtx *c, const float *src, int64_t batches, int64_t k, i
       for (int64_t p = 0; p < k; p++) panel[p * nr] = trans ? m[j * k + p] : m[p * n + j];
     }
   }
-  int64_t off = cg_weights_add(c, dst, (uint64_t)(total > 0 ? total : 1) * sizeof *dst);
-  return off >= 0 ? off : ir_error(d, c->g->file, NULL, "out of memory packing weights");
+  return cg_weights_add(c, dst, (uint64_t)(total > 0 ? total : 1) * sizeof *dst, d);
 }
 
 /* Appends operand o to the key (its argument and strides). */

@@ -122,7 +122,7 @@ check "compile is quiet when stderr is not a terminal" '[ ! -s "$tmp/quiet.err" 
 if command -v script >/dev/null 2>&1; then
   script -qec "'$vitc' compile '$fixture.onnx' --batch 1 -o '$tmp/p.so'" /dev/null >"$tmp/tty.txt" 2>&1
   check "compile shows its stages on a terminal" \
-    'grep -q "vitc: compile: \[ *[0-9.]* s\] loading and optimizing the model" "$tmp/tty.txt" && grep -q "\] wrote $tmp/p.so" "$tmp/tty.txt"'
+    'grep -q "vitc: compile: \[ *[0-9.]* s, *[0-9]* MB\] loading and optimizing the model" "$tmp/tty.txt" && grep -q "\] wrote $tmp/p.so" "$tmp/tty.txt"'
   script -qec "'$vitc' compile '$fixture.onnx' --batch 1 -o '$tmp/p.so' -q" /dev/null >"$tmp/ttyq.txt" 2>&1
   check "-q silences it" '! grep -q "vitc: compile:" "$tmp/ttyq.txt"'
 else

@@ -1,0 +1,41 @@
+/* cg_blob: the model's weights (constants and their packed copies), streamed to a file as they are placed.
+ * For a shared library or an object file the file is an x86-64 ELF relocatable object whose one section,
+ * `.lrodata.vitc_weights` (SHF_X86_64_LARGE, 64-byte aligned), defines the hidden symbol `vitc_weights`:
+ * the linker puts large sections after everything else, so code and data stay within the 2 GiB reach of
+ * the small code model however big the weights are (a .so over 2 GiB links). For `--emit asm` and
+ * `--emit llvm` it is the raw bytes (OUT.weights, pulled in with `.incbin`). */
+#ifndef VITC_CG_BLOB_H
+#define VITC_CG_BLOB_H
+
+#include "ir.h"
+#include <stdint.h>
+
+typedef struct CgBlobPiece {
+  uint64_t offset, bytes, hash; /* hash: of the bytes, when pieces are shared */
+} CgBlobPiece;
+
+typedef struct CgBlob {
+  int fd;            /* -1 when not open */
+  const char *path;  /* not owned */
+  int elf;           /* an ELF object (else raw bytes) */
+  int dedup;         /* share identical pieces (the same weight packed alike for several variants or CPUs) */
+  uint64_t base;     /* file offset of the weights' byte 0 */
+  uint64_t bytes;    /* the weights' size so far */
+  CgBlobPiece *pieces;
+  int n_pieces, cap_pieces;
+  int err;           /* errno of the first failure */
+} CgBlob;
+
+/* Creates path (truncating it) for the weights; elf: as an ELF object. */
+int cg_blob_open(CgBlob *b, const char *path, int elf, int dedup, Diag *d);
+/* Writes `bytes` bytes at the next 64-byte boundary (or finds an identical piece when dedup); the offset,
+ * or -1 (cg_blob_error then says why). The caller keeps data. */
+int64_t cg_blob_add(CgBlob *b, const void *data, uint64_t bytes);
+/* Fills d with why the last cg_blob_add failed (file names the model, for "out of memory"). */
+int cg_blob_error(const CgBlob *b, const char *file, Diag *d);
+/* Finishes the file (the ELF tables and header) and closes it. */
+int cg_blob_close(CgBlob *b, Diag *d);
+/* Closes the file if still open and frees the piece list (the caller removes the file). */
+void cg_blob_free(CgBlob *b);
+
+#endif
