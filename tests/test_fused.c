@@ -1,7 +1,7 @@
 /* Unit tests of the fused ops' reference kernels (gelu, linear, attention)
  * and a differential test of the fusion passes: every golden fusion case
  * (tests/golden/fuse_*.vir) is interpreted before and after the whole
- * pipeline on seeded random inputs, and the results must agree. */
+ * pipeline on seeded random inputs, and every output must agree. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,7 +223,71 @@ static void test_attention_vs_primitives(void **state) {
 
 /* ---- the fusion passes, differentially, on the golden cases ---- */
 
-/* Interprets the case before and after the whole pipeline; 1 when it ran. */
+/* Interprets g on inputs in[] into out[] (every output; free with free_outputs). */
+static void run_all(const Graph *g, float **in, Tensor *out) {
+  Tensor ti[8];
+  assert_true(g->n_inputs <= 8 && g->n_outputs <= 8);
+  for (int i = 0; i < g->n_inputs; i++) {
+    ti[i] = g->inputs[i]->t;
+    ti[i].data = in[i];
+  }
+  Diag d = {0};
+  if (ir_interpret(g, ti, out, &d)) fail_msg("%s", d.msg);
+}
+
+static void free_outputs(Tensor *out, int n) {
+  for (int j = 0; j < n; j++) free(out[j].data);
+}
+
+/* Compares the n outputs a[] and b[] of one case: the index of the first
+ * output whose type differs or that has an element off by more than tol
+ * (floats; other dtypes exactly), with that element in *at (-1 for the type),
+ * or -1 when every output agrees. */
+static int first_differing_output(const Tensor *a, const Tensor *b, int n, double tol, int64_t *at) {
+  for (int j = 0; j < n; j++) {
+    *at = -1;
+    if (!tensor_same_type(&a[j], &b[j])) return j;
+    for (int64_t k = 0; k < tensor_numel(&a[j]); k++) {
+      *at = k;
+      if (a[j].dtype == DT_F32 ? !(fabs(((float *)a[j].data)[k] - ((float *)b[j].data)[k]) <= tol)
+                               : tensor_get_i64(&a[j], k) != tensor_get_i64(&b[j], k))
+        return j;
+    }
+  }
+  return -1;
+}
+
+/* The comparison looks past output 0: two graphs whose first outputs agree
+ * and whose second output differs in its last element differ at output 1;
+ * an extra output that differs in dtype is caught as well. */
+static void test_diff_compares_every_output(void **state) {
+  (void)state;
+  Graph *a = parse("graph \"g\" opset 17\ninput %x: f32[3]\n"
+                   "%y: f32[3] = relu(%x) @\"r\"\n%z: f32[3] = neg(%x) @\"n\"\n"
+                   "output %y\noutput %z\n");
+  Graph *b = parse("graph \"g\" opset 17\ninput %x: f32[3]\n"
+                   "%y: f32[3] = relu(%x) @\"r\"\n%z: f32[3] = abs(%x) @\"n\"\n"
+                   "output %y\noutput %z\n");
+  float x[3] = {0, 0, 3}, *in[1] = {x}; /* -x and |x| agree but in the last element */
+  Tensor ta[2], tb[2];
+  run_all(a, in, ta);
+  run_all(b, in, tb);
+  int64_t at = 0;
+  assert_int_equal(first_differing_output(ta, ta, 2, 1e-4, &at), -1);
+  assert_int_equal(first_differing_output(ta, tb, 1, 1e-4, &at), -1); /* output 0 alone agrees */
+  assert_int_equal(first_differing_output(ta, tb, 2, 1e-4, &at), 1);
+  assert_int_equal(at, 2);
+  tb[1].dtype = DT_I32;
+  assert_int_equal(first_differing_output(ta, tb, 2, 1e-4, &at), 1);
+  assert_int_equal(at, -1);
+  free_outputs(ta, 2);
+  free_outputs(tb, 2);
+  ir_graph_free(a);
+  ir_graph_free(b);
+}
+
+/* Interprets the case before and after the whole pipeline and compares every
+ * output; 1 when it ran. */
 static int diff_case(const char *text, const char *where) {
   Diag d = {0};
   Graph *g0 = ir_parse(text, where, &d), *g1 = ir_parse(text, where, &d);
@@ -238,18 +302,22 @@ static int diff_case(const char *text, const char *where) {
   PassCtx ctx = {.opt = &opt};
   if (passes_run(g1, &ctx, &d)) fail_msg("%s: %s", where, d.msg);
   pass_ctx_free(&ctx);
+  assert_int_equal(g0->n_outputs, g1->n_outputs);
   float *in[8];
   for (int i = 0; i < g0->n_inputs; i++) {
     int64_t cnt = tensor_numel(&g0->inputs[i]->t);
     in[i] = malloc(sizeof(float) * (size_t)(cnt + 1));
     for (int64_t k = 0; k < cnt; k++) in[i][k] = 2 * urand();
   }
-  float *y0 = run(g0, in), *y1 = run(g1, in);
-  for (int64_t k = 0; k < tensor_numel(&g0->outputs[0]->t); k++)
-    if (fabs(y0[k] - y1[k]) > 1e-4) fail_msg("%s: output differs after the passes at %lld", where, (long long)k);
+  Tensor y0[8], y1[8];
+  run_all(g0, in, y0);
+  run_all(g1, in, y1);
+  int64_t at;
+  int j = first_differing_output(y0, y1, g0->n_outputs, 1e-4, &at);
+  if (j >= 0) fail_msg("%s: output %d differs after the passes at %lld", where, j, (long long)at);
   for (int i = 0; i < g0->n_inputs; i++) free(in[i]);
-  free(y0);
-  free(y1);
+  free_outputs(y0, g0->n_outputs);
+  free_outputs(y1, g1->n_outputs);
   ir_graph_free(g0);
   ir_graph_free(g1);
   return 1;
@@ -298,6 +366,7 @@ int main(void) {
       cmocka_unit_test(test_gelu_bad_attr),
       cmocka_unit_test(test_linear_epilogues),
       cmocka_unit_test(test_attention_vs_primitives),
+      cmocka_unit_test(test_diff_compares_every_output),
       cmocka_unit_test(test_golden_cases_keep_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
