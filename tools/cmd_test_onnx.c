@@ -2,9 +2,12 @@
  * DIR/test_data_set_N/{input,output}_K.pb) through the reference interpreter;
  * with --compiled also through the backend (compiled into a temporary
  * directory, loaded with vitrt, run in a child process so that a crash fails
- * only its case), both compared with the same tolerance. */
+ * only its case), both compared with the same tolerance. --select drops the
+ * cases whose ops are outside vitc's op table (reported as UNSUPPORTED);
+ * --expect FILE compares every result with FILE (tools/test_onnx_expect.c). */
 #include "cli.h"
 #include "onnx_optypes.h"
+#include "test_onnx.h"
 #include <glob.h>
 #include <libgen.h>
 #include <math.h>
@@ -19,14 +22,13 @@
 #define RTOL 1e-4
 #define ATOL 1e-5
 
-/* SKIP only when the case's model or data uses a dtype vitc does not compute in. */
-typedef enum { CASE_PASS, CASE_FAIL, CASE_SKIP, CASE_RESULTS } CaseResult;
-
 /* How cases run. */
 typedef struct TestOptions {
   int compiled;        /* also compile and run through the backend */
   int opt_level;       /* for the backend */
   const char *tmpdir;  /* where compiled models go */
+  int select;          /* drop the cases whose ops vitc lacks (--select) */
+  const char *expect;  /* the expectations file (--expect), or NULL */
 } TestOptions;
 
 typedef struct DataSet {
@@ -211,9 +213,13 @@ static CaseResult run_dataset(const char *model, const DataSet *s, const TestOpt
   return r;
 }
 
-/* Runs every data set of one case directory. */
-static CaseResult run_case(const char *dir, const TestOptions *t, char *why, size_t n) {
+/* Runs every data set of one case directory (need: what its model asks for). */
+static CaseResult run_case(const char *dir, const OnnxModelNeeds *need, const TestOptions *t, char *why, size_t n) {
   char model[4096], pattern[4096];
+  if (need->not_tensor[0]) {
+    snprintf(why, n, "%s (vitc computes tensors only)", need->not_tensor);
+    return CASE_SKIP;
+  }
   snprintf(model, sizeof model, "%s/model.onnx", dir);
   snprintf(pattern, sizeof pattern, "%s/test_data_set_*", dir);
   glob_t gl;
@@ -241,50 +247,48 @@ static CaseResult run_case(const char *dir, const TestOptions *t, char *why, siz
 
 static int op_known(const char *op_type) { return ir_op_from_onnx(op_type) >= 0; }
 
-/* With --select: a case counts unless its model (that of the non-expanded
- * case, for an `_expanded` one) has an op outside vitc's op table. A model
- * that cannot be read counts: running the case reports it as a failure. */
-static int selected(const char *dir) {
+/* Whether dir is an `_expanded` case whose non-expanded case has every op in vitc's op table. */
+static int expands_known_op(const char *dir) {
   char base[4096], model[4200];
   snprintf(base, sizeof base, "%s", dir);
-  size_t len = strlen(base);
+  size_t len = strlen(base), sl = strlen("_expanded");
   while (len > 1 && base[len - 1] == '/') base[--len] = 0;
-  const char *suffix = "_expanded";
-  size_t sl = strlen(suffix);
-  if (len > sl && strcmp(base + len - sl, suffix) == 0) {
-    base[len - sl] = 0;
-    snprintf(model, sizeof model, "%s/model.onnx", base);
-    if (access(model, F_OK) != 0) snprintf(model, sizeof model, "%s/model.onnx", dir);
-  } else {
-    snprintf(model, sizeof model, "%s/model.onnx", dir);
-  }
+  if (len <= sl || strcmp(base + len - sl, "_expanded") != 0) return 0;
+  base[len - sl] = 0;
+  snprintf(model, sizeof model, "%s/model.onnx", base);
   Diag d = {0};
-  return onnx_all_ops_known(model, op_known, &d) != 0;
+  return access(model, F_OK) == 0 && onnx_all_ops_known(model, op_known, &d) == 1;
 }
 
-/* Parses a percentage option value; -1 when malformed. */
-static double parse_rate(const char *s) {
-  char *end;
-  double v = strtod(s, &end);
-  return (*end || v < 0 || v > 100) ? -1 : v;
+/* Reads what dir's model asks for into *need (nothing when it cannot be read:
+ * running the case reports that). With --select, a case whose model has an op
+ * outside vitc's op table is dropped, with "missing op(s) ..." in why, unless
+ * it is the `_expanded` form of a case whose ops vitc has (so a supported op's
+ * expansion is tested even where it needs ops vitc lacks). */
+static int dropped(const char *dir, const TestOptions *t, OnnxModelNeeds *need, char *why, size_t n) {
+  char model[4200];
+  snprintf(model, sizeof model, "%s/model.onnx", dir);
+  Diag d = {0};
+  if (onnx_model_needs(model, op_known, need, &d)) memset(need, 0, sizeof *need);
+  if (!t->select || need->n_unknown == 0 || expands_known_op(dir)) return 0;
+  snprintf(why, n, "missing op%s %s", need->n_unknown > 1 ? "s" : "", need->unknown_ops);
+  return 1;
 }
 
 /* Whether option a takes no value. */
 static int is_flag(const char *a) { return strcmp(a, "--select") == 0 || strcmp(a, "--compiled") == 0; }
 
 /* Parses the options (the case directories are the other arguments); 0 or an exit status. */
-static int test_onnx_args(int argc, char **argv, int *select, double *min_pass, double *max_skip, TestOptions *t) {
+static int test_onnx_args(int argc, char **argv, TestOptions *t) {
   for (int i = 0; i < argc; i++) {
     const char *a = argv[i];
     int has_val = i + 1 < argc;
     if (strcmp(a, "--select") == 0) {
-      *select = 1;
+      t->select = 1;
     } else if (strcmp(a, "--compiled") == 0) {
       t->compiled = 1;
-    } else if ((strcmp(a, "--min-pass-rate") == 0 || strcmp(a, "--max-skip-rate") == 0) && has_val) {
-      double v = parse_rate(argv[++i]);
-      if (v < 0) return fprintf(stderr, "vitc: error: test-onnx: %s needs a percentage\n", a), 2;
-      *(a[2] == 'm' && a[3] == 'i' ? min_pass : max_skip) = v;
+    } else if (strcmp(a, "--expect") == 0 && has_val) {
+      t->expect = argv[++i];
     } else if (strcmp(a, "--opt-level") == 0 && has_val) {
       const char *v = argv[++i];
       if (v[0] < '0' || v[0] > '3' || v[1])
@@ -297,42 +301,94 @@ static int test_onnx_args(int argc, char **argv, int *select, double *min_pass, 
   return 0;
 }
 
-/* Prints the summary; the exit status from the pass and skip rates. */
-static int test_onnx_summary(const int *counts, double min_pass, double max_skip) {
-  int ran = counts[CASE_PASS] + counts[CASE_FAIL], total = ran + counts[CASE_SKIP];
-  printf("%d passed, %d failed, %d skipped\n", counts[CASE_PASS], counts[CASE_FAIL], counts[CASE_SKIP]);
-  if (total == 0) return fprintf(stderr, "vitc: error: test-onnx: no test cases ran\n"), 1;
-  double pass_rate = ran ? 100.0 * counts[CASE_PASS] / ran : 0, skip_rate = 100.0 * counts[CASE_SKIP] / total;
-  if (pass_rate < min_pass || skip_rate > max_skip) {
-    fprintf(stderr, "vitc: error: test-onnx: pass rate %.1f%% (need %.1f%%), skip rate %.1f%% (at most %.1f%%)\n",
-            pass_rate, min_pass, skip_rate, max_skip);
+/* Lines to print after the cases (the differences from the expectations file). */
+typedef struct Report {
+  char *text;
+  size_t len, cap;
+  int lines;
+} Report;
+
+/* Appends "  NAME: WHY\n" to r (dropped when out of memory: the count still fails the run). */
+static void report_add(Report *r, const char *name, const char *why) {
+  size_t need = strlen(name) + strlen(why) + 6;
+  r->lines++;
+  if (r->len + need > r->cap) {
+    size_t cap = (r->cap + need) * 2;
+    char *p = realloc(r->text, cap);
+    if (!p) return;
+    r->text = p;
+    r->cap = cap;
+  }
+  r->len += (size_t)snprintf(r->text + r->len, r->cap - r->len, "  %s: %s\n", name, why);
+}
+
+/* The listed cases that were not given. */
+static void report_not_given(Report *r, const Expectations *x) {
+  char why[1200];
+  for (int from = 0, i; (i = expect_next_not_given(x, &from)) >= 0;) {
+    snprintf(why, sizeof why, "listed in %s (line %d) but not among the cases given", x->path, x->e[i].line);
+    report_add(r, x->e[i].name, why);
+  }
+}
+
+/* Prints the summary; the exit status: the differences from the expectations
+ * file with --expect, else any failure. */
+static int test_onnx_summary(const int *counts, const TestOptions *t, const Report *r) {
+  printf("%d passed, %d failed, %d skipped", counts[CASE_PASS], counts[CASE_FAIL], counts[CASE_SKIP]);
+  if (t->select) printf(", %d unsupported", counts[CASE_UNSUPPORTED]);
+  printf("\n");
+  const char *run = t->compiled ? "compiled" : "interpreted";
+  if (counts[CASE_PASS] + counts[CASE_FAIL] + counts[CASE_SKIP] == 0)
+    return fprintf(stderr, "vitc: error: test-onnx: no test cases ran\n"), 1;
+  if (t->expect && r->lines) {
+    printf("%d difference%s from %s (%s run):\n%s", r->lines, r->lines > 1 ? "s" : "", t->expect, run,
+           r->text ? r->text : "");
+    fflush(stdout);
+    fprintf(stderr, "vitc: error: test-onnx: %d case%s differ%s from %s (%s run)\n", r->lines,
+            r->lines > 1 ? "s" : "", r->lines > 1 ? "" : "s", t->expect, run);
     return 1;
   }
+  if (t->expect) return printf("every case as %s expects (%s run)\n", t->expect, run), 0;
+  int ran = counts[CASE_PASS] + counts[CASE_FAIL];
+  if (counts[CASE_FAIL])
+    return fprintf(stderr, "vitc: error: test-onnx: %d of %d cases failed\n", counts[CASE_FAIL], ran), 1;
   return 0;
 }
 
 int cmd_test_onnx(int argc, char **argv) {
-  int select = 0, counts[CASE_RESULTS] = {0};
-  double min_pass = 100, max_skip = 100;
+  int counts[CASE_RESULTS] = {0};
   TestOptions t = {.opt_level = 2};
   char tmpdir[] = "/tmp/vitc_test_onnx.XXXXXX";
-  int rc = test_onnx_args(argc, argv, &select, &min_pass, &max_skip, &t);
+  int rc = test_onnx_args(argc, argv, &t);
   if (rc) return rc;
-  if (t.compiled && !(t.tmpdir = mkdtemp(tmpdir)))
+  Expectations x = {0};
+  Diag d = {0};
+  if (t.expect && expect_load(t.expect, &x, &d)) return cli_fail(&d);
+  if (t.compiled && !(t.tmpdir = mkdtemp(tmpdir))) {
+    expect_free(&x);
     return fprintf(stderr, "vitc: error: test-onnx: cannot create a temporary directory\n"), 1;
+  }
+  Report report = {0};
+  int mode = t.compiled ? EXPECT_COMPILED : EXPECT_INTERPRETED;
   for (int i = 0; i < argc; i++) {
     if (argv[i][0] == '-') {
       i += !is_flag(argv[i]);
       continue;
     }
-    if (select && !selected(argv[i])) continue;
-    char why[2200] = "", copy[4096];
+    char why[2200] = "", copy[4096], differs[3000];
+    OnnxModelNeeds need;
     snprintf(copy, sizeof copy, "%s", argv[i]);
-    CaseResult r = run_case(argv[i], &t, why, sizeof why);
+    const char *name = basename(copy);
+    CaseResult r = dropped(argv[i], &t, &need, why, sizeof why) ? CASE_UNSUPPORTED
+                                                                 : run_case(argv[i], &need, &t, why, sizeof why);
     counts[r]++;
-    static const char *const tags[CASE_RESULTS] = {"PASS", "FAIL", "SKIP"};
-    printf("%s %s%s%s\n", tags[r], basename(copy), *why ? ": " : "", r == CASE_PASS ? "" : why);
+    printf("%s %s%s%s\n", case_result_name(r), name, *why && r != CASE_PASS ? ": " : "", r == CASE_PASS ? "" : why);
+    if (t.expect && expect_check(&x, name, mode, r, why, differs, sizeof differs)) report_add(&report, name, differs);
   }
   if (t.tmpdir) cli_remove_dir(t.tmpdir);
-  return test_onnx_summary(counts, min_pass, max_skip);
+  if (t.expect) report_not_given(&report, &x);
+  rc = test_onnx_summary(counts, &t, &report);
+  free(report.text);
+  expect_free(&x);
+  return rc;
 }

@@ -92,7 +92,7 @@ def main():
     write("select_unreadable.case/model.onnx", "", data=b"\x00 not a model")
     os.remove(os.path.join(OUT, "select_unreadable.case", "model.expect"))
     with open(os.path.join(OUT, "select_unreadable.expect"), "w") as f:
-        f.write("test-onnx: pass rate 0.0%\n")
+        f.write("test-onnx: 1 of 1 cases failed\n")
     with open(os.path.join(OUT, "select_unreadable.args"), "w") as f:
         f.write("test-onnx --select MODEL\n")
     # IR text: --batch does not apply; `vitc compile` with a bad CPU or an unwritable output leaves nothing.

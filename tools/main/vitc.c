@@ -66,10 +66,16 @@ static const struct Command {
    "  --dot OUT.dot                      write the graph for Graphviz (fused ops labelled)\n"
    "  --svg OUT.svg                      render it with Graphviz's dot (when installed)\n",
    1, 1, 0},
-  {"test-onnx", cmd_test_onnx, "test-onnx [--select] [--compiled] DIR...  run ONNX backend test cases",
-   "  --select                           only cases whose ops vitc supports (others are not counted)\n"
-   "  --min-pass-rate P                  exit 0 when at least P% of the cases that ran passed\n"
-   "  --max-skip-rate S                  ... and at most S% were skipped (default: any failure fails)\n"
+  {"test-onnx", cmd_test_onnx, "test-onnx [--select] [--compiled] [--expect FILE] DIR...  run ONNX backend test cases",
+   "  prints PASS, FAIL or SKIP (a type vitc does not compute in) per case and the counts; exit 1 when a case\n"
+   "  failed (without --expect)\n"
+   "  --select                           run only the cases whose ops vitc has; the others are UNSUPPORTED,\n"
+   "                                     with the missing ops (an `_expanded` case runs when its op is known)\n"
+   "  --expect FILE                      the exact expectations: FILE lists each case that does not pass\n"
+   "                                     (`CASE interpreted|compiled|both FAIL|SKIP|UNSUPPORTED reason`;\n"
+   "                                     tests/conformance/expected.txt); exit 1 on any difference: a case\n"
+   "                                     that does not pass and is not listed, a listed case that passes or\n"
+   "                                     ends otherwise, a listed case not among DIR...\n"
    "  --compiled                         also compile each case with the backend and run the .so\n"
    "  --opt-level N                      LLVM optimization level for --compiled (default 2)\n",
    0, 0, 0},
