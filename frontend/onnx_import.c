@@ -10,9 +10,18 @@
 #define OPSET_MIN 9
 #define OPSET_MAX 21
 
-/* Frees the unpacked model message a graph borrowed from (Graph.release). */
+/* What an imported graph borrows, released with it (Graph.release): constants point into the unpacked
+ * message's raw_data and into the mapped external-data files. */
+typedef struct ModelHold {
+  Onnx__ModelProto *model;
+  ExternalFiles external;
+} ModelHold;
+
 static void release_model(void *ctx) {
-  onnx__model_proto__free_unpacked(ctx, NULL);
+  ModelHold *h = ctx;
+  onnx__model_proto__free_unpacked(h->model, NULL);
+  onnx_external_free(&h->external);
+  free(h);
 }
 
 /* True for the names of the default ONNX operator domain. */
@@ -56,11 +65,12 @@ Value *import_value(ImportCtx *c, const char *name, ValueKind kind) {
   return v;
 }
 
-/* Turns every initializer into a VK_CONST value (data borrowed when aligned). */
+/* Turns every initializer into a VK_CONST value (data borrowed when aligned, from the message or the mapped
+ * external-data file). */
 static int import_initializers(ImportCtx *c) {
   if (c->gp->n_sparse_initializer)
     return ir_error(c->d, c->file, NULL, "sparse initializers are not supported");
-  TensorSink sink = {&c->g->arena, 1};
+  TensorSink sink = {&c->g->arena, 1, c->external};
   for (size_t i = 0; i < c->gp->n_initializer; i++) {
     const Onnx__TensorProto *tp = c->gp->initializer[i];
     char what[300];
@@ -238,24 +248,33 @@ Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
   Onnx__ModelProto *m =
       (Onnx__ModelProto *)onnx_unpack_file(path, &onnx__model_proto__descriptor, "ONNX model", d);
   if (!m) return NULL;
+  ModelHold *h = calloc(1, sizeof *h);
+  if (!h) {
+    onnx__model_proto__free_unpacked(m, NULL);
+    ir_error(d, path, NULL, "out of memory");
+    return NULL;
+  }
+  h->model = m;
   if (!m->graph) {
     ir_error(d, path, NULL, "model has no graph");
-    release_model(m);
+    release_model(h);
     return NULL;
   }
   int64_t opset = model_opset(m, path, d);
   Graph *g = opset < 0 ? NULL : ir_graph_new(path);
   if (!g) {
     if (opset >= 0) ir_error(d, path, NULL, "out of memory");
-    release_model(m);
+    release_model(h);
     return NULL;
   }
   g->opset = opset;
   g->release = release_model;
-  g->release_ctx = m;
-  ImportCtx c = {.file = path, .d = d, .g = g, .gp = m->graph, .opt = opt, .opset = opset};
+  g->release_ctx = h;
+  h->external.model = g->file; /* locations are resolved against the model's folder */
+  ImportCtx c = {.file = path, .d = d, .g = g, .gp = m->graph, .opt = opt, .opset = opset,
+                 .external = &h->external};
   if (import_metadata(m, g, d) < 0 || import_graph(&c) < 0) {
-    ir_graph_free(g); /* also frees the message through g->release */
+    ir_graph_free(g); /* also frees the message and unmaps the external data through g->release */
     return NULL;
   }
   return g;

@@ -28,12 +28,32 @@ ProtobufCMessage *onnx_unpack_file(const char *path, const ProtobufCMessageDescr
 /* A possibly-NULL protobuf string as a C string ("" for NULL). */
 static inline const char *pb_str(const char *s) { return s ? s : ""; }
 
+/* ---- onnx_external.c ---- */
+
+/* The files one import's external-data tensors live in, each mapped once (read-only) and kept mapped until
+ * onnx_external_free(): tensors point into the mappings. Zero-initialise, then set `model`. */
+typedef struct ExternalFiles {
+  const char *model; /* the .onnx path: locations are relative to its folder */
+  char *folder;      /* realpath of that folder, resolved on first use */
+  struct ExternalFile *files;
+  size_t n, cap;
+} ExternalFiles;
+
+/* Finds the bytes of tensor `tp`, stored as external data (keys location, offset, length), which must be
+ * `need` bytes: *p points into the mapped file (NULL when need is 0 and the file is empty). Refuses a
+ * location outside the model's folder and anything but a regular file. 0, or -1 with d filled. */
+int onnx_external_data(ExternalFiles *x, const Onnx__TensorProto *tp, size_t need, const void **p,
+                       const char *what, Diag *d);
+/* Unmaps every file and frees x's memory (x is left empty). */
+void onnx_external_free(ExternalFiles *x);
+
 /* ---- onnx_tensor.c ---- */
 
 /* Where decoded tensor data goes. */
 typedef struct TensorSink {
   Arena *arena; /* copies are allocated here; NULL means malloc (caller frees) */
   int borrow;   /* data may point into the message's buffers when no conversion is needed */
+  ExternalFiles *external; /* where external data is read from; NULL: external data is refused */
 } TensorSink;
 
 /* Decodes a TensorProto into *out (dtype, shape, data; FLOAT16 becomes f32).
@@ -56,6 +76,7 @@ typedef struct ImportCtx {
   const ImportOptions *opt;
   int64_t opset;
   NameMap values; /* value name -> Value* */
+  ExternalFiles *external; /* the files of external-data initializers and Constant values (Graph.release frees them) */
   int batch_pinned; /* inputs whose symbolic first dim --batch pinned */
   const char *batch_fixed_input; /* the first input whose model-fixed first dim differs from --batch */
   int64_t batch_fixed_dim;

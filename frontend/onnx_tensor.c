@@ -117,12 +117,31 @@ static void convert_elements(const Source *s, int onnx_type, size_t numel, void 
   }
 }
 
-/* Points out->data at the elements, in place when allowed, else a converted copy. */
+/* True when the tensor's data is in an external file (data_location EXTERNAL, or external_data entries). */
+static int is_external(const Onnx__TensorProto *tp) {
+  return (tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
+         tp->n_external_data;
+}
+
+/* True when the message itself carries data (raw_data or any typed field). */
+static int has_inline_data(const Onnx__TensorProto *tp) {
+  return tp->has_raw_data || tp->n_float_data || tp->n_int32_data || tp->n_int64_data || tp->n_double_data ||
+         tp->n_uint64_data || tp->n_string_data;
+}
+
+/* Points out->data at the elements, in place when allowed, else a converted copy. External data is used in
+ * place too, in its file's mapping (onnx_external.c), and copied under the same rules as raw_data. */
 static int decode_data(const Onnx__TensorProto *tp, int onnx_type, const TensorSink *sink,
                        Tensor *out, const char *file, const char *what, Diag *d) {
-  size_t numel = (size_t)tensor_numel(out);
-  Source s = find_source(tp, onnx_type);
+  size_t numel = (size_t)tensor_numel(out); /* at most INT64_MAX / 16 (decode_shape): need cannot overflow */
   size_t need = numel * wire_size(onnx_type);
+  Source s = {0};
+  if (is_external(tp)) {
+    if (onnx_external_data(sink->external, tp, need, &s.p, what, d) < 0) return -1;
+    s.bytes = need;
+  } else {
+    s = find_source(tp, onnx_type);
+  }
   if (s.bytes != need)
     return ir_error(d, file, NULL, "%s has %zu bytes, shape needs %zu", what, s.bytes, need);
   int convert = onnx_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 || s.from_i32;
@@ -142,9 +161,11 @@ static int decode_data(const Onnx__TensorProto *tp, int onnx_type, const TensorS
 int onnx_decode_tensor(const Onnx__TensorProto *tp, const TensorSink *sink, Tensor *out,
                        const char *file, const char *what, Diag *d) {
   memset(out, 0, sizeof *out);
-  if ((tp->has_data_location && tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL) ||
-      tp->n_external_data)
-    return ir_error(d, file, NULL, "%s: external data is not supported", what);
+  if (is_external(tp) && !sink->external)
+    return ir_error(d, file, NULL, "%s: external data is only read for a model's initializers and Constant values",
+                    what);
+  if (is_external(tp) && has_inline_data(tp))
+    return ir_error(d, file, NULL, "%s: has both external data and data in the model", what);
   if (tp->segment) return ir_error(d, file, NULL, "%s: segmented tensors are not supported", what);
   int onnx_type = tp->has_data_type ? tp->data_type : 0;
   DType dt = onnx_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ? DT_F32 : dt_from_onnx(onnx_type);
@@ -168,7 +189,7 @@ int onnx_read_tensor_file(const char *path, Tensor *out, char **name, Diag *d) {
   char what[300];
   if (tp->name && *tp->name) snprintf(what, sizeof what, "tensor '%.256s'", tp->name);
   else snprintf(what, sizeof what, "tensor");
-  TensorSink sink = {NULL, 0};
+  TensorSink sink = {NULL, 0, NULL};
   int rc = onnx_decode_tensor(tp, &sink, out, path, what, d);
   if (rc == 0 && name && tp->name && *tp->name && !(*name = strdup(tp->name))) {
     free(out->data);

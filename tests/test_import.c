@@ -47,6 +47,8 @@ typedef struct MB {
   int n_names;
   int64_t ints[16 * MAXN];
   int n_ints;
+  Onnx__StringStringEntryProto entries[MAXN], *entry_ptrs[MAXN];
+  int n_entries;
   char pool[8192];
   size_t pool_used;
 } MB;
@@ -147,6 +149,24 @@ static void set_raw(Onnx__TensorProto *t, const void *data, size_t n) {
   t->has_raw_data = 1;
   t->raw_data.data = (uint8_t *)data;
   t->raw_data.len = n;
+}
+
+/* Marks t as external data with the entries "key", "value", ..., NULL (no data in the message). */
+static void set_external(MB *m, Onnx__TensorProto *t, ...) {
+  va_list ap;
+  va_start(ap, t);
+  t->has_data_location = 1;
+  t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+  t->external_data = &m->entry_ptrs[m->n_entries];
+  for (const char *key; (key = va_arg(ap, const char *));) {
+    Onnx__StringStringEntryProto *e = &m->entries[m->n_entries];
+    *e = (Onnx__StringStringEntryProto)ONNX__STRING_STRING_ENTRY_PROTO__INIT;
+    e->key = mb_str(m, key);
+    e->value = mb_str(m, va_arg(ap, const char *));
+    m->entry_ptrs[m->n_entries++] = e;
+    t->n_external_data++;
+  }
+  va_end(ap);
 }
 
 /* Adds an initializer holding f32 raw data. */
@@ -409,7 +429,7 @@ static void test_initializer_errors(void **state) {
   t->has_data_location = 1;
   t->data_location = ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
   mb_output(m, "w");
-  import_fails(m, NULL, "initializer 'w': external data is not supported");
+  import_fails(m, NULL, "initializer 'w': has both external data and data in the model");
 
   m = mb_new(13);
   t = mb_tensor(m, "dd", DOUBLE, 1, dims);
@@ -423,6 +443,55 @@ static void test_initializer_errors(void **state) {
   m->init_ptrs[m->graph.n_initializer++] = t;
   mb_output(m, "neg");
   import_fails(m, NULL, "negative dim");
+}
+
+/* An f32[2,3] initializer 'w' stored externally with the given entries ("key", "value", ..., NULL): the
+ * import must fail with `want`. Every case is refused before the file system is asked anything (the model
+ * is written to /tmp; tests/external_data.sh covers the files themselves). */
+#define EXTERNAL_FAILS(want, ...)                                                  \
+  do {                                                                             \
+    MB *m_ = mb_new(13);                                                           \
+    Onnx__TensorProto *t_ = mb_tensor(m_, "w", F32, 2, (const int64_t[]){2, 3});   \
+    set_external(m_, t_, __VA_ARGS__);                                             \
+    m_->init_ptrs[m_->graph.n_initializer++] = t_;                                 \
+    mb_output(m_, "w");                                                            \
+    import_fails(m_, NULL, want);                                                  \
+  } while (0)
+
+/* External-data entries refused as written: no or empty location, absolute or `..` locations, offsets and
+ * lengths that are not byte counts, a length other than the shape's; external data in a node attribute. */
+static void test_external_data_refused(void **state) {
+  (void)state;
+  EXTERNAL_FAILS("initializer 'w': external data has no location", "offset", "0", NULL);
+  EXTERNAL_FAILS("initializer 'w': external data has no location", NULL);
+  EXTERNAL_FAILS("initializer 'w': external data location is empty", "location", "", NULL);
+  EXTERNAL_FAILS("initializer 'w': external data location '/etc/passwd' is an absolute path", "location",
+                 "/etc/passwd", NULL);
+  EXTERNAL_FAILS("external data location '..' has a '..' component", "location", "..", NULL);
+  EXTERNAL_FAILS("external data location 'a/../../w.bin' has a '..' component", "location", "a/../../w.bin", NULL);
+  EXTERNAL_FAILS("external data location 'a//..' has a '..' component", "location", "a//..", NULL);
+  EXTERNAL_FAILS("external data offset '-8' is not a non-negative integer", "location", "w.bin", "offset", "-8",
+                 NULL);
+  EXTERNAL_FAILS("external data offset '18446744073709551616' is not a non-negative integer", "location", "w.bin",
+                 "offset", "18446744073709551616", NULL);
+  EXTERNAL_FAILS("external data length '' is not a non-negative integer", "location", "w.bin", "length", "", NULL);
+  EXTERNAL_FAILS("external data length '24 ' is not a non-negative integer", "location", "w.bin", "length", "24 ",
+                 NULL);
+  EXTERNAL_FAILS("initializer 'w': external data length 8 does not match the 24 bytes its shape needs", "location",
+                 "w.bin", "length", "8", NULL);
+  /* a later duplicate key wins, as in ONNX */
+  EXTERNAL_FAILS("external data location '/w.bin' is an absolute path", "location", "w.bin", "location", "/w.bin",
+                 NULL);
+
+  static const int64_t one[] = {1};
+  MB *m = mb_new(13);
+  mb_input(m, "s", I64, 1, one, NULL);
+  mb_node(m, "ConstantOfShape", "cos", "s", "z");
+  Onnx__TensorProto *t = mb_tensor(m, NULL, F32, 1, one);
+  set_external(m, t, "location", "v.bin", NULL);
+  mb_attr(m, "value", ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR)->t = t;
+  mb_output(m, "z");
+  import_fails(m, NULL, "external data is only read for a model's initializers and Constant values");
 }
 
 /* Writes `n` bytes to a new temporary file; returns its path (static buffer). */
@@ -1063,6 +1132,7 @@ int main(void) {
       cmocka_unit_test(test_typed_initializers),
       cmocka_unit_test(test_half_to_float),
       cmocka_unit_test(test_initializer_errors),
+      cmocka_unit_test(test_external_data_refused),
       cmocka_unit_test(test_bad_files),
       cmocka_unit_test(test_message_one_line),
       cmocka_unit_test(test_opset_range),
