@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test test-asan fuzz demo install models test-models bench bench-batch clean
+.PHONY: all deps test test-asan fuzz demo install models models-large test-models test-models-large bench bench-batch clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -55,6 +55,19 @@ models/.exported: tools/export_vit.py
 
 test-models: models
 	scripts/test-models.sh $(BUILD)/vitc models
+
+# torchvision ViT-L/16 (1.2 GB) and ViT-H/14 (2.5 GB, ONNX external data: a .so over 2 GiB) into
+# models/large/: interpreted and compiled against torch, with each compile's time and peak memory. Needs
+# about 12 GB of disk and 10 GB of memory; the export takes several minutes.
+models-large: all models/large/.exported
+
+models/large/.exported: tools/export_vit.py
+	@scripts/install-deps.sh models
+	/usr/bin/python3 tools/export_vit.py --huge --out models/large
+	touch $@
+
+test-models-large: models-large
+	scripts/test-models.sh $(BUILD)/vitc models/large
 
 # vitc against ONNX Runtime (npm's onnxruntime-node, installed into bench/): ViT-S/16 and ViT-B/16 (and
 # ViT-L/16 when models/ has it) at batch 1 and 8 on 1 and 2 threads (docs/PERFORMANCE.md).

@@ -8,7 +8,8 @@ Usage
 
 Without --large it writes the small fixtures committed under tests/models
 (each < 1 MiB).  With --large it writes the torchvision ViT-S/16 and ViT-B/16
-models at opsets 13 and 17 (slow; ~90 / 350 MB each; not committed).
+models at opsets 13 and 17 (slow; ~90 / 350 MB each; not committed); with --huge
+ViT-L/16 (1.2 GB) and ViT-H/14 (2.5 GB, as ONNX external data: NAME.onnx.data).
 
 For every model NAME it writes
     DIR/NAME.onnx         the exported graph (checked with onnx.checker)
@@ -471,6 +472,14 @@ def tv_vit_b16():
     return torchvision.models.vit_b_16(weights=None)
 
 
+def tv_vit_l16():
+    return torchvision.models.vit_l_16(weights=None)
+
+
+def tv_vit_h14():
+    return torchvision.models.vit_h_14(weights=None)  # image 224: 16x16 patches of 14 pixels
+
+
 # name -> (constructor, opset, batch, image size, dynamic batch)
 SMALL = {
     "vit_tv_tiny_op13": (tv_tiny, 13, 1, IMG, True),
@@ -491,6 +500,14 @@ LARGE = {
     "vit_b16_op13": (tv_vit_b16, 13, 1, 224, True),
     "vit_b16_op17": (tv_vit_b16, 17, 1, 224, True),
 }
+
+# --huge: ViT-L/16 (1.2 GB, weights inside the .onnx) and ViT-H/14 (2.5 GB: over protobuf's 2 GB limit, so
+# written with ONNX external data, every initializer in one NAME.onnx.data beside NAME.onnx).
+HUGE = {
+    "vit_l16_op17": (tv_vit_l16, 17, 1, 224, True),
+    "vit_h14_op17": (tv_vit_h14, 17, 1, 224, True),
+}
+EXTERNAL_DATA = {"vit_h14_op17"}
 
 CLASSIFIER_NAMES = ("heads.head.weight", "classifier.weight", "head.weight",
                     "head_dist.weight")
@@ -544,6 +561,26 @@ def batch_outputs(name, model, x_np, batches, out_dir):
         np.save(os.path.join(out_dir, "%s.output_b%d.npy" % (name, b)), yb)
 
 
+def export_external(model, x, path, opset, kw):
+    """torch writes a model over 2 GB as one external file per tensor: export into a scratch folder, then
+    save it again with every initializer in PATH.data (offsets recorded in the .onnx)."""
+    import shutil
+    import tempfile
+    scratch = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(path)))
+    try:
+        tmp = os.path.join(scratch, "model.onnx")
+        torch.onnx.export(model, x, tmp, opset_version=opset, do_constant_folding=True,
+                          input_names=["input"], output_names=["output"], **kw)
+        m = onnx.load(tmp)  # with its external tensors
+        data = os.path.basename(path) + ".data"
+        if os.path.exists(path + ".data"):
+            os.remove(path + ".data")
+        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                        location=data, size_threshold=1024)
+    finally:
+        shutil.rmtree(scratch)
+
+
 def export_one(name, spec, out_dir, verify, extra_batches=()):
     model, x_np, opset, dynamic = build(name, spec)
     if dynamic and extra_batches:
@@ -555,11 +592,18 @@ def export_one(name, spec, out_dir, verify, extra_batches=()):
         kw = {}
         if dynamic:
             kw["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
-        torch.onnx.export(model, x, path, opset_version=opset,
-                          do_constant_folding=True, input_names=["input"],
-                          output_names=["output"], **kw)
-    m = onnx.load(path)
-    onnx.checker.check_model(m)
+        if name in EXTERNAL_DATA:
+            export_external(model, x, path, opset, kw)
+        else:
+            torch.onnx.export(model, x, path, opset_version=opset,
+                              do_constant_folding=True, input_names=["input"],
+                              output_names=["output"], **kw)
+    if name in EXTERNAL_DATA:
+        onnx.checker.check_model(path)  # by path: the checker reads models over 2 GB that way
+        m = onnx.load(path, load_external_data=False)
+    else:
+        m = onnx.load(path)
+        onnx.checker.check_model(m)
     np.save(os.path.join(out_dir, name + ".input.npy"), x_np)
     np.save(os.path.join(out_dir, name + ".output.npy"), y)
     ops = {}
@@ -724,6 +768,8 @@ def main():
     ap.add_argument("--out", required=False, help="output directory")
     ap.add_argument("--large", action="store_true",
                     help="torchvision ViT-S/16 and ViT-B/16 instead of the small fixtures")
+    ap.add_argument("--huge", action="store_true",
+                    help="torchvision ViT-L/16 and ViT-H/14 (external data), for make test-models-large")
     ap.add_argument("--only", help="comma-separated model names to export")
     ap.add_argument("--no-verify", action="store_true",
                     help="skip the numpy re-evaluation of the exported graph")
@@ -734,7 +780,7 @@ def main():
                     help="comma-separated batches: also write NAME.input_bB.npy / NAME.output_bB.npy (torch) "
                          "for dynamic-batch models")
     args = ap.parse_args()
-    table = LARGE if args.large else SMALL
+    table = HUGE if args.huge else LARGE if args.large else SMALL
     if args.list:
         print("\n".join(table))
         return 0
@@ -748,7 +794,7 @@ def main():
             ap.error("unknown model(s) %s; choose from %s" % (bad, ", ".join(table)))
     os.makedirs(args.out, exist_ok=True)
     # The numpy evaluator is cheap for the fixtures; off by default for --large.
-    verify = args.verify or (not args.no_verify and not args.large)
+    verify = args.verify or (not args.no_verify and not args.large and not args.huge)
     import warnings
     warnings.filterwarnings("ignore", category=torch.jit.TracerWarning)
     warnings.filterwarnings("ignore", category=UserWarning)
