@@ -44,22 +44,21 @@ static void *sink_alloc(const TensorSink *sink, size_t n) {
   return sink->arena ? arena_alloc(sink->arena, n) : malloc(n);
 }
 
-/* Fills out->rank and out->dims from the proto; -1 on a bad or huge shape. */
+/* Fills out->rank and out->dims from the proto (out->dtype is set); -1 on a bad or huge shape: the size
+ * check is tensor_size_checked's, the one every stage uses (at most IR_MAX_TENSOR_BYTES). */
 static int decode_shape(const Onnx__TensorProto *tp, Tensor *out, const char *file,
                         const char *what, Diag *d) {
   if (tp->n_dims > IR_MAX_RANK)
     return ir_error(d, file, NULL, "%s has rank %zu, vitc supports at most %d", what,
                     tp->n_dims, IR_MAX_RANK);
-  int64_t numel = 1;
   for (size_t k = 0; k < tp->n_dims; k++) {
     int64_t dim = tp->dims[k];
     if (dim < 0) return ir_error(d, file, NULL, "%s has negative dim %lld", what, (long long)dim);
-    if (dim > 0 && numel > (INT64_MAX / 16) / dim)
-      return ir_error(d, file, NULL, "%s is too large", what);
-    numel *= dim;
     out->dims[k] = dim;
   }
   out->rank = (int)tp->n_dims;
+  if (tensor_size_checked(out, NULL, NULL))
+    return ir_error(d, file, NULL, "%s is too large: over 2^40 bytes, the most vitc handles in one tensor", what);
   return 0;
 }
 
@@ -133,7 +132,7 @@ static int has_inline_data(const Onnx__TensorProto *tp) {
  * place too, in its file's mapping (onnx_external.c), and copied under the same rules as raw_data. */
 static int decode_data(const Onnx__TensorProto *tp, int onnx_type, const TensorSink *sink,
                        Tensor *out, const char *file, const char *what, Diag *d) {
-  size_t numel = (size_t)tensor_numel(out); /* at most INT64_MAX / 16 (decode_shape): need cannot overflow */
+  size_t numel = (size_t)tensor_numel(out); /* at most 2^40 bytes (decode_shape): need cannot overflow */
   size_t need = numel * wire_size(onnx_type);
   Source s = {0};
   if (is_external(tp)) {

@@ -136,6 +136,18 @@ static uint64_t rt_sample_bytes(const VitcTensorInfo *t) {
 }
 
 #define RT_MAX_IO 64
+#define RT_MAX_TENSOR_BYTES (1ull << 40) /* the compiler's ceiling for one tensor (IR_MAX_TENSOR_BYTES) */
+
+/* Whether batch samples of every input and output stay within the one-tensor ceiling (so the offsets below
+ * cannot overflow, whatever batch a caller passes to an unbounded dynamic-batch model). */
+static int rt_batch_fits(const VitcModelInfo *info, int64_t batch) {
+  uint64_t bytes;
+  for (int i = 0; i < info->n_inputs + info->n_outputs; i++) {
+    const VitcTensorInfo *t = i < info->n_inputs ? &info->inputs[i] : &info->outputs[i - info->n_inputs];
+    if (__builtin_mul_overflow((uint64_t)batch, rt_sample_bytes(t), &bytes) || bytes > RT_MAX_TENSOR_BYTES) return 0;
+  }
+  return 1;
+}
 
 int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *inputs, void *const *outputs) {
   const VitcModelInfo *info = &vitc_generated_info;
@@ -145,7 +157,7 @@ int rt_session_run_batch(VitcSession *s, int64_t batch, const void *const *input
   if (batch < 1 || info->n_inputs > RT_MAX_IO || info->n_outputs > RT_MAX_IO)
     return VITC_ERR_ARG;
   if (!info->batch_dynamic) return batch == v[nv - 1].batch ? rt_session_run(s, inputs, outputs) : VITC_ERR_ARG;
-  if (info->max_batch > 0 && batch > info->max_batch) return VITC_ERR_ARG;
+  if ((info->max_batch > 0 && batch > info->max_batch) || !rt_batch_fits(info, batch)) return VITC_ERR_ARG;
   const void *in[RT_MAX_IO];
   void *out[RT_MAX_IO];
   s->ctx.error = 0;

@@ -134,7 +134,8 @@ typedef struct VitcEntryPoints {
  * - P_session_run(s, inputs, outputs): buffers of the info's sizes, in its order; one call at a time per
  *   session; sessions are independent, also when they share a pool;
  * - P_session_run_batch(s, batch, inputs, outputs): the same for `batch` samples (a dynamic-batch model;
- *   a static one accepts only its own batch), VITC_ERR_ARG outside 1..max_batch;
+ *   a static one accepts only its own batch), VITC_ERR_ARG outside 1..max_batch or when one tensor of
+ *   the batch would pass 2^40 bytes (vitc's ceiling for one tensor);
  * - P_pool_create(n_threads, status) / P_pool_destroy: a pool outlives the sessions that use it;
  * - P_cpu_check(message, size): VITC_OK, or VITC_ERR_CPU with "model needs ...; this CPU has ..." in message;
  * - P_status_string(status): a short English description;

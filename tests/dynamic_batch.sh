@@ -31,3 +31,21 @@ fi
 grep -q "batch 4 is outside the model's 1..3" "$tmp/m4.err" && [ "$(wc -l <"$tmp/m4.err")" -eq 1 ] && [ ! -e "$tmp/m4.npy" ] ||
   { echo "FAIL: batch 4 on --max-batch 3:"; cat "$tmp/m4.err"; exit 1; }
 echo "dynamic batch: 1, 3, 8, 11 match the interpreter; batch 4 refused by --max-batch 3"
+# An unbounded dynamic-batch model refuses a batch whose buffers would pass the one-tensor ceiling (2^40
+# bytes) with VITC_ERR_ARG, before computing any offset (it would overflow: nothing is read or written).
+/usr/bin/python3 -c "
+import ctypes
+lib = ctypes.CDLL('$tmp/dyn.so')
+create = lib.vitc_session_create
+create.restype = ctypes.c_void_p
+create.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_int)]
+st = ctypes.c_int(0)
+s = create(1, ctypes.byref(st))
+assert s, st.value
+run = lib.vitc_session_run_batch
+run.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.POINTER(ctypes.c_void_p), ctypes.POINTER(ctypes.c_void_p)]
+buf = (ctypes.c_void_p * 1)(ctypes.addressof(ctypes.create_string_buffer(64)))
+for batch in (1 << 40, (1 << 63) - 1):
+    r = run(s, batch, buf, buf)
+    assert r == 1, (batch, r)  # VITC_ERR_ARG
+print('batches 2^40 and 2^63-1 refused with VITC_ERR_ARG')"

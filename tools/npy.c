@@ -90,12 +90,8 @@ int npy_parse(const void *buf, size_t size, const char *path, Tensor *out, Diag 
   if (parse_descr(descr, path, out, d)) return -1;
   if (strncmp(fortran, "False", 5) != 0) return ir_error(d, path, NULL, "Fortran-order .npy is not supported");
   if (parse_shape(shape, out) != 0) return ir_error(d, path, NULL, "malformed .npy shape");
-  int64_t numel = 1; /* kept from overflowing: at most 2^40 elements */
-  for (int i = 0; i < out->rank; i++) {
-    if (out->dims[i] > 0 && numel > ((int64_t)1 << 40) / out->dims[i])
-      return ir_error(d, path, NULL, ".npy shape is too large");
-    numel *= out->dims[i];
-  }
+  if (tensor_size_checked(out, NULL, NULL)) /* the one size check: at most IR_MAX_TENSOR_BYTES */
+    return ir_error(d, path, NULL, ".npy shape is too large: over 2^40 bytes, the most vitc handles in one tensor");
   size_t bytes = tensor_bytes(out), start = hstart + hlen;
   if (size - start != bytes)
     return ir_error(d, path, NULL, ".npy data is %zu bytes, shape needs %zu", size - start, bytes);
