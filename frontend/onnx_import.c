@@ -222,8 +222,10 @@ static int import_outputs(ImportCtx *c) {
   return 0;
 }
 
-/* Builds the graph's contents from the message, stage by stage. */
+/* Builds the graph's contents from the message, stage by stage; the ops are checked first, so a model vitc
+ * cannot compile says so, with every op it lacks, before anything about its inputs. */
 static int import_graph(ImportCtx *c) {
+  if (import_check_ops(c) < 0) return -1;
   size_t expected = c->gp->n_initializer + c->gp->n_input + 2 * c->gp->n_node + 16;
   if (name_map_init(&c->values, expected) < 0) return ir_error(c->d, c->file, NULL, "out of memory");
   int rc = -1;

@@ -65,6 +65,20 @@ int onnx_decode_tensor(const Onnx__TensorProto *tp, const TensorSink *sink, Tens
 /* IEEE half-precision bits to float (subnormals, infinities and NaNs included). */
 float onnx_half_to_float(uint16_t h);
 
+/* ---- onnx_optypes.c ---- */
+
+/* One op type the importer refuses, as found in a graph. */
+typedef struct OnnxUnknownOp {
+  char name[128]; /* the op_type, domain.op_type outside the default domain, or "(no op_type)" */
+  int count;      /* how many nodes have it */
+  size_t first;   /* the index of the first of them in the graph's node list */
+} OnnxUnknownOp;
+
+/* The distinct op types of g's nodes that the importer refuses (known() does not hold for them, they are not
+ * lowered at import, or their domain is not the default one), in order of first use; malloc'd, *n entries.
+ * NULL with *n = -1 when out of memory. */
+OnnxUnknownOp *onnx_unknown_ops(const Onnx__GraphProto *g, int (*known)(const char *op_type), int *n);
+
 /* ---- onnx_import.c / onnx_nodes.c ---- */
 
 /* State of one onnx_import() call. */
@@ -85,6 +99,9 @@ typedef struct ImportCtx {
 /* Creates a value under a name not used before; errors on duplicates. */
 Value *import_value(ImportCtx *c, const char *name, ValueKind kind);
 
+/* Refuses a graph with nodes the importer cannot take (op types outside the op table, other domains), naming
+ * every such op type in one error with its node count and first node. 0 when there are none. */
+int import_check_ops(ImportCtx *c);
 /* Converts every node (Constant nodes to VK_CONST values) in topological order. */
 int import_nodes(ImportCtx *c);
 

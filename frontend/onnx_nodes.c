@@ -78,6 +78,7 @@ static int classify_nodes(NodeSet *s) {
       snprintf(name, len, "%s_%zu", op_type, i);
       info->name = name;
     }
+    /* import_check_ops has refused other domains and unknown op types already, all at once. */
     if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0)
       return node_error(s, i, "unsupported op (domain '%s')", np->domain);
     if (strcmp(op_type, "Constant") == 0 || strcmp(op_type, "Einsum") == 0) {
@@ -88,6 +89,67 @@ static int classify_nodes(NodeSet *s) {
     if (info->op < 0) return node_error(s, i, "unsupported op");
   }
   return 0;
+}
+
+static int op_in_table(const char *op_type) { return ir_op_from_onnx(op_type) >= 0; }
+
+/* Most nodes first, then first seen first. */
+static int cmp_unknown(const void *a, const void *b) {
+  const OnnxUnknownOp *x = a, *y = b;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* The name node i goes by in messages: its own, or "<OpType>_<index>" (as classify_nodes names it). */
+static const char *display_name(const Onnx__NodeProto *np, size_t i, char *buf, size_t n) {
+  if (!is_empty(np->name)) return np->name;
+  snprintf(buf, n, "%s_%zu", pb_str(np->op_type), i);
+  return buf;
+}
+
+/* Appends "Op (N nodes, first 'NAME')" for every refused op type in ops[0..n) to list (capacity cap); what does
+ * not fit is counted at the end. */
+static void join_unknown(const ImportCtx *c, const OnnxUnknownOp *ops, int n, char *list, size_t cap) {
+  size_t len = 0;
+  for (int k = 0; k < n; k++) {
+    char entry[400], buf[160];
+    const char *name = display_name(c->gp->node[ops[k].first], ops[k].first, buf, sizeof buf);
+    if (ops[k].count == 1) snprintf(entry, sizeof entry, "%s (1 node: '%.200s')", ops[k].name, name);
+    else snprintf(entry, sizeof entry, "%s (%d nodes, first '%.200s')", ops[k].name, ops[k].count, name);
+    if (len + strlen(entry) + 40 >= cap) {
+      snprintf(list + len, cap - len, ", and %d more", n - k);
+      return;
+    }
+    len += (size_t)snprintf(list + len, cap - len, "%s%s", k ? ", " : "", entry);
+  }
+}
+
+/* Refuses a graph with nodes the importer cannot take, naming every such op type at once: how many nodes use
+ * it and the first of them (a single node: the usual "node 'NAME' (Op): unsupported op"). */
+int import_check_ops(ImportCtx *c) {
+  int n;
+  OnnxUnknownOp *ops = onnx_unknown_ops(c->gp, op_in_table, &n);
+  if (!ops) return ir_error(c->d, c->file, NULL, "out of memory");
+  if (n == 0) {
+    free(ops);
+    return 0;
+  }
+  qsort(ops, (size_t)n, sizeof *ops, cmp_unknown);
+  if (n == 1 && ops[0].count == 1) {
+    const Onnx__NodeProto *np = c->gp->node[ops[0].first];
+    char buf[160], domain[300] = "";
+    if (np->domain && *np->domain && strcmp(np->domain, "ai.onnx") != 0)
+      snprintf(domain, sizeof domain, " (domain '%.256s')", np->domain);
+    ir_error(c->d, c->file, NULL, "node '%s' (%s): unsupported op%s", display_name(np, ops[0].first, buf, sizeof buf),
+             pb_str(np->op_type), domain);
+  } else {
+    char list[800];
+    join_unknown(c, ops, n, list, sizeof list);
+    if (n == 1) ir_error(c->d, c->file, NULL, "unsupported op %s", list);
+    else ir_error(c->d, c->file, NULL, "%d unsupported op types: %s", n, list);
+  }
+  free(ops);
+  return -1;
 }
 
 /* Records which node produces each value; a name defined twice is an error. */

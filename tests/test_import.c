@@ -566,13 +566,34 @@ static void test_opset_range(void **state) {
   ir_graph_free(g);
 }
 
-/* Unknown ops and ops from other domains. */
+/* Unknown ops and ops from other domains: one node is named as usual; several are listed at once, each op
+ * type with its node count and first node, most used first; ahead of any input problem. */
 static void test_unsupported_op(void **state) {
   (void)state;
+  static const int64_t dims[] = {2, 3}, sym[] = {SYM, 3};
   import_fails(unary_model(13, "LogSoftmax"), NULL, "node 'n0' (LogSoftmax): unsupported op");
   MB *m = unary_model(13, "Relu");
   m->nodes[0].domain = mb_str(m, "com.microsoft");
-  import_fails(m, NULL, "node 'n0' (Relu): unsupported op");
+  import_fails(m, NULL, "node 'n0' (Relu): unsupported op (domain 'com.microsoft')");
+
+  m = mb_new(13);
+  mb_input(m, "x", F32, 2, sym, "N"); /* symbolic and unpinned: the ops are reported first */
+  mb_node(m, "Relu", "r", "x", "a");
+  mb_node(m, "LogSoftmax", NULL, "a", "b"); /* unnamed: LogSoftmax_1 */
+  mb_node(m, "Hardmax", "h1", "b", "c");
+  mb_node(m, "Relu", "ms", "c", "d")->domain = mb_str(m, "com.microsoft");
+  mb_node(m, "Hardmax", "h2", "d", "e");
+  mb_node(m, "Neg", "n", "e", "y");
+  mb_output(m, "y");
+  import_fails(m, NULL, ": 3 unsupported op types: Hardmax (2 nodes, first 'h1'), LogSoftmax (1 node: "
+               "'LogSoftmax_1'), com.microsoft.Relu (1 node: 'ms')");
+
+  m = mb_new(13);
+  mb_input(m, "x", F32, 2, dims, NULL);
+  mb_node(m, "Mod", "m0", "x,x", "a");
+  mb_node(m, "Mod", "m1", "a,x", "y");
+  mb_output(m, "y");
+  import_fails(m, NULL, ": unsupported op Mod (2 nodes, first 'm0')");
 }
 
 /* An input no one defines. */

@@ -51,6 +51,18 @@ def main():
           m=model([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], [vi("x", [2, 3])], [vi("y", [2, 5])], [bad_w]))
     write("unsupported_op.onnx", "node 'hm' (Hardmax): unsupported op",
           m=model([helper.make_node("Hardmax", ["x"], ["y"], name="hm")], [vi("x", [2, 3])], [vi("y", [2, 3])]))
+    # Every op type vitc lacks is named in the one error, with its node count and first node, most used first
+    # (ties in node order); another domain's op counts too, and an unnamed node goes by OpType_INDEX.
+    def node(op, x, y, name=None, domain=None):
+        return helper.make_node(op, [x], [y], name=name, domain=domain)
+    nodes = [node("Hardmax", "x", "a", "hm0"), node("LpNormalization", "a", "b", "lp0"), node("Hardmax", "b", "c", "hm1"),
+             node("Det", "c", "d"), node("Hardmax", "d", "e", "hm2"), node("FusedGelu", "e", "f", "fg", "com.microsoft"),
+             node("LpNormalization", "f", "g", "lp1"), node("Relu", "g", "y", "r")]
+    m = model(nodes, [vi("x", [2, 3])], [vi("y", [2, 3])])
+    m.opset_import.append(helper.make_opsetid("com.microsoft", 1))
+    write("unsupported_ops.onnx", "unsupported_ops.onnx: 4 unsupported op types: Hardmax (3 nodes, first 'hm0'), "
+          "LpNormalization (2 nodes, first 'lp0'), Det (1 node: 'Det_3'), com.microsoft.FusedGelu (1 node: 'fg')",
+          m=m)
     write("unsupported_dtype.onnx", "DOUBLE",
           m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", [2, 3], TensorProto.DOUBLE)],
                   [vi("y", [2, 3], TensorProto.DOUBLE)]))
