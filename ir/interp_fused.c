@@ -34,6 +34,37 @@ static int check_f32(const Node *n, const Tensor *in, const Tensor *out, Diag *d
   return 0;
 }
 
+/* The operands of a node's matrix product at its precision (ir/precision.c): the weights w [k, n] quantised
+ * once (NULL for fp32: used as they are) and a buffer for one quantised row of activations. */
+typedef struct QuantOperands {
+  Precision p;
+  float *w, *row;
+} QuantOperands;
+
+static int quant_begin(const Node *n, const Tensor *w, int64_t k, QuantOperands *q, Diag *d) {
+  *q = (QuantOperands){ir_node_precision(n), NULL, NULL};
+  if (q->p == PREC_INVALID)
+    return ir_error(d, NULL, n, "unknown precision \"%s\" (fp32, bf16 or int8)", ir_attr_s(n, "precision", ""));
+  if (q->p == PREC_FP32) return 0;
+  q->w = malloc(tensor_bytes(w) ? tensor_bytes(w) : 1);
+  q->row = malloc((size_t)(k > 0 ? k : 1) * sizeof *q->row);
+  if (!q->w || !q->row) {
+    free(q->w), free(q->row);
+    return ir_error(d, NULL, n, "out of memory");
+  }
+  ir_fake_quant_weights(w->data, w->dims[0], w->dims[1], q->p, q->w);
+  return 0;
+}
+
+/* Row x [k] as the product reads it. */
+static const float *quant_row(QuantOperands *q, const float *x, int64_t k) {
+  if (q->p == PREC_FP32) return x;
+  ir_fake_quant_row(x, k, q->p, q->row);
+  return q->row;
+}
+
+static void quant_end(QuantOperands *q) { free(q->w), free(q->row); }
+
 /* gelu(x) {approximate = "none" | "tanh"}. */
 int interp_gelu(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   if (check_f32(n, in, out, d) || interp_check_numel(d, n, &in[0], out)) return -1;
@@ -60,14 +91,21 @@ int interp_linear(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   InterpIter it;
   interp_iter_init(&it, out, 1);
   if (has_r && interp_iter_broadcast(&it, 0, &in[3], n, d)) return -1;
+  QuantOperands q;
+  if (quant_begin(n, w, k, &q, d)) return -1;
   double *acc = malloc((size_t)(nc ? nc : 1) * sizeof *acc);
-  if (!acc) return ir_error(d, NULL, n, "out of memory");
-  const float *xv = x->data, *wv = w->data, *bv = has_b ? in[2].data : NULL, *rv = has_r ? in[3].data : NULL;
+  if (!acc) {
+    quant_end(&q);
+    return ir_error(d, NULL, n, "out of memory");
+  }
+  const float *xv = x->data, *wv = q.w ? q.w : w->data, *bv = has_b ? in[2].data : NULL;
+  const float *rv = has_r ? in[3].data : NULL;
   float *y = out->data;
   for (int64_t r = 0; r < rows; r++) {
+    const float *xr = quant_row(&q, xv + r * k, k);
     for (int64_t j = 0; j < nc; j++) acc[j] = bv ? bv[j] : 0.0;
     for (int64_t p = 0; p < k; p++) {
-      double a = xv[r * k + p];
+      double a = xr[p];
       for (int64_t j = 0; j < nc; j++) acc[j] += a * wv[p * nc + j];
     }
     for (int64_t j = 0; j < nc; j++, interp_iter_next(&it)) {
@@ -76,6 +114,7 @@ int interp_linear(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     }
   }
   free(acc);
+  quant_end(&q);
   return 0;
 }
 
@@ -123,20 +162,24 @@ static int attention_run(const Node *n, const Tensor *in, Tensor *out, float *pr
     return ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]");
   int64_t bt = x->dims[0], nt = x->dims[1], c = x->dims[2], e3 = w->dims[1], e = e3 / 3, hd = e / heads;
   double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)hd)));
+  QuantOperands q; /* the projection x @ w_qkv at the node's precision; the rest stays fp32 */
+  if (quant_begin(n, w, c, &q, d)) return -1;
   double *qkv = malloc((size_t)(nt * e3 > 0 ? nt * e3 : 1) * sizeof *qkv);
   double *s = malloc((size_t)(nt > 0 ? nt : 1) * sizeof *s);
   if (!qkv || !s) {
     free(qkv);
     free(s);
+    quant_end(&q);
     return ir_error(d, NULL, n, "out of memory");
   }
-  const float *xv = x->data, *wv = w->data, *bv = has_b ? in[2].data : NULL;
+  const float *xv = x->data, *wv = q.w ? q.w : w->data, *bv = has_b ? in[2].data : NULL;
   for (int64_t b = 0; b < bt; b++) {
     for (int64_t i = 0; i < nt; i++) {
       double *row = qkv + i * e3;
+      const float *xr = quant_row(&q, xv + (b * nt + i) * c, c);
       for (int64_t j = 0; j < e3; j++) row[j] = bv ? bv[j] : 0.0;
       for (int64_t p = 0; p < c; p++) {
-        double a = xv[(b * nt + i) * c + p];
+        double a = xr[p];
         for (int64_t j = 0; j < e3; j++) row[j] += a * wv[p * e3 + j];
       }
     }
@@ -146,6 +189,7 @@ static int attention_run(const Node *n, const Tensor *in, Tensor *out, float *pr
   }
   free(qkv);
   free(s);
+  quant_end(&q);
   return 0;
 }
 

@@ -312,4 +312,22 @@ int ir_attention_probs(const Node *n, const Tensor *in, const Tensor *out, float
 typedef int (*InterpFn)(const Node *n, const Tensor *in, Tensor *out, Diag *d);
 int ir_interp_node(const Node *n, const Tensor *in, Tensor *out, Diag *d);
 
+/* ---- reduced precision (ir/precision.c, docs/precision.md) ----
+ * A linear or attention node with attribute precision = "bf16" or "int8" multiplies operands rounded to
+ * that format: bf16 rounds both to nearest-even bf16; int8 quantises the weights per output column
+ * (symmetric, [-127, 127]) and each row of the activations (asymmetric, 0..127), sums as integers would
+ * and scales back. Everything else in the node (bias, activation, residual, attention's q k^T, softmax
+ * and p v) stays fp32. */
+typedef enum Precision { PREC_FP32, PREC_BF16, PREC_INT8, PREC_INVALID } Precision;
+#define IR_INT8_WEIGHT_MAX 127.0
+#define IR_INT8_ACT_MAX 127.0
+Precision ir_precision_parse(const char *s); /* "fp32", "bf16", "int8"; else PREC_INVALID */
+const char *ir_precision_name(Precision p);
+Precision ir_node_precision(const Node *n); /* its "precision" attribute; fp32 when absent */
+float ir_bf16_round(float x);               /* to the nearest bf16 (ties to even), as a float */
+/* w [k, n] (n output columns) as the format holds it, into out (k * n floats). */
+void ir_fake_quant_weights(const float *w, int64_t k, int64_t n, Precision p, float *out);
+/* One row x [k] of activations as the format holds it, into out. */
+void ir_fake_quant_row(const float *x, int64_t k, Precision p, float *out);
+
 #endif

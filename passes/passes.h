@@ -27,6 +27,8 @@ typedef struct PassOptions {
   int verify_each;      /* run ir_verify after every pass (tests turn it on) */
   int time_passes;      /* print each pass's wall time to `dump` */
   int explain_fusion;   /* fusion passes report near misses to `dump` */
+  Precision precision;  /* --precision: the format of the products the precision pass marks (fp32: none) */
+  const char *keep_fp32; /* --keep-fp32: comma-separated shell patterns of node names that stay fp32 */
   FILE *dump;           /* where dumps, timings and explanations go (stderr by default) */
 } PassOptions;
 

@@ -137,6 +137,63 @@ static void expect_error(Fix *f, const char *needle) {
   if (!strstr(f->d.msg, needle)) fail_msg("message '%s' lacks '%s'", f->d.msg, needle);
 }
 
+/* ---- reduced precision (ir/precision.c) ---- */
+
+/* bf16: nearest, ties to even; infinities and NaN kept. */
+static void test_bf16_round(void **state) {
+  (void)state;
+  assert_true(ir_bf16_round(1.0f) == 1.0f);
+  assert_true(ir_bf16_round(1.00390625f) == 1.0f);       /* 1 + 2^-8: a tie, to the even 1.0 */
+  assert_true(ir_bf16_round(1.01171875f) == 1.015625f);  /* 1 + 3 * 2^-8: a tie, to the even 1 + 2^-6 */
+  assert_true(ir_bf16_round(1.0043f) == 1.0078125f);     /* above the tie: up */
+  assert_true(ir_bf16_round(-3.14159265f) == -3.140625f);
+  assert_true(isinf(ir_bf16_round(INFINITY)) && isnan(ir_bf16_round(NAN)));
+  assert_true(isinf(ir_bf16_round(3.4e38f))); /* past the largest bf16: rounds to infinity */
+}
+
+/* int8 weights per column (symmetric, /127) and activations per row (asymmetric, 0..127: 0.0 exact). */
+static void test_int8_fake_quant(void **state) {
+  (void)state;
+  float w[6] = {1.27f, 2.0f, -0.635f, -1.0f, 0.01f, 0.0f}, wq[6]; /* [3, 2]: columns {1.27,-0.635,0.01}, {2,-1,0} */
+  ir_fake_quant_weights(w, 3, 2, PREC_INT8, wq);
+  float want_w[6] = {1.27f, 2.0f, -0.64f /* -63.5: ties to even, -64 */, (float)(-64 * 2.0 / 127), 0.01f, 0.0f};
+  for (int i = 0; i < 6; i++) assert_true(fabsf(wq[i] - want_w[i]) < 1e-6f);
+  float x[4] = {-1.0f, 0.0f, 0.25f, 0.5f}, xq[4];
+  ir_fake_quant_row(x, 4, PREC_INT8, xq);
+  double scale = 1.5 / 127; /* [min, max] = [-1, 0.5]; 0.0 is the integer 85 */
+  float want_x[4] = {(float)(-85 * scale), 0.0f, (float)(21 * scale), (float)(42 * scale)};
+  for (int i = 0; i < 4; i++) assert_true(fabsf(xq[i] - want_x[i]) < 1e-7f);
+}
+
+/* A linear node marked int8 multiplies the quantised operands: x = [1, -1] (scale 2/127, zero 64: 1.0 maps
+ * to 127 -> 63 * 2/127, -1.0 to 0 -> -64 * 2/127) with w = [1, 1]^T gives -2/127, not fp32's 0; bf16 keeps
+ * 1 - 1.00390625 at 1 - 1 = 0 (the tie rounds to 1); the bias stays fp32. */
+static void test_linear_precision(void **state) {
+  (void)state;
+  const char *modes[3] = {"fp32", "int8", "bf16"};
+  float xs[3][2] = {{1, -1}, {1, -1}, {1, -1.00390625f}}, want[3] = {0.5f, 0.5f - 2.0f / 127, 0.5f};
+  for (int m = 0; m < 3; m++) {
+    Fix f;
+    fix_init(&f, OP_LINEAR, 3, 1);
+    fix_in(&f, 0, DT_F32, 2, DIMS(1, 2), xs[m]);
+    fix_in(&f, 1, DT_F32, 2, DIMS(2, 1), F32(1, 1));
+    fix_in(&f, 2, DT_F32, 1, DIMS(1), F32(0.5f));
+    fix_out(&f, 0, DT_F32, 2, DIMS(1, 1));
+    set_s(&f, "precision", modes[m]);
+    fix_run_ok(&f);
+    expect_f32(&f, 0, &want[m], 1);
+    fix_free(&f);
+  }
+  Fix f;
+  fix_init(&f, OP_LINEAR, 2, 1);
+  fix_in(&f, 0, DT_F32, 2, DIMS(1, 2), F32(1, 2));
+  fix_in(&f, 1, DT_F32, 2, DIMS(2, 1), F32(1, 1));
+  fix_out(&f, 0, DT_F32, 2, DIMS(1, 1));
+  set_s(&f, "precision", "int4");
+  expect_error(&f, "unknown precision \"int4\"");
+  fix_free(&f);
+}
+
 /* ---- elementwise ---- */
 
 static void test_add_broadcast_row(void **state) {
@@ -889,6 +946,9 @@ static void test_interpret_blob_constant(void **state) {
 
 int main(void) {
   const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_bf16_round),
+    cmocka_unit_test(test_int8_fake_quant),
+    cmocka_unit_test(test_linear_precision),
       cmocka_unit_test(test_add_broadcast_row),
       cmocka_unit_test(test_add_broadcast_both),
       cmocka_unit_test(test_sub_mul_i64),

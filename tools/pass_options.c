@@ -57,6 +57,17 @@ int cli_pass_option(int argc, char **argv, int *i, PassOptions *o, Diag *d) {
   if (flag_value(argc, argv, i, "--print-after", &val)) return mark_passes("--print-after", val, o->print_after, d) ? -1 : 1;
   if (flag_value(argc, argv, i, "--print-before", &val)) return mark_passes("--print-before", val, o->print_before, d) ? -1 : 1;
   if (flag_value(argc, argv, i, "--disable-pass", &val)) return mark_passes("--disable-pass", val, o->disabled, d) ? -1 : 1;
+  if (flag_value(argc, argv, i, "--precision", &val)) {
+    o->precision = ir_precision_parse(val);
+    if (o->precision == PREC_INVALID)
+      return ir_error(d, NULL, NULL, "--precision '%s': use fp32, bf16 or int8", val ? val : ""), -1;
+    return 1;
+  }
+  if (flag_value(argc, argv, i, "--keep-fp32", &val)) {
+    if (!val || !*val) return ir_error(d, NULL, NULL, "--keep-fp32 needs node-name patterns (a,b*,...)"), -1;
+    o->keep_fp32 = val;
+    return 1;
+  }
   if (flag_value(argc, argv, i, "--passes", &val)) {
     unsigned char only[PASS_COUNT] = {0};
     if (mark_passes("--passes", val, only, d)) return -1;
@@ -78,6 +89,10 @@ void cli_pass_help(FILE *f) {
         "  --time-passes                      print each pass's wall time\n"
         "  --verify-each                      run the verifier after every pass\n"
         "  --explain-fusion                   fusion passes say why a near miss did not fuse\n"
+        "  --precision fp32|bf16|int8         matrix products of linear/attention in that format, but the\n"
+        "                                     patch embedding and the head (docs/precision.md); compile:\n"
+        "                                     fp32 only so far, the interpreter runs all three\n"
+        "  --keep-fp32 PATTERN,...            nodes whose names match a pattern stay fp32\n"
         "\n"
         "passes, in pipeline order:\n",
         f);
