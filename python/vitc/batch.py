@@ -22,6 +22,7 @@ import time
 
 import vitc
 
+WORKER_WAIT_S = 60  # how long a job waits for its first worker
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".jpe")
 _MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")  # PNG, JPEG: an image whatever its name
 
@@ -336,6 +337,10 @@ def run(a):
     start = time.monotonic()
     client, local = _start_client(a)
     try:
+        try:  # a scheduler without workers would otherwise wait for ever
+            client.wait_for_workers(1, timeout=WORKER_WAIT_S)
+        except (TimeoutError, OSError):
+            raise BatchError(f"no Dask worker joined the scheduler within {WORKER_WAIT_S} s") from None
         facts = client.submit(model_facts, model, threads, pure=False).result()
         if labels is not None and len(labels) != facts["classes"]:
             raise BatchError(f"{a.labels}: {len(labels)} labels, the model has {facts['classes']} classes")
