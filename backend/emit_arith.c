@@ -1,6 +1,7 @@
-/* Emitters for the arithmetic elementwise ops: the vector operation of each,
- * handed to cg_emit_elementwise. Results match the reference interpreter:
- * integers wrap, integer x/0 gives 0 (the interpreter reports an error). */
+/* Emitters for the arithmetic, comparison and logical elementwise ops: the
+ * vector operation of each, handed to cg_emit_elementwise. Results match the
+ * reference interpreter: integers wrap, integer x/0 gives 0 (the interpreter
+ * reports an error). */
 #include "cg_ctx.h"
 
 /* Fails unless t is one of the dtypes in mask (bit per DType). */
@@ -11,6 +12,7 @@ static int arith_need(const Node *n, const Tensor *t, unsigned mask, Diag *d) {
 
 #define NUMERIC ((1u << DT_F32) | (1u << DT_I64) | (1u << DT_I32))
 #define FLOAT (1u << DT_F32)
+#define BOOL (1u << DT_BOOL)
 
 /* Whether node n computes in f32 (else in its integer type). */
 static int is_f32(const Node *n) { return n->in[0]->t.dtype == DT_F32; }
@@ -85,6 +87,46 @@ static LLVMValueRef v_equal(CgCtx *c, const Node *n, LLVMValueRef *x) {
   return LLVMBuildZExt(c->b, eq, cg_vec_type(c, DT_BOOL), "");
 }
 
+/* Order comparisons -> bool: floats compare ordered (NaN gives false), integers signed. */
+static LLVMValueRef v_compare(CgCtx *c, const Node *n, LLVMValueRef *x, LLVMRealPredicate fp, LLVMIntPredicate ip) {
+  LLVMValueRef r = is_f32(n) ? LLVMBuildFCmp(c->b, fp, x[0], x[1], "") : LLVMBuildICmp(c->b, ip, x[0], x[1], "");
+  return LLVMBuildZExt(c->b, r, cg_vec_type(c, DT_BOOL), "");
+}
+static LLVMValueRef v_less(CgCtx *c, const Node *n, LLVMValueRef *x) { return v_compare(c, n, x, LLVMRealOLT, LLVMIntSLT); }
+static LLVMValueRef v_less_or_equal(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return v_compare(c, n, x, LLVMRealOLE, LLVMIntSLE);
+}
+static LLVMValueRef v_greater(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return v_compare(c, n, x, LLVMRealOGT, LLVMIntSGT);
+}
+static LLVMValueRef v_greater_or_equal(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return v_compare(c, n, x, LLVMRealOGE, LLVMIntSGE);
+}
+
+/* A bool vector (bytes) as i1 lanes: any non-zero byte is true, as in the interpreter. */
+static LLVMValueRef truth(CgCtx *c, LLVMValueRef v) {
+  return LLVMBuildICmp(c->b, LLVMIntNE, v, LLVMConstNull(LLVMTypeOf(v)), "");
+}
+static LLVMValueRef to_bool(CgCtx *c, LLVMValueRef v) { return LLVMBuildZExt(c->b, v, cg_vec_type(c, DT_BOOL), ""); }
+
+/* Logical ops on bools. */
+static LLVMValueRef v_not(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  return to_bool(c, LLVMBuildICmp(c->b, LLVMIntEQ, x[0], LLVMConstNull(LLVMTypeOf(x[0])), ""));
+}
+static LLVMValueRef v_and(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  return to_bool(c, LLVMBuildAnd(c->b, truth(c, x[0]), truth(c, x[1]), ""));
+}
+static LLVMValueRef v_or(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  return to_bool(c, LLVMBuildOr(c->b, truth(c, x[0]), truth(c, x[1]), ""));
+}
+static LLVMValueRef v_xor(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  return to_bool(c, LLVMBuildXor(c->b, truth(c, x[0]), truth(c, x[1]), ""));
+}
+
 /* Where: cond (bytes) ? x : y. */
 static LLVMValueRef v_where(CgCtx *c, const Node *n, LLVMValueRef *x) {
   (void)n;
@@ -112,6 +154,18 @@ int cg_emit_reciprocal(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "r
 int cg_emit_equal(CgCtx *c, const Node *n, Diag *d) {
   return arith(c, n, "equal", NUMERIC | (1u << DT_BOOL), v_equal, d);
 }
+int cg_emit_less(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "less", NUMERIC, v_less, d); }
+int cg_emit_less_or_equal(CgCtx *c, const Node *n, Diag *d) {
+  return arith(c, n, "less_or_equal", NUMERIC, v_less_or_equal, d);
+}
+int cg_emit_greater(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "greater", NUMERIC, v_greater, d); }
+int cg_emit_greater_or_equal(CgCtx *c, const Node *n, Diag *d) {
+  return arith(c, n, "greater_or_equal", NUMERIC, v_greater_or_equal, d);
+}
+int cg_emit_not(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "not", BOOL, v_not, d); }
+int cg_emit_and(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "and", BOOL, v_and, d); }
+int cg_emit_or(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "or", BOOL, v_or, d); }
+int cg_emit_xor(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "xor", BOOL, v_xor, d); }
 int cg_emit_where(CgCtx *c, const Node *n, Diag *d) {
   if (arith_need(n, &n->in[1]->t, NUMERIC | (1u << DT_BOOL), d)) return -1;
   return cg_emit_elementwise(c, n, "where", v_where, d);

@@ -1,5 +1,5 @@
 /* Reference kernels: elementwise ops (unary, broadcasting binary, where,
- * equal, cast, identity, dropout). */
+ * comparisons, logical ops, cast, identity, dropout). */
 #include "interp.h"
 #include <math.h>
 #include <string.h>
@@ -151,6 +151,88 @@ int interp_equal(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     o[i] = in[0].dtype == DT_F32
                ? ((const float *)in[0].data)[it.off[0]] == ((const float *)in[1].data)[it.off[1]]
                : tensor_get_i64(&in[0], it.off[0]) == tensor_get_i64(&in[1], it.off[1]);
+  return 0;
+}
+
+/* ---- less, less_or_equal, greater, greater_or_equal ---- */
+
+typedef enum Cmp { CMP_LT, CMP_LE, CMP_GT, CMP_GE } Cmp;
+
+/* a OP b; any comparison with NaN is false. */
+static int cmp_f(Cmp op, double a, double b) {
+  switch (op) {
+  case CMP_LT: return a < b;
+  case CMP_LE: return a <= b;
+  case CMP_GT: return a > b;
+  default: return a >= b;
+  }
+}
+
+static int cmp_i(Cmp op, int64_t a, int64_t b) {
+  switch (op) {
+  case CMP_LT: return a < b;
+  case CMP_LE: return a <= b;
+  case CMP_GT: return a > b;
+  default: return a >= b;
+  }
+}
+
+/* An order comparison of two same-typed numeric operands -> bool. */
+static int compare(const Node *n, const Tensor *in, Tensor *out, Diag *d, Cmp op) {
+  InterpIter it;
+  if (in[0].dtype != in[1].dtype)
+    return ir_error(d, NULL, n, "operand types differ (%s vs %s)", dt_name(in[0].dtype), dt_name(in[1].dtype));
+  if (in[0].dtype != DT_F32 && !is_int(in[0].dtype)) return interp_bad_dtype(d, n, "operand", &in[0]);
+  if (out->dtype != DT_BOOL) return interp_bad_dtype(d, n, "output", out);
+  if (broadcast_iter(&it, n, in, 2, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  uint8_t *o = out->data;
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it))
+    o[i] = in[0].dtype == DT_F32
+               ? cmp_f(op, ((const float *)in[0].data)[it.off[0]], ((const float *)in[1].data)[it.off[1]])
+               : cmp_i(op, tensor_get_i64(&in[0], it.off[0]), tensor_get_i64(&in[1], it.off[1]));
+  return 0;
+}
+
+int interp_less(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return compare(n, in, out, d, CMP_LT); }
+int interp_less_or_equal(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return compare(n, in, out, d, CMP_LE); }
+int interp_greater(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return compare(n, in, out, d, CMP_GT); }
+int interp_greater_or_equal(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  return compare(n, in, out, d, CMP_GE);
+}
+
+/* ---- not, and, or, xor ---- */
+
+typedef enum Logic { LG_AND, LG_OR, LG_XOR } Logic;
+
+/* A logical op on bool operands (any non-zero byte is true) -> bool. */
+static int logical(const Node *n, const Tensor *in, Tensor *out, Diag *d, Logic op) {
+  InterpIter it;
+  for (int k = 0; k < 2; k++)
+    if (in[k].dtype != DT_BOOL) return interp_bad_dtype(d, n, "operand", &in[k]);
+  if (out->dtype != DT_BOOL) return interp_bad_dtype(d, n, "output", out);
+  if (broadcast_iter(&it, n, in, 2, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  const uint8_t *a = in[0].data, *b = in[1].data;
+  uint8_t *o = out->data;
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) {
+    int x = a[it.off[0]] != 0, y = b[it.off[1]] != 0;
+    o[i] = (uint8_t)(op == LG_AND ? x & y : op == LG_OR ? x | y : x ^ y);
+  }
+  return 0;
+}
+
+int interp_and(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return logical(n, in, out, d, LG_AND); }
+int interp_or(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return logical(n, in, out, d, LG_OR); }
+int interp_xor(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return logical(n, in, out, d, LG_XOR); }
+
+/* Not: bool -> bool. */
+int interp_not(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (in[0].dtype != DT_BOOL) return interp_bad_dtype(d, n, "input", &in[0]);
+  if (out->dtype != DT_BOOL || tensor_numel(out) != tensor_numel(&in[0])) return interp_bad_dtype(d, n, "output", out);
+  const uint8_t *x = in[0].data;
+  uint8_t *y = out->data;
+  for (int64_t i = 0; i < tensor_numel(out); i++) y[i] = x[i] == 0;
   return 0;
 }
 

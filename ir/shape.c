@@ -149,6 +149,37 @@ static int shape_equal(Node *n, Diag *d) {
   return broadcast_dims(n, a, b, o, d);
 }
 
+/* An order comparison: two same-typed numeric operands, broadcast, to bool. */
+static int compare(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0), *b = in_t(n, 1);
+  if (expect_dtype(n, a, M_NUM, "input 0", d)) return -1;
+  if (a->dtype != b->dtype)
+    return ir_error(d, NULL, n, "operand types differ: %s and %s", dt_name(a->dtype), dt_name(b->dtype));
+  Tensor *o = out_t(n, 0);
+  o->dtype = DT_BOOL;
+  return broadcast_dims(n, a, b, o, d);
+}
+static int shape_less(Node *n, Diag *d) { return compare(n, d); }
+static int shape_less_or_equal(Node *n, Diag *d) { return compare(n, d); }
+static int shape_greater(Node *n, Diag *d) { return compare(n, d); }
+static int shape_greater_or_equal(Node *n, Diag *d) { return compare(n, d); }
+
+/* A logical op on bool operands (broadcast when two). */
+static int logical(Node *n, Diag *d) {
+  for (int i = 0; i < n->n_in; i++)
+    if (in_t(n, i)->dtype != DT_BOOL)
+      return ir_error(d, NULL, n, "input %d must be bool, got %s", i, dt_name(in_t(n, i)->dtype));
+  Tensor *o = out_t(n, 0);
+  o->dtype = DT_BOOL;
+  if (n->n_in == 2) return broadcast_dims(n, in_t(n, 0), in_t(n, 1), o, d);
+  copy_type(n, 0, in_t(n, 0));
+  return 0;
+}
+static int shape_not(Node *n, Diag *d) { return logical(n, d); }
+static int shape_and(Node *n, Diag *d) { return logical(n, d); }
+static int shape_or(Node *n, Diag *d) { return logical(n, d); }
+static int shape_xor(Node *n, Diag *d) { return logical(n, d); }
+
 static int shape_where(Node *n, Diag *d) {
   const Tensor *c = in_t(n, 0), *x = in_t(n, 1), *y = in_t(n, 2);
   if (c->dtype != DT_BOOL) return ir_error(d, NULL, n, "condition must be bool, got %s", dt_name(c->dtype));

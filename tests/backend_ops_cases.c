@@ -358,6 +358,18 @@ static void gen_range(Case *cs, Rng *r, int k) {
   case_put(cs, "%%y: undef[] = range(%%s, %%l, %%d) @\"t\"\noutput %%y\n");
 }
 
+/* ---- issue 12's elementwise ops (comparisons, logical ops) ---- */
+
+static const char *const BOOLS[] = {"bool"};
+BINARY(less, NUM)
+BINARY(less_or_equal, NUM)
+BINARY(greater, NUM)
+BINARY(greater_or_equal, NUM)
+BINARY(and, BOOLS)
+BINARY(or, BOOLS)
+BINARY(xor, BOOLS)
+UNARY(not, "", BOOLS)
+
 /* Every op's cases. An op of ops.def missing here fails the test unless it is
  * in the skip list of test_backend_ops.c. */
 const OpCases backend_op_cases[] = {
@@ -379,5 +391,10 @@ const OpCases backend_op_cases[] = {
   {"size", TOL_EXACT, 2, gen_size}, {"constant_of_shape", TOL_EXACT, 5, gen_constant_of_shape},
   {"range", TOL_EXACT, 3, gen_range}, {"gelu", TOL_MATH, 6, gen_gelu}, {"linear", TOL_LINALG, 12, gen_linear},
   {"attention", TOL_LINALG, 3, gen_attention},
+  /* issue 12's elementwise ops */
+  {"less", TOL_EXACT, 15, gen_less}, {"less_or_equal", TOL_EXACT, 15, gen_less_or_equal},
+  {"greater", TOL_EXACT, 15, gen_greater}, {"greater_or_equal", TOL_EXACT, 15, gen_greater_or_equal},
+  {"not", TOL_EXACT, 3, gen_not}, {"and", TOL_EXACT, 5, gen_and}, {"or", TOL_EXACT, 5, gen_or},
+  {"xor", TOL_EXACT, 5, gen_xor},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);

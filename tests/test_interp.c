@@ -303,6 +303,79 @@ static void test_equal_where(void **state) {
   fix_free(&f);
 }
 
+/* ---- issue 12's elementwise ops ---- */
+
+/* Output j's bytes (a bool tensor) equal want. */
+static void expect_bool(const Fix *f, int j, const uint8_t *want, int count) {
+  assert_int_equal(tensor_numel(&f->out[j]), count);
+  assert_int_equal(f->out[j].dtype, DT_BOOL);
+  for (int i = 0; i < count; i++)
+    if (((const uint8_t *)f->out[j].data)[i] != want[i])
+      fail_msg("element %d: got %d, want %d", i, ((const uint8_t *)f->out[j].data)[i], want[i]);
+}
+#define BOOLS(...) ((uint8_t[]){__VA_ARGS__})
+
+/* Less, LessOrEqual, Greater, GreaterOrEqual broadcast to bool; NaN compares false; integers signed. */
+static void test_compare(void **state) {
+  (void)state;
+  static const OpKind ops[4] = {OP_LESS, OP_LESS_OR_EQUAL, OP_GREATER, OP_GREATER_OR_EQUAL};
+  static const uint8_t want[4][6] = {{1, 0, 0, 0, 0, 0}, {1, 1, 0, 0, 1, 0}, {0, 0, 1, 0, 0, 1}, {0, 1, 1, 0, 1, 1}};
+  for (int k = 0; k < 4; k++) {
+    Fix f;
+    fix_init(&f, ops[k], 2, 1);
+    fix_in(&f, 0, DT_F32, 2, DIMS(2, 3), F32(1, 2, 3, NAN, 2, 3));
+    fix_in(&f, 1, DT_F32, 1, DIMS(3), F32(2, 2, 2));
+    fix_out(&f, 0, DT_BOOL, 2, DIMS(2, 3));
+    fix_run_ok(&f);
+    expect_bool(&f, 0, want[k], 6);
+    fix_free(&f);
+  }
+  Fix f;
+  fix_init(&f, OP_LESS, 2, 1);
+  fix_in(&f, 0, DT_I64, 1, DIMS(3), I64(-5, 0, INT64_MAX));
+  fix_in(&f, 1, DT_I64, 0, NULL, I64(0));
+  fix_out(&f, 0, DT_BOOL, 1, DIMS(3));
+  fix_run_ok(&f);
+  expect_bool(&f, 0, BOOLS(1, 0, 0), 3);
+  fix_free(&f);
+  fix_init(&f, OP_GREATER, 2, 1);
+  fix_in(&f, 0, DT_I32, 1, DIMS(2), I32(1, 2));
+  fix_in(&f, 1, DT_I64, 1, DIMS(2), I64(1, 2));
+  fix_out(&f, 0, DT_BOOL, 1, DIMS(2));
+  expect_error(&f, "operand types differ (i32 vs i64)");
+  fix_free(&f);
+}
+
+/* Not, And, Or, Xor on bools, with broadcasting; other types are refused. */
+static void test_logical(void **state) {
+  (void)state;
+  static const OpKind ops[3] = {OP_AND, OP_OR, OP_XOR};
+  static const uint8_t want[3][4] = {{0, 0, 0, 1}, {0, 1, 1, 1}, {0, 1, 1, 0}};
+  for (int k = 0; k < 3; k++) {
+    Fix f;
+    fix_init(&f, ops[k], 2, 1);
+    fix_in(&f, 0, DT_BOOL, 2, DIMS(2, 1), BOOLS(0, 1));
+    fix_in(&f, 1, DT_BOOL, 1, DIMS(2), BOOLS(0, 1));
+    fix_out(&f, 0, DT_BOOL, 2, DIMS(2, 2));
+    fix_run_ok(&f);
+    expect_bool(&f, 0, want[k], 4);
+    fix_free(&f);
+  }
+  Fix f;
+  fix_init(&f, OP_NOT, 1, 1);
+  fix_in(&f, 0, DT_BOOL, 1, DIMS(3), BOOLS(0, 1, 0));
+  fix_out(&f, 0, DT_BOOL, 1, DIMS(3));
+  fix_run_ok(&f);
+  expect_bool(&f, 0, BOOLS(1, 0, 1), 3);
+  fix_free(&f);
+  fix_init(&f, OP_AND, 2, 1);
+  fix_in(&f, 0, DT_F32, 1, DIMS(1), F32(1));
+  fix_in(&f, 1, DT_BOOL, 1, DIMS(1), BOOLS(1));
+  fix_out(&f, 0, DT_BOOL, 1, DIMS(1));
+  expect_error(&f, "operand has unsupported type f32[1]");
+  fix_free(&f);
+}
+
 static void test_unary(void **state) {
   (void)state;
   static const struct { OpKind op; float x, y; } cases[] = {
@@ -956,6 +1029,8 @@ int main(void) {
       cmocka_unit_test(test_div_int_by_zero),
       cmocka_unit_test(test_pow_mixed),
       cmocka_unit_test(test_equal_where),
+      cmocka_unit_test(test_compare),
+      cmocka_unit_test(test_logical),
       cmocka_unit_test(test_unary),
       cmocka_unit_test(test_cast),
       cmocka_unit_test(test_dropout_mask),
