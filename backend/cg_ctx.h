@@ -252,7 +252,7 @@ typedef int (*CgEmitFn)(CgCtx *c, const Node *n, Diag *d);
 #include "ops.def"
 #undef OP
 
-/* Computes one vector of the output from the operand vectors x[0..n_in). */
+/* Computes one vector of the output from the operand vectors x[0..n_in) (NULL for an absent optional input). */
 typedef LLVMValueRef (*CgElemFn)(CgCtx *c, const Node *n, LLVMValueRef *x);
 /* A broadcasting elementwise kernel over static shapes for node n, named op. */
 int cg_emit_elementwise(CgCtx *c, const Node *n, const char *op, CgElemFn f, Diag *d);

@@ -1,8 +1,10 @@
 /* Emitters for the arithmetic, comparison and logical elementwise ops: the
  * vector operation of each, handed to cg_emit_elementwise. Results match the
- * reference interpreter: integers wrap, integer x/0 gives 0 (the interpreter
- * reports an error). */
+ * reference interpreter: integers wrap, integer x/0 and x mod 0 give 0 (the
+ * interpreter reports an error). */
 #include "cg_ctx.h"
+#include <stdio.h>
+#include <string.h>
 
 /* Fails unless t is one of the dtypes in mask (bit per DType). */
 static int arith_need(const Node *n, const Tensor *t, unsigned mask, Diag *d) {
@@ -42,6 +44,53 @@ static LLVMValueRef v_div(CgCtx *c, const Node *n, LLVMValueRef *x) {
   return LLVMBuildSelect(c->b, is0, zero, q, "");
 }
 
+/* Mod {fmod}: integers as the interpreter computes them (x mod 0 is 0 here, no trap; x mod -1 is 0); floats
+ * with frem (C fmodf), fmod = 0 moving a non-zero result to the divisor's sign and giving a zero its sign. */
+static LLVMValueRef v_mod(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  int fmod = ir_attr_i(n, "fmod", 0) != 0;
+  LLVMTypeRef vt = LLVMTypeOf(x[1]);
+  LLVMValueRef zero = LLVMConstNull(vt);
+  if (is_f32(n)) {
+    LLVMValueRef r = LLVMBuildFRem(c->b, x[0], x[1], "");
+    if (fmod) return r;
+    LLVMValueRef differ = LLVMBuildXor(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, r, zero, ""),
+                                       LLVMBuildFCmp(c->b, LLVMRealOLT, x[1], zero, ""), "");
+    LLVMValueRef move = LLVMBuildAnd(c->b, LLVMBuildFCmp(c->b, LLVMRealONE, r, zero, ""), differ, "");
+    LLVMValueRef args[2] = {zero, x[1]};
+    LLVMValueRef signed0 = cg_intrinsic(c, "llvm.copysign", &vt, 1, args, 2);
+    r = LLVMBuildSelect(c->b, move, LLVMBuildFAdd(c->b, r, x[1], ""), r, "");
+    return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOEQ, r, zero, ""), signed0, r, "");
+  }
+  LLVMValueRef one = cg_splat(c, LLVMConstInt(LLVMGetElementType(vt), 1, 0));
+  LLVMValueRef no_div = LLVMBuildOr(c->b, LLVMBuildICmp(c->b, LLVMIntEQ, x[1], zero, ""),
+                                    LLVMBuildICmp(c->b, LLVMIntEQ, x[1], LLVMConstAllOnes(vt), ""), "");
+  LLVMValueRef r = LLVMBuildSRem(c->b, x[0], LLVMBuildSelect(c->b, no_div, one, x[1], ""), "");
+  r = LLVMBuildSelect(c->b, no_div, zero, r, "");
+  if (fmod) return r;
+  LLVMValueRef differ = LLVMBuildXor(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, r, zero, ""),
+                                     LLVMBuildICmp(c->b, LLVMIntSLT, x[1], zero, ""), "");
+  LLVMValueRef move = LLVMBuildAnd(c->b, LLVMBuildICmp(c->b, LLVMIntNE, r, zero, ""), differ, "");
+  return LLVMBuildSelect(c->b, move, LLVMBuildAdd(c->b, r, x[1], ""), r, "");
+}
+
+/* Min / Max folded left to right over every operand: the accumulator stays when it wins or is NaN (a NaN
+ * anywhere gives NaN), as in the interpreter. */
+static LLVMValueRef min_max(CgCtx *c, const Node *n, LLVMValueRef *x, int is_max) {
+  LLVMValueRef acc = x[0];
+  for (int k = 1; k < n->n_in; k++) {
+    LLVMValueRef wins;
+    if (is_f32(n))
+      wins = LLVMBuildOr(c->b, LLVMBuildFCmp(c->b, is_max ? LLVMRealOGT : LLVMRealOLT, acc, x[k], ""),
+                         LLVMBuildFCmp(c->b, LLVMRealUNO, acc, acc, ""), "");
+    else
+      wins = LLVMBuildICmp(c->b, is_max ? LLVMIntSGT : LLVMIntSLT, acc, x[k], "");
+    acc = LLVMBuildSelect(c->b, wins, acc, x[k], "");
+  }
+  return acc;
+}
+static LLVMValueRef v_min(CgCtx *c, const Node *n, LLVMValueRef *x) { return min_max(c, n, x, 0); }
+static LLVMValueRef v_max(CgCtx *c, const Node *n, LLVMValueRef *x) { return min_max(c, n, x, 1); }
+
 /* -x; integers wrap (-INT_MIN is INT_MIN). */
 static LLVMValueRef v_neg(CgCtx *c, const Node *n, LLVMValueRef *x) {
   return is_f32(n) ? LLVMBuildFNeg(c->b, x[0], "") : LLVMBuildSub(c->b, LLVMConstNull(LLVMTypeOf(x[0])), x[0], "");
@@ -78,6 +127,34 @@ static LLVMValueRef v_ceil(CgCtx *c, const Node *n, LLVMValueRef *x) {
 static LLVMValueRef v_reciprocal(CgCtx *c, const Node *n, LLVMValueRef *x) {
   (void)n;
   return LLVMBuildFDiv(c->b, cg_splat(c, LLVMConstReal(c->t_f32, 1.0)), x[0], "");
+}
+
+/* Clip(x, min?, max?): x below min (ordered) becomes min, then above max becomes max; NaN stays NaN. */
+static LLVMValueRef v_clip(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  LLVMValueRef v = x[0];
+  for (int k = 1; k < n->n_in; k++) {
+    if (!x[k]) continue;
+    LLVMValueRef out = is_f32(n) ? LLVMBuildFCmp(c->b, k == 1 ? LLVMRealOLT : LLVMRealOGT, v, x[k], "")
+                                 : LLVMBuildICmp(c->b, k == 1 ? LLVMIntSLT : LLVMIntSGT, v, x[k], "");
+    v = LLVMBuildSelect(c->b, out, x[k], v, "");
+  }
+  return v;
+}
+
+/* max(0, min(1, alpha x + beta)) with one rounding per step, as in the interpreter; NaN stays NaN. */
+static LLVMValueRef hard_sigmoid(CgCtx *c, LLVMValueRef x, float alpha, float beta) {
+  LLVMValueRef one = cg_splat(c, LLVMConstReal(c->t_f32, 1.0)), zero = LLVMConstNull(LLVMTypeOf(x));
+  LLVMValueRef v = LLVMBuildFMul(c->b, cg_splat(c, LLVMConstReal(c->t_f32, alpha)), x, "");
+  v = LLVMBuildFAdd(c->b, v, cg_splat(c, LLVMConstReal(c->t_f32, beta)), "");
+  v = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, v, one, ""), one, v, "");
+  return LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOLT, v, zero, ""), zero, v, "");
+}
+static LLVMValueRef v_hard_sigmoid(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  return hard_sigmoid(c, x[0], ir_attr_f(n, "alpha", 0.2f), ir_attr_f(n, "beta", 0.5f));
+}
+static LLVMValueRef v_hard_swish(CgCtx *c, const Node *n, LLVMValueRef *x) {
+  (void)n;
+  return LLVMBuildFMul(c->b, x[0], hard_sigmoid(c, x[0], 1.0f / 6.0f, 0.5f), "");
 }
 
 /* Equal -> bool (one byte): floats compare ordered, so NaN != NaN. */
@@ -145,9 +222,24 @@ int cg_emit_add(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "add", NU
 int cg_emit_sub(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "sub", NUMERIC, v_sub, d); }
 int cg_emit_mul(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "mul", NUMERIC, v_mul, d); }
 int cg_emit_div(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "div", NUMERIC, v_div, d); }
+int cg_emit_mod(CgCtx *c, const Node *n, Diag *d) {
+  return arith(c, n, ir_attr_i(n, "fmod", 0) ? "mod.fmod" : "mod", NUMERIC, v_mod, d);
+}
+int cg_emit_min(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "min", NUMERIC, v_min, d); }
+int cg_emit_max(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "max", NUMERIC, v_max, d); }
 int cg_emit_neg(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "neg", NUMERIC, v_neg, d); }
 int cg_emit_abs(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "abs", NUMERIC, v_abs, d); }
 int cg_emit_relu(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "relu", NUMERIC, v_relu, d); }
+int cg_emit_clip(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "clip", NUMERIC, v_clip, d); }
+int cg_emit_hard_sigmoid(CgCtx *c, const Node *n, Diag *d) {
+  float alpha = ir_attr_f(n, "alpha", 0.2f), beta = ir_attr_f(n, "beta", 0.5f);
+  uint32_t a, b;
+  char op[64];
+  memcpy(&a, &alpha, 4), memcpy(&b, &beta, 4);
+  snprintf(op, sizeof op, "hard_sigmoid.%08x.%08x", (unsigned)a, (unsigned)b); /* the bits: nodes differ by them */
+  return arith(c, n, op, FLOAT, v_hard_sigmoid, d);
+}
+int cg_emit_hard_swish(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "hard_swish", FLOAT, v_hard_swish, d); }
 int cg_emit_sqrt(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "sqrt", FLOAT, v_sqrt, d); }
 int cg_emit_ceil(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "ceil", FLOAT, v_ceil, d); }
 int cg_emit_reciprocal(CgCtx *c, const Node *n, Diag *d) { return arith(c, n, "reciprocal", FLOAT, v_reciprocal, d); }

@@ -1,11 +1,12 @@
 /* Broadcasting elementwise kernels over static shapes. Axes are coalesced
  * until every operand's innermost stride is 1 (contiguous) or 0 (a scalar
  * per row); rows (or blocks of long rows) are split across threads, and
- * each row runs in <CG_VW x T> vectors with a masked tail. */
+ * each row runs in <CG_VW x T> vectors with a masked tail. An absent
+ * optional input (Clip's bounds) reaches the vector function as NULL. */
 #include "cg_ctx.h"
 #include <string.h>
 
-#define EW_MAX_OPS 4      /* inputs + the output */
+#define EW_MAX_OPS (IR_MAX_INPUTS + 1) /* inputs + the output (min and max take any number of inputs) */
 #define EW_BLOCK 4096     /* elements per work item when a row is longer than EW_LONG_ROW */
 #define EW_LONG_ROW 8192
 
@@ -35,6 +36,10 @@ static void ew_shape(const Node *n, EwShape *e) {
   memset(e, 0, sizeof *e);
   e->n_ops = n->n_in + 1;
   for (int k = 0; k < n->n_in; k++) {
+    if (!n->in[k]) { /* an absent optional input: never read (strides 0, DT_UNDEF) */
+      memset(raw[k], 0, sizeof raw[k]);
+      continue;
+    }
     ew_broadcast_strides(&n->in[k]->t, out->rank, out->dims, raw[k]);
     e->dtype[k] = n->in[k]->t.dtype;
   }
@@ -94,7 +99,7 @@ static void ew_step(CgCtx *c, const Node *n, const EwShape *e, const EwRow *r, L
   LLVMValueRef x[EW_MAX_OPS];
   int inner = e->m - 1, out = e->n_ops - 1;
   for (int k = 0; k < out; k++) {
-    if (!e->strides[k][inner]) x[k] = splat[k];
+    if (!e->strides[k][inner]) x[k] = splat[k]; /* NULL for an absent input */
     else x[k] = cg_load_vec(c, e->dtype[k], cg_gep(c, e->dtype[k], c->args[k], LLVMBuildAdd(c->b, r->base[k], i, "")), mask);
   }
   LLVMValueRef y = f(c, n, x);
@@ -106,7 +111,7 @@ static void ew_body(CgCtx *c, const Node *n, const EwShape *e, const EwRow *r, C
   LLVMValueRef splat[EW_MAX_OPS] = {0};
   int inner = e->m - 1;
   for (int k = 0; k < e->n_ops - 1; k++) {
-    if (e->strides[k][inner]) continue;
+    if (e->strides[k][inner] || e->dtype[k] == DT_UNDEF) continue;
     LLVMValueRef s = LLVMBuildLoad2(c->b, cg_elem_type(c, e->dtype[k]), cg_gep(c, e->dtype[k], c->args[k], r->base[k]), "");
     splat[k] = cg_splat(c, s);
   }
@@ -126,11 +131,12 @@ static void ew_body(CgCtx *c, const Node *n, const EwShape *e, const EwRow *r, C
 int cg_emit_elementwise(CgCtx *c, const Node *n, const char *op, CgElemFn f, Diag *d) {
   if (n->n_in + 1 > EW_MAX_OPS || n->n_out != 1) return ir_error(d, NULL, n, "internal error: not an elementwise node");
   if (!n->out[0] || tensor_numel(&n->out[0]->t) == 0) return 0;
-  char key[1024];
+  char key[4096];
   size_t len = (size_t)snprintf(key, sizeof key, "%s", op);
   for (int k = 0; k < n->n_in; k++) {
     if (len < sizeof key) key[len++] = '.';
-    cg_key_tensor(key, sizeof key, &len, &n->in[k]->t);
+    if (!n->in[k] && len < sizeof key) key[len++] = '_';
+    else if (n->in[k]) cg_key_tensor(key, sizeof key, &len, &n->in[k]->t);
   }
   if (len < sizeof key) key[len++] = '.';
   cg_key_tensor(key, sizeof key, &len, &n->out[0]->t);

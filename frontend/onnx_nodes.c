@@ -1,5 +1,6 @@
 /* ONNX node import: op lookup, topological sort, Constant nodes, attributes,
- * and rewriting old-opset forms into the newest form the IR ops take. */
+ * and rewriting old-opset forms into the newest form the IR ops take (axes and
+ * split attributes, Clip's min and max attributes, into constant inputs). */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -400,6 +401,30 @@ static Value *legacy_const(const NodeSet *s, size_t i, const Onnx__AttributeProt
   return v;
 }
 
+/* Clip before opset 11 takes its bounds as float attributes min and max: each present one becomes a scalar
+ * f32 constant, inputs 1 and 2 of the IR clip (an absent one stays absent). The node's input count, or -1. */
+static int clip_legacy_inputs(const NodeSet *s, size_t i, Value *bound[2]) {
+  const Onnx__NodeProto *np = s->c->gp->node[i];
+  int n_in = 1;
+  for (size_t k = 0; k < np->n_attribute; k++) {
+    const Onnx__AttributeProto *ap = np->attribute[k];
+    const char *name = pb_str(ap->name);
+    int slot = strcmp(name, "min") == 0 ? 0 : strcmp(name, "max") == 0 ? 1 : -1;
+    if (slot < 0) return node_error(s, i, "unsupported attribute '%s'", name);
+    if (onnx_attr_kind(ap) != AT_FLOAT) return node_error(s, i, "attribute '%s' must be a float", name);
+    char base[400];
+    snprintf(base, sizeof base, "%.256s_%s", s->info[i].name, name);
+    const char *vname = unique_name(s, base);
+    Tensor t;
+    if (!vname) return ir_error(s->c->d, s->c->file, NULL, "out of memory");
+    if (arena_tensor(s->c, DT_F32, 0, 1, &ap->f, &t) < 0) return -1;
+    if (!(bound[slot] = import_value(s->c, vname, VK_CONST))) return -1;
+    bound[slot]->t = t;
+    if (n_in < slot + 2) n_in = slot + 2;
+  }
+  return n_in;
+}
+
 /* Copies `n` elements of `size` bytes into the arena; NULL only when out of memory. */
 static void *arena_copy(Arena *a, const void *src, size_t n, size_t size) {
   size_t bytes = n * size;
@@ -545,9 +570,18 @@ static int build_op_node(const NodeSet *s, size_t i) {
   if (s->info[i].op == OP_SLICE && s->c->opset < 10)
     return node_error(s, i, "Slice before opset 10 is not supported (re-export at opset 11 or later)");
   if (check_arity(s, i, n_in, n_out, legacy != NULL) < 0) return -1;
+  int clip_attrs = s->info[i].op == OP_CLIP && s->c->opset < 11;
+  Value *bound[2] = {NULL, NULL};
+  if (clip_attrs && n_in != 1) return node_error(s, i, "Clip before opset 11 takes one input, has %d", n_in);
+  if (clip_attrs && (n_in = clip_legacy_inputs(s, i, bound)) < 0) return -1;
   Node *n = ir_node_new(s->c->g, (OpKind)s->info[i].op, s->info[i].name, n_in, n_out, s->c->d);
   if (!n || connect_node(s, i, n) < 0) return -1;
   if (legacy && !(n->in[1] = legacy_const(s, i, legacy))) return -1;
+  if (clip_attrs) {
+    for (int k = 0; k < 2; k++)
+      if (k + 1 < n_in) n->in[k + 1] = bound[k];
+    return finish_node(s, i, n);
+  }
   for (size_t k = 0; k < np->n_attribute; k++)
     if (np->attribute[k] != legacy && convert_attr(s, i, n, np->attribute[k]) < 0) return -1;
   return finish_node(s, i, n);

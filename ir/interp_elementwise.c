@@ -1,5 +1,6 @@
-/* Reference kernels: elementwise ops (unary, broadcasting binary, where,
- * comparisons, logical ops, cast, identity, dropout). */
+/* Reference kernels: elementwise ops (unary, broadcasting binary, mod,
+ * min/max, where, comparisons, logical ops, clip, hard sigmoid/swish, cast,
+ * identity, dropout). */
 #include "interp.h"
 #include <math.h>
 #include <string.h>
@@ -135,6 +136,81 @@ int interp_pow(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   }
   return 0;
 }
+
+/* ---- mod ---- */
+
+/* Integer a mod b: fmod = 1 takes the dividend's sign (C %), fmod = 0 the divisor's (Python %); -1 on b = 0. */
+static int mod_i(int64_t a, int64_t b, int fmod, int64_t *r) {
+  if (b == 0) return -1;
+  *r = b == -1 ? 0 : a % b; /* INT64_MIN % -1 overflows */
+  if (!fmod && *r != 0 && (*r < 0) != (b < 0)) *r += b;
+  return 0;
+}
+
+/* Float a mod b: fmod = 1 is C fmodf; fmod = 0 is numpy's mod (the divisor's sign; a zero takes it too). */
+static float mod_f(float a, float b, int fmod) {
+  float r = fmodf(a, b);
+  if (fmod) return r;
+  if (r == 0) return copysignf(0.0f, b);
+  return (r < 0) != (b < 0) ? r + b : r;
+}
+
+/* Mod {fmod}: a broadcasting remainder on f32, i64 or i32. */
+int interp_mod(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  InterpIter it;
+  int fmod = ir_attr_i(n, "fmod", 0) != 0;
+  if (check_same_numeric(n, in, out, d) || broadcast_iter(&it, n, in, 2, out, d)) return -1;
+  int64_t total = tensor_numel(out);
+  if (out->dtype == DT_F32) {
+    const float *a = in[0].data, *b = in[1].data;
+    float *o = out->data;
+    for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) o[i] = mod_f(a[it.off[0]], b[it.off[1]], fmod);
+    return 0;
+  }
+  for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) {
+    int64_t r;
+    if (mod_i(tensor_get_i64(&in[0], it.off[0]), tensor_get_i64(&in[1], it.off[1]), fmod, &r))
+      return ir_error(d, NULL, n, "integer division by zero");
+    put_i(out, i, r);
+  }
+  return 0;
+}
+
+/* ---- min, max ---- */
+
+/* max(a, b) / min(a, b) as the backend computes it: a when a wins or is NaN, else b (so a NaN anywhere gives
+ * NaN). */
+static float max_f(float a, float b) { return a > b || a != a ? a : b; }
+static float min_f(float a, float b) { return a < b || a != a ? a : b; }
+
+/* Min or Max over one or more same-typed numeric operands, all broadcast; folded left to right. */
+static int min_max(const Node *n, const Tensor *in, Tensor *out, Diag *d, int is_max) {
+  for (int k = 0; k < n->n_in; k++)
+    if (in[k].dtype != in[0].dtype || (in[k].dtype != DT_F32 && !is_int(in[k].dtype)))
+      return interp_bad_dtype(d, n, "operand", &in[k]);
+  if (out->dtype != in[0].dtype) return interp_bad_dtype(d, n, "output", out);
+  int64_t total = tensor_numel(out);
+  size_t es = dt_size(out->dtype);
+  for (int k = 0; k < n->n_in; k++) {
+    InterpIter it;
+    if (broadcast_iter(&it, n, &in[k], 1, out, d)) return -1;
+    for (int64_t i = 0; i < total; i++, interp_iter_next(&it)) {
+      if (k == 0) {
+        interp_copy_elem(out->data, i, in[0].data, it.off[0], es);
+      } else if (out->dtype == DT_F32) {
+        float *o = out->data, b = ((const float *)in[k].data)[it.off[0]];
+        o[i] = is_max ? max_f(o[i], b) : min_f(o[i], b);
+      } else {
+        int64_t a = tensor_get_i64(out, i), b = tensor_get_i64(&in[k], it.off[0]);
+        put_i(out, i, is_max ? (a > b ? a : b) : (a < b ? a : b));
+      }
+    }
+  }
+  return 0;
+}
+
+int interp_min(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return min_max(n, in, out, d, 0); }
+int interp_max(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return min_max(n, in, out, d, 1); }
 
 /* ---- equal, where ---- */
 
@@ -297,6 +373,75 @@ int interp_sigmoid(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
 }
 int interp_relu(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, relu_f, relu_i); }
 int interp_ceil(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return unary(n, in, out, d, ceil, NULL); }
+
+/* ---- clip, hard_sigmoid, hard_swish ---- */
+
+/* Clip(x, min?, max?): max(x, min) then min(., max), so min > max gives max; NaN stays NaN. */
+int interp_clip(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  if (in[0].dtype != DT_F32 && !is_int(in[0].dtype)) return interp_bad_dtype(d, n, "input", &in[0]);
+  if (interp_check_numel(d, n, &in[0], out)) return -1;
+  int has[3] = {0};
+  for (int k = 1; k < 3; k++) {
+    if (!(has[k] = interp_has_in(n, in, k))) continue;
+    if (in[k].dtype != in[0].dtype || tensor_numel(&in[k]) != 1) return interp_bad_dtype(d, n, "bound", &in[k]);
+  }
+  int64_t total = tensor_numel(out);
+  if (out->dtype == DT_F32) {
+    float lo = has[1] ? *(const float *)in[1].data : 0, hi = has[2] ? *(const float *)in[2].data : 0;
+    const float *x = in[0].data;
+    float *y = out->data;
+    for (int64_t i = 0; i < total; i++) {
+      float v = x[i];
+      if (has[1] && v < lo) v = lo;
+      if (has[2] && v > hi) v = hi;
+      y[i] = v;
+    }
+    return 0;
+  }
+  int64_t lo = has[1] ? tensor_get_i64(&in[1], 0) : 0, hi = has[2] ? tensor_get_i64(&in[2], 0) : 0;
+  for (int64_t i = 0; i < total; i++) {
+    int64_t v = tensor_get_i64(&in[0], i);
+    if (has[1] && v < lo) v = lo;
+    if (has[2] && v > hi) v = hi;
+    put_i(out, i, v);
+  }
+  return 0;
+}
+
+/* max(0, min(1, alpha x + beta)) in float arithmetic, one rounding per step as the backend computes it (two
+ * statements, so no compiler fuses them into an FMA); NaN stays NaN. */
+static float hard_sigmoid_f(float x, float alpha, float beta) {
+  float v = alpha * x;
+  v = v + beta;
+  if (v > 1) v = 1;
+  if (v < 0) v = 0;
+  return v;
+}
+
+/* The f32 input of a float-only unary op, checked; NULL with d filled. */
+static const float *float_input(const Node *n, const Tensor *in, const Tensor *out, Diag *d) {
+  if (in[0].dtype != DT_F32) return interp_bad_dtype(d, n, "input", &in[0]), NULL;
+  if (interp_check_numel(d, n, &in[0], out)) return NULL;
+  return in[0].data;
+}
+
+/* HardSigmoid {alpha = 0.2, beta = 0.5}. */
+int interp_hard_sigmoid(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  const float *x = float_input(n, in, out, d);
+  if (!x) return -1;
+  float alpha = ir_attr_f(n, "alpha", 0.2f), beta = ir_attr_f(n, "beta", 0.5f), *y = out->data;
+  for (int64_t i = 0; i < tensor_numel(out); i++) y[i] = hard_sigmoid_f(x[i], alpha, beta);
+  return 0;
+}
+
+/* HardSwish: x * HardSigmoid(x) with alpha = 1/6 (as a float) and beta = 0.5. */
+int interp_hard_swish(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  const float *x = float_input(n, in, out, d);
+  if (!x) return -1;
+  float *y = out->data;
+  for (int64_t i = 0; i < tensor_numel(out); i++) y[i] = x[i] * hard_sigmoid_f(x[i], 1.0f / 6.0f, 0.5f);
+  return 0;
+}
 
 /* ---- cast, identity, dropout ---- */
 

@@ -115,6 +115,24 @@ static int shape_erf(Node *n, Diag *d) { return unary_float(n, d); }
 static int shape_tanh(Node *n, Diag *d) { return unary_float(n, d); }
 static int shape_sigmoid(Node *n, Diag *d) { return unary_float(n, d); }
 static int shape_ceil(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_hard_sigmoid(Node *n, Diag *d) { return unary_float(n, d); }
+static int shape_hard_swish(Node *n, Diag *d) { return unary_float(n, d); }
+
+/* Clip(x, min?, max?): each bound present has x's type and one element, and leaves x's shape as it is. */
+static int shape_clip(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  if (expect_dtype(n, x, M_NUM, "input", d)) return -1;
+  for (int i = 1; i < n->n_in; i++) {
+    const Tensor *b = in_t(n, i);
+    char ty[128];
+    if (!b) continue;
+    if (b->dtype != x->dtype || tensor_numel(b) != 1 || b->rank > x->rank)
+      return ir_error(d, NULL, n, "%s must be a %s scalar, got %s", i == 1 ? "min" : "max", dt_name(x->dtype),
+                      tensor_type_str(b, ty, sizeof ty));
+  }
+  copy_type(n, 0, x);
+  return 0;
+}
 static int shape_identity(Node *n, Diag *d) { (void)d; copy_type(n, 0, in_t(n, 0)); return 0; }
 
 /* Arithmetic on two same-typed numeric operands. */
@@ -131,6 +149,32 @@ static int shape_add(Node *n, Diag *d) { return binary_arith(n, d); }
 static int shape_sub(Node *n, Diag *d) { return binary_arith(n, d); }
 static int shape_mul(Node *n, Diag *d) { return binary_arith(n, d); }
 static int shape_div(Node *n, Diag *d) { return binary_arith(n, d); }
+
+static int shape_mod(Node *n, Diag *d) {
+  int64_t fmod = ir_attr_i(n, "fmod", 0);
+  if (fmod != 0 && fmod != 1) return ir_error(d, NULL, n, "fmod must be 0 or 1, got %lld", (long long)fmod);
+  return binary_arith(n, d);
+}
+
+/* Min, Max: one or more same-typed numeric operands, all broadcast together. */
+static int variadic_numeric(Node *n, Diag *d) {
+  const Tensor *a = in_t(n, 0);
+  if (!a) return ir_error(d, NULL, n, "input 0 is missing");
+  if (expect_dtype(n, a, M_NUM, "input 0", d)) return -1;
+  Tensor acc = *a;
+  for (int i = 1; i < n->n_in; i++) {
+    const Tensor *b = in_t(n, i);
+    if (!b) return ir_error(d, NULL, n, "input %d is missing", i);
+    if (b->dtype != a->dtype)
+      return ir_error(d, NULL, n, "operand types differ: %s and %s (input %d)", dt_name(a->dtype), dt_name(b->dtype), i);
+    Tensor prev = acc;
+    if (broadcast_dims(n, &prev, b, &acc, d)) return -1;
+  }
+  set_out(n, 0, a->dtype, acc.rank, acc.dims);
+  return 0;
+}
+static int shape_min(Node *n, Diag *d) { return variadic_numeric(n, d); }
+static int shape_max(Node *n, Diag *d) { return variadic_numeric(n, d); }
 
 static int shape_pow(Node *n, Diag *d) {
   const Tensor *a = in_t(n, 0), *b = in_t(n, 1);

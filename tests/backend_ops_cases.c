@@ -358,7 +358,7 @@ static void gen_range(Case *cs, Rng *r, int k) {
   case_put(cs, "%%y: undef[] = range(%%s, %%l, %%d) @\"t\"\noutput %%y\n");
 }
 
-/* ---- issue 12's elementwise ops (comparisons, logical ops) ---- */
+/* ---- issue 12's elementwise ops (comparisons, logical ops, mod, min, max, clip, hard sigmoid and swish) ---- */
 
 static const char *const BOOLS[] = {"bool"};
 BINARY(less, NUM)
@@ -369,6 +369,69 @@ BINARY(and, BOOLS)
 BINARY(or, BOOLS)
 BINARY(xor, BOOLS)
 UNARY(not, "", BOOLS)
+
+/* mod: binary()'s layouts and dtypes, fmod=0 for k < 15 and fmod=1 after (f32 divisors include 0: NaN). */
+static void gen_mod(Case *cs, Rng *r, int k) {
+  binary(cs, r, k, "mod", NUM, 3);
+  char *call = strstr(cs->text, "(%x, %y)");
+  const char *attr = k < 15 ? " {fmod=0}" : " {fmod=1}";
+  if (!call || cs->len + strlen(attr) >= sizeof cs->text) return;
+  call += strlen("(%x, %y)");
+  memmove(call + strlen(attr), call, strlen(call) + 1);
+  memcpy(call, attr, strlen(attr));
+  cs->len += strlen(attr);
+}
+
+/* min / max over 1, 2, 3 and 5 broadcast operands (k % 4), the dtype cycling with k / 4; case 12 is big
+ * enough to run threaded. */
+static void min_max(Case *cs, Rng *r, int k, const char *op) {
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  const char *dt = pick(k / 4, NUM, 3);
+  static const char *const calls[] = {"(%%x)", "(%%x, %%y)", "(%%x, %%y, %%w)", "(%%x, %%y, %%u, %%v, %%w)"};
+  if (k == 12) {
+    case_put(cs, "input %%x: f32[7,9731]\ninput %%y: f32[7,1]\n%%z: undef[] = %s(%%x, %%y) @\"t\"\noutput %%z\n", op);
+    return;
+  }
+  if (k % 4 == 2) case_put(cs, "input %%x: %s[%d,1,%d]\ninput %%y: %s[%d,1]\ninput %%w: %s[]\n", dt, a, c, dt, b, dt);
+  else case_put(cs, "input %%x: %s[%d,%d]\ninput %%y: %s[%d]\n", dt, a, b, dt, b);
+  if (k % 4 == 3) case_put(cs, "input %%u: %s[%d,%d]\ninput %%v: %s[%d,1]\ninput %%w: %s[]\n", dt, a, b, dt, a, dt);
+  case_put(cs, "%%z: undef[] = %s", op);
+  case_put(cs, calls[k % 4], 0);
+  case_put(cs, " @\"t\"\noutput %%z\n");
+}
+static void gen_min(Case *cs, Rng *r, int k) { min_max(cs, r, k, "min"); }
+static void gen_max(Case *cs, Rng *r, int k) { min_max(cs, r, k, "max"); }
+
+/* clip(x, min?, max?): both bounds, one, none; run-time and constant bounds (which may cross: then max wins);
+ * f32, i64 and i32; case 5 is big enough to run threaded. */
+static void gen_clip(Case *cs, Rng *r, int k) {
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  static const char *const v[] = {
+    "input %%x: f32[%d,%d]\ninput %%c_lo: f32[]\ninput %%c_hi: f32[]\n%%y: undef[] = clip(%%x, %%c_lo, %%c_hi)",
+    "input %%x: f32[%d,%d,%d]\ninput %%lo: f32[]\n%%y: undef[] = clip(%%x, %%lo)",
+    "input %%x: f32[%d,%d]\ninput %%hi: f32[]\n%%y: undef[] = clip(%%x, _, %%hi)",
+    "input %%x: i64[%d,%d]\ninput %%lo: i64[]\ninput %%hi: i64[]\n%%y: undef[] = clip(%%x, %%lo, %%hi)",
+    "input %%x: i32[%d,%d]\ninput %%c_lo: i32[1]\n%%y: undef[] = clip(%%x, %%c_lo, _)",
+    "input %%x: f32[5,13331]\ninput %%lo: f32[]\ninput %%hi: f32[]\n%%y: undef[] = clip(%%x, %%lo, %%hi)",
+    "input %%x: f32[%d,%d]\n%%y: undef[] = clip(%%x)"};
+  case_put(cs, v[k], a, b, c);
+  case_put(cs, " @\"t\"\noutput %%y\n");
+}
+
+/* hard_sigmoid / hard_swish (op) of x scaled by 4 (so that both ends clamp), with attrs, over unary()'s
+ * shapes. */
+static void hard(Case *cs, Rng *r, int k, const char *op, const char *attrs) {
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  if (k % 3 == 0) case_put(cs, "input %%x: f32[%d,%d]\n", a, b);
+  else if (k % 3 == 1) case_put(cs, "input %%x: f32[%d,%d,%d]\n", a, b, c);
+  else case_put(cs, "input %%x: f32[5,13331]\n");
+  case_put(cs, "const %%four: f32[] = [4]\n%%s: undef[] = mul(%%x, %%four) @\"s\"\n");
+  case_put(cs, "%%y: undef[] = %s(%%s)%s @\"t\"\noutput %%y\n", op, attrs);
+}
+static void gen_hard_sigmoid(Case *cs, Rng *r, int k) {
+  hard(cs, r, k, "hard_sigmoid", k < 3 ? "" : " {alpha=0.3, beta=0.6}");
+}
+static void gen_hard_swish(Case *cs, Rng *r, int k) { hard(cs, r, k, "hard_swish", ""); }
 
 /* Every op's cases. An op of ops.def missing here fails the test unless it is
  * in the skip list of test_backend_ops.c. */
@@ -395,6 +458,8 @@ const OpCases backend_op_cases[] = {
   {"less", TOL_EXACT, 15, gen_less}, {"less_or_equal", TOL_EXACT, 15, gen_less_or_equal},
   {"greater", TOL_EXACT, 15, gen_greater}, {"greater_or_equal", TOL_EXACT, 15, gen_greater_or_equal},
   {"not", TOL_EXACT, 3, gen_not}, {"and", TOL_EXACT, 5, gen_and}, {"or", TOL_EXACT, 5, gen_or},
-  {"xor", TOL_EXACT, 5, gen_xor},
+  {"xor", TOL_EXACT, 5, gen_xor}, {"mod", TOL_EXACT, 30, gen_mod}, {"min", TOL_EXACT, 13, gen_min},
+  {"max", TOL_EXACT, 13, gen_max}, {"clip", TOL_EXACT, 7, gen_clip}, {"hard_sigmoid", TOL_EXACT, 6, gen_hard_sigmoid},
+  {"hard_swish", TOL_EXACT, 3, gen_hard_swish},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);

@@ -590,10 +590,10 @@ static void test_unsupported_op(void **state) {
 
   m = mb_new(13);
   mb_input(m, "x", F32, 2, dims, NULL);
-  mb_node(m, "Mod", "m0", "x,x", "a");
-  mb_node(m, "Mod", "m1", "a,x", "y");
+  mb_node(m, "Det", "d0", "x", "a");
+  mb_node(m, "Det", "d1", "a", "y");
   mb_output(m, "y");
-  import_fails(m, NULL, ": unsupported op Mod (2 nodes, first 'm0')");
+  import_fails(m, NULL, ": unsupported op Det (2 nodes, first 'd0')");
 }
 
 /* An input no one defines. */
@@ -864,6 +864,44 @@ static void test_legacy_reduce_axes(void **state) {
   m = unary_model(18, "ReduceMean");
   mb_attr_ints(m, "axes", 1, axes);
   import_fails(m, NULL, "unsupported attribute 'axes'");
+}
+
+/* Clip's min and max attributes before opset 11 become scalar f32 constant inputs 1 and 2 (issue 12). */
+static void test_legacy_clip(void **state) {
+  (void)state;
+  MB *m = unary_model(10, "Clip");
+  mb_attr_f(m, "max", 6.0f);
+  mb_attr_f(m, "min", -0.5f);
+  Graph *g = import_ok(m, NULL);
+  Node *n = g->nodes[0];
+  assert_int_equal(n->n_in, 3);
+  for (int k = 1; k < 3; k++) {
+    assert_int_equal(n->in[k]->kind, VK_CONST);
+    assert_int_equal(n->in[k]->t.dtype, DT_F32);
+    assert_int_equal(n->in[k]->t.rank, 0);
+    assert_true(*(const float *)n->in[k]->t.data == (k == 1 ? -0.5f : 6.0f));
+  }
+  assert_int_equal(n->n_attrs, 0);
+  ir_graph_free(g);
+
+  m = unary_model(9, "Clip");
+  mb_attr_f(m, "max", 1.0f);
+  g = import_ok(m, NULL);
+  assert_int_equal(g->nodes[0]->n_in, 3);
+  assert_null(g->nodes[0]->in[1]);
+  ir_graph_free(g);
+
+  m = unary_model(10, "Clip");
+  g = import_ok(m, NULL);
+  assert_int_equal(g->nodes[0]->n_in, 1);
+  ir_graph_free(g);
+
+  m = unary_model(10, "Clip");
+  mb_attr_i(m, "min", 0);
+  import_fails(m, NULL, "node 'n0' (Clip): attribute 'min' must be a float");
+  m = unary_model(13, "Clip");
+  mb_attr_f(m, "min", 0.0f);
+  import_fails(m, NULL, "node 'n0' (Clip): unsupported attribute 'min'");
 }
 
 /* Squeeze, Unsqueeze and Split attributes before opset 13. */
@@ -1167,6 +1205,7 @@ int main(void) {
       cmocka_unit_test(test_constant_nodes),
       cmocka_unit_test(test_legacy_reduce_axes),
       cmocka_unit_test(test_legacy_shape_ops),
+      cmocka_unit_test(test_legacy_clip),
       cmocka_unit_test(test_softmax_opsets),
       cmocka_unit_test(test_attributes),
       cmocka_unit_test(test_cast),

@@ -376,6 +376,129 @@ static void test_logical(void **state) {
   fix_free(&f);
 }
 
+/* Mod: fmod = 0 takes the divisor's sign (Python, numpy), fmod = 1 the dividend's (C); x mod -1 is 0 even for
+ * INT64_MIN; an integer x mod 0 is an error. */
+static void test_mod(void **state) {
+  (void)state;
+  static const int64_t want_i[2][6] = {{2, 1, -1, -2, 0, 0}, {2, -2, 2, -2, 0, 0}};
+  static const float want_f[2][5] = {{1.5f, 0.5f, -0.5f, 0, -0.0f}, {1.5f, -1.5f, 1.5f, 0, 0}};
+  for (int fmod = 0; fmod < 2; fmod++) {
+    Fix f;
+    fix_init(&f, OP_MOD, 2, 1);
+    fix_in(&f, 0, DT_I64, 1, DIMS(6), I64(5, -5, 5, -5, 7, INT64_MIN));
+    fix_in(&f, 1, DT_I64, 1, DIMS(6), I64(3, 3, -3, -3, -1, -1));
+    fix_out(&f, 0, DT_I64, 1, DIMS(6));
+    set_i(&f, "fmod", fmod);
+    fix_run_ok(&f);
+    expect_i64(&f, 0, want_i[fmod], 6);
+    fix_free(&f);
+    fix_init(&f, OP_MOD, 2, 1);
+    fix_in(&f, 0, DT_F32, 1, DIMS(5), F32(5.5f, -5.5f, 5.5f, 6, 6));
+    fix_in(&f, 1, DT_F32, 1, DIMS(5), F32(2, 2, -2, 3, -3));
+    fix_out(&f, 0, DT_F32, 1, DIMS(5));
+    set_i(&f, "fmod", fmod);
+    fix_run_ok(&f);
+    expect_f32(&f, 0, want_f[fmod], 5);
+    assert_int_equal(!!signbit(((float *)f.out[0].data)[4]), !fmod); /* -0 for fmod = 0: the divisor's sign */
+    fix_free(&f);
+  }
+  Fix f;
+  fix_init(&f, OP_MOD, 2, 1);
+  fix_in(&f, 0, DT_I32, 1, DIMS(2), I32(1, 2));
+  fix_in(&f, 1, DT_I32, 0, NULL, I32(0));
+  fix_out(&f, 0, DT_I32, 1, DIMS(2));
+  expect_error(&f, "integer division by zero");
+  fix_free(&f);
+}
+
+/* Min and Max over three broadcast operands (a NaN anywhere gives NaN), and over one (a copy). */
+static void test_min_max(void **state) {
+  (void)state;
+  for (int is_max = 0; is_max < 2; is_max++) {
+    Fix f;
+    fix_init(&f, is_max ? OP_MAX : OP_MIN, 3, 1);
+    fix_in(&f, 0, DT_F32, 2, DIMS(2, 2), F32(1, 5, NAN, 2.5f));
+    fix_in(&f, 1, DT_F32, 1, DIMS(2), F32(3, NAN));
+    fix_in(&f, 2, DT_F32, 0, NULL, F32(2));
+    fix_out(&f, 0, DT_F32, 2, DIMS(2, 2));
+    fix_run_ok(&f);
+    const float *y = f.out[0].data;
+    assert_true(y[0] == (is_max ? 3 : 1) && isnan(y[1]) && isnan(y[2]) && isnan(y[3]));
+    fix_free(&f);
+    fix_init(&f, is_max ? OP_MAX : OP_MIN, 2, 1);
+    fix_in(&f, 0, DT_I32, 1, DIMS(3), I32(-7, 0, 9));
+    fix_in(&f, 1, DT_I32, 2, DIMS(2, 1), I32(1, -8));
+    fix_out(&f, 0, DT_I32, 2, DIMS(2, 3));
+    fix_run_ok(&f);
+    expect_i32(&f, 0, is_max ? I32(1, 1, 9, -7, 0, 9) : I32(-7, 0, 1, -8, -8, -8), 6);
+    fix_free(&f);
+  }
+  Fix f;
+  fix_init(&f, OP_MAX, 1, 1);
+  fix_in(&f, 0, DT_I64, 1, DIMS(2), I64(4, -4));
+  fix_out(&f, 0, DT_I64, 1, DIMS(2));
+  fix_run_ok(&f);
+  expect_i64(&f, 0, I64(4, -4), 2);
+  fix_free(&f);
+}
+
+/* Clip with both bounds, one, none, crossing bounds (max wins) and NaN; integers. */
+static void test_clip(void **state) {
+  (void)state;
+  float lo = -1, hi = 2, x[5] = {-3, 0.5f, 7, NAN, -1};
+  static const float want[4][5] = {{-1, 0.5f, 2, NAN, -1}, {-1, 0.5f, 7, NAN, -1}, {-3, 0.5f, 2, NAN, -1},
+                                   {-3, 0.5f, 7, NAN, -1}};
+  for (int m = 0; m < 4; m++) { /* bounds: both, min only, max only, none */
+    Fix f;
+    fix_init(&f, OP_CLIP, 3, 1);
+    fix_in(&f, 0, DT_F32, 1, DIMS(5), x);
+    fix_in(&f, 1, DT_F32, 0, NULL, &lo);
+    fix_in(&f, 2, DT_F32, 0, NULL, &hi);
+    if (m == 2 || m == 3) fix_absent(&f, 1);
+    if (m == 1 || m == 3) fix_absent(&f, 2);
+    fix_out(&f, 0, DT_F32, 1, DIMS(5));
+    fix_run_ok(&f);
+    const float *y = f.out[0].data;
+    for (int i = 0; i < 5; i++) assert_true(y[i] == want[m][i] || (isnan(y[i]) && isnan(want[m][i])));
+    fix_free(&f);
+  }
+  Fix f;
+  fix_init(&f, OP_CLIP, 3, 1);
+  fix_in(&f, 0, DT_I64, 1, DIMS(3), I64(-5, 3, 9));
+  fix_in(&f, 1, DT_I64, 0, NULL, I64(4));
+  fix_in(&f, 2, DT_I64, 1, DIMS(1), I64(2)); /* min > max: everything is max */
+  fix_out(&f, 0, DT_I64, 1, DIMS(3));
+  fix_run_ok(&f);
+  expect_i64(&f, 0, I64(2, 2, 2), 3);
+  fix_free(&f);
+}
+
+/* HardSigmoid (defaults and attributes) and HardSwish, clamped at both ends. */
+static void test_hard_sigmoid_swish(void **state) {
+  (void)state;
+  Fix f;
+  fix_init(&f, OP_HARD_SIGMOID, 1, 1);
+  fix_in(&f, 0, DT_F32, 1, DIMS(4), F32(-5, 0, 1, 5));
+  fix_out(&f, 0, DT_F32, 1, DIMS(4));
+  fix_run_ok(&f);
+  expect_f32(&f, 0, F32(0, 0.5f, 0.7f, 1), 4);
+  fix_free(&f);
+  fix_init(&f, OP_HARD_SIGMOID, 1, 1);
+  fix_in(&f, 0, DT_F32, 1, DIMS(3), F32(-1, 0, 1));
+  fix_out(&f, 0, DT_F32, 1, DIMS(3));
+  set_f(&f, "alpha", 0.5f);
+  set_f(&f, "beta", 0.25f);
+  fix_run_ok(&f);
+  expect_f32(&f, 0, F32(0, 0.25f, 0.75f), 3);
+  fix_free(&f);
+  fix_init(&f, OP_HARD_SWISH, 1, 1);
+  fix_in(&f, 0, DT_F32, 1, DIMS(4), F32(-4, -1.5f, 1.5f, 4));
+  fix_out(&f, 0, DT_F32, 1, DIMS(4));
+  fix_run_ok(&f);
+  expect_f32(&f, 0, F32(0, -0.375f, 1.125f, 4), 4);
+  fix_free(&f);
+}
+
 static void test_unary(void **state) {
   (void)state;
   static const struct { OpKind op; float x, y; } cases[] = {
@@ -1031,6 +1154,10 @@ int main(void) {
       cmocka_unit_test(test_equal_where),
       cmocka_unit_test(test_compare),
       cmocka_unit_test(test_logical),
+      cmocka_unit_test(test_mod),
+      cmocka_unit_test(test_min_max),
+      cmocka_unit_test(test_clip),
+      cmocka_unit_test(test_hard_sigmoid_swish),
       cmocka_unit_test(test_unary),
       cmocka_unit_test(test_cast),
       cmocka_unit_test(test_dropout_mask),
