@@ -22,9 +22,10 @@ test:
 
 # The compiler, loader, image library and their tests under AddressSanitizer + UBSan (build-asan/): the unit,
 # golden, conformance (interpreted, and --expect's own test), fixture, round-trip, bad-input, external-data,
-# emit-kinds, digits, dynamic-batch, profile and large-graph tests; not the ones that load the instrumented libraries into uninstrumented
-# programs (Python's ctypes, the pkg-config example, the install test).
-ASAN_TESTS = 'unit_|golden_|onnx_conformance$$|onnx_conformance_expect|emit_kinds|bad_input|external_data|model_|roundtrip_|einsum_import|digits|dynamic_batch|profile|large_graph'
+# emit-kinds, digits, dynamic-batch, profile, large-graph and zero-size backend (backend_ops_zero) tests; not
+# the ones that load the instrumented libraries into uninstrumented programs (Python's ctypes, the pkg-config
+# example, the install test).
+ASAN_TESTS = 'unit_|golden_|onnx_conformance$$|onnx_conformance_expect|emit_kinds|bad_input|external_data|model_|roundtrip_|einsum_import|digits|dynamic_batch|profile|large_graph|backend_ops_zero'
 test-asan:
 	@scripts/install-deps.sh test
 	@cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DVITC_SANITIZE=ON >/dev/null

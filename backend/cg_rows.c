@@ -55,6 +55,14 @@ int cg_axis(const Node *n, int rank, Diag *d) {
   return (int)(a < 0 ? a + rank : a);
 }
 
+void cg_fill_kernel(CgCtx *c, int64_t count, DType t, LLVMValueRef v, const int *args, int n) {
+  LLVMValueRef begin, end;
+  cg_kernel_parallel(c, count, n, &begin, &end);
+  CgLoop l = cg_loop_begin(c, begin, end, 1);
+  for (int k = 0; k < n; k++) LLVMBuildStore(c->b, v, cg_gep(c, t, c->args[args[k]], l.iv));
+  cg_loop_end(c, &l);
+}
+
 LLVMValueRef cg_run(CgCtx *c, int64_t count, LLVMValueRef acc, CgRunFn f, void *env) {
   int64_t full = count & -(int64_t)CG_VW, rem = count - full;
   if (full == CG_VW) {

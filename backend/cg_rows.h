@@ -22,6 +22,10 @@ LLVMValueRef cg_fold(CgCtx *c, CgFold op, DType t, LLVMValueRef acc, LLVMValueRe
 /* The scalar fold of all lanes of v. */
 LLVMValueRef cg_fold_lanes(CgCtx *c, CgFold op, DType t, LLVMValueRef v);
 
+/* The body of a kernel that stores the scalar v (of type t) into elements [0, count) of each of the n
+ * kernel arguments args[]: what a fold over no elements leaves in each row's result. */
+void cg_fill_kernel(CgCtx *c, int64_t count, DType t, LLVMValueRef v, const int *args, int n);
+
 /* Node n's `axis` attribute (default -1) normalized against rank; -1 with d filled when out of range. */
 int cg_axis(const Node *n, int rank, Diag *d);
 

@@ -305,7 +305,7 @@ int cg_emit_slice(CgCtx *c, const Node *n, Diag *d) {
     if (ir_slice_axis(x->dims[a], &start, tensor_get_i64(ends, i), step) != n->out[0]->t.dims[a])
       return ir_error(d, NULL, n, "internal error: slice bounds disagree with the output shape");
     base += start * st[a];
-    src[a] = st[a] * step;
+    src[a] = n->out[0]->t.dims[a] > 1 ? st[a] * step : 0; /* a step past the axis is never taken */
   }
   return cm_emit(c, n, src, base, d);
 }

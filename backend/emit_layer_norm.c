@@ -6,6 +6,7 @@
  * the normalized shape (the row is walked as [len / span, span] with span the
  * smallest suffix; an operand of m elements is read at (r % (m / span)) * span + j). */
 #include "cg_rows.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -129,6 +130,24 @@ static int64_t ln_suffix(const Tensor *t, const Tensor *x, int axis) {
   return tensor_numel(t);
 }
 
+/* A layer norm with nothing to compute: y is empty; over an empty normalized axis, each of the rows has
+ * a Mean and InvStdDev of NaN (0 / 0, as the interpreter's). */
+static int ln_empty(CgCtx *c, const Node *n, int64_t rows, int has_mean, int has_inv, Diag *d) {
+  if (rows == 0 || !(has_mean || has_inv)) return 0;
+  char key[96];
+  snprintf(key, sizeof key, "layer_norm.empty%lld.%d%d%d", (long long)rows, n->n_in, has_mean, has_inv);
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (!fn) {
+    int outs[2], k = 0;
+    if (has_mean) outs[k++] = n->n_in + 1;
+    if (has_inv) outs[k++] = n->n_in + 2;
+    if (!(fn = cg_kernel_begin(c, key, n->n_in + n->n_out, d))) return -1;
+    cg_fill_kernel(c, rows, DT_F32, LLVMConstReal(c->t_f32, NAN), outs, k);
+    cg_kernel_end(c);
+  }
+  return cg_kernel_call(c, fn, n, n->n_in, d);
+}
+
 int cg_emit_layer_norm(CgCtx *c, const Node *n, Diag *d) {
   const Tensor *x = &n->in[0]->t;
   int has_bias = n->n_in > 2 && n->in[2];
@@ -138,7 +157,8 @@ int cg_emit_layer_norm(CgCtx *c, const Node *n, Diag *d) {
   if (axis < 0) return -1;
   int64_t rows = 1, len = 1;
   for (int a = 0; a < x->rank; a++) *(a < axis ? &rows : &len) *= x->dims[a];
-  if (rows * len == 0) return 0;
+  int has_mean = n->n_out > 1 && n->out[1], has_inv = n->n_out > 2 && n->out[2];
+  if (rows * len == 0) return ln_empty(c, n, rows, has_mean, has_inv, d);
   LnRow r = {.aff = {{1, 1, NULL}, {has_bias ? 2 : -1, 1, NULL}}, .span = len};
   for (int k = 0; k < 1 + has_bias; k++) {
     if ((r.aff[k].m = ln_suffix(&n->in[1 + k]->t, x, axis)) < 0)
@@ -146,7 +166,6 @@ int cg_emit_layer_norm(CgCtx *c, const Node *n, Diag *d) {
                       k ? "bias" : "scale");
     if (r.aff[k].m > 1 && r.aff[k].m < r.span) r.span = r.aff[k].m;
   }
-  int has_mean = n->n_out > 1 && n->out[1], has_inv = n->n_out > 2 && n->out[2];
   float eps = ir_attr_f(n, "epsilon", 1e-5f);
   uint32_t eps_bits;
   memcpy(&eps_bits, &eps, sizeof eps_bits);

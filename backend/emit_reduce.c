@@ -7,6 +7,7 @@
  * neighbouring outputs, one lane each. Accumulation is in the input type:
  * f32 (a NaN wins for max), or wrapping integers (mean truncates). */
 #include "cg_rows.h"
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -144,6 +145,16 @@ static void rd_kernel(CgCtx *c, const RdPlan *p) {
   cg_loop_end(c, &l);
 }
 
+/* What a reduction over no elements gives: a sum 0, a max -inf (the type's minimum for integers, as ONNX
+ * says), an f32 mean NaN (0 / 0). */
+static LLVMValueRef rd_empty_value(CgCtx *c, const RdPlan *p) {
+  LLVMTypeRef et = cg_elem_type(c, p->t);
+  if (p->mean) return LLVMConstReal(et, NAN);
+  if (p->op == CG_FOLD_SUM) return LLVMConstNull(et);
+  if (p->t == DT_F32) return LLVMConstReal(et, -INFINITY);
+  return LLVMConstInt(et, 1ull << (LLVMGetIntTypeWidth(et) - 1), 0);
+}
+
 /* A reduction kernel for node n: op folds, mean divides by the count. */
 static int emit_reduce(CgCtx *c, const Node *n, const char *name, CgFold op, int mean, Diag *d) {
   const Tensor *x = &n->in[0]->t;
@@ -153,9 +164,20 @@ static int emit_reduce(CgCtx *c, const Node *n, const char *name, CgFold op, int
     return ir_error(d, NULL, n, "%s input is not supported by the backend", dt_name(x->dtype));
   if (rd_axes(n, mask, d)) return -1;
   if (tensor_numel(&n->out[0]->t) == 0) return 0;
-  if (tensor_numel(x) == 0) return ir_error(d, NULL, n, "a reduction over no elements is not supported by the backend");
-  rd_plan(x, mask, &p);
   char key[256];
+  if (tensor_numel(x) == 0) { /* every output element folds nothing */
+    if (mean && x->dtype != DT_F32)
+      return ir_error(d, NULL, n, "the mean of no elements is undefined for %s", dt_name(x->dtype));
+    snprintf(key, sizeof key, "%s.%s.empty%lld", name, dt_name(x->dtype), (long long)tensor_numel(&n->out[0]->t));
+    LLVMValueRef fn = cg_kernel_find(c, key);
+    if (!fn) {
+      if (!(fn = cg_kernel_begin(c, key, 2, d))) return -1;
+      cg_fill_kernel(c, tensor_numel(&n->out[0]->t), x->dtype, rd_empty_value(c, &p), (int[]){1}, 1);
+      cg_kernel_end(c);
+    }
+    return cg_kernel_call(c, fn, n, 1, d);
+  }
+  rd_plan(x, mask, &p);
   size_t len = (size_t)snprintf(key, sizeof key, "%s.%s.", name, dt_name(x->dtype));
   for (int i = 0; i < p.n && len < sizeof key; i++)
     len += (size_t)snprintf(key + len, sizeof key - len, "%c%lld", p.g[i].reduced ? 'R' : 'K', (long long)p.g[i].size);

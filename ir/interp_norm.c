@@ -174,12 +174,13 @@ static int reduce(const Node *n, const Tensor *in, Tensor *out, Diag *d, Reduce 
     if (kind != RD_MAX) *s += v;
     else if (v > *s || v != v) *s = v; /* NaN propagates */
   }
+  /* Over no elements (per == 0): a sum is 0, a max -inf or, for an integer type, the type's minimum (ONNX),
+   * an f32 mean NaN (an integer one is refused by shape inference). */
   for (int64_t i = 0; i < nout; i++) {
     double v = kind == RD_MEAN ? acc[i] / (double)per : acc[i];
     if (x->dtype == DT_F32) ((float *)out->data)[i] = (float)v;
-    else if (!isfinite(v)) v = 0; /* max of nothing, for an integer type */
-    if (x->dtype == DT_I64) ((int64_t *)out->data)[i] = (int64_t)v;
-    else if (x->dtype == DT_I32) ((int32_t *)out->data)[i] = (int32_t)v;
+    else if (x->dtype == DT_I64) ((int64_t *)out->data)[i] = isfinite(v) ? (int64_t)v : INT64_MIN;
+    else if (x->dtype == DT_I32) ((int32_t *)out->data)[i] = isfinite(v) ? (int32_t)v : INT32_MIN;
   }
   free(acc);
   return 0;

@@ -117,6 +117,7 @@ int interp_slice(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     if (step[a] == 0) return ir_error(d, NULL, n, "step must not be 0");
     want[a] = ir_slice_axis(x->dims[a], &s, e, step[a]);
     start[a] = s;
+    if (want[a] <= 1) step[a] = 1; /* never taken, and st[a] * a step past the axis could overflow */
   }
   if (check_dims(n, out, want, rank, d)) return -1;
   if (out->dtype != x->dtype) return interp_bad_dtype(d, n, "output", out);

@@ -416,7 +416,16 @@ static int shape_reduce(Node *n, Diag *d) {
   set_out(n, 0, x->dtype, r, dims);
   return 0;
 }
-static int shape_reduce_mean(Node *n, Diag *d) { return shape_reduce(n, d); }
+/* Over no elements a sum is 0 and a max -inf (the type's minimum for integers; ONNX), and an f32 mean is
+ * NaN (numpy, torch); an integer mean has no value (ONNX: undefined), so it is refused. */
+static int shape_reduce_mean(Node *n, Diag *d) {
+  if (shape_reduce(n, d)) return -1;
+  const Tensor *x = in_t(n, 0);
+  if (x->dtype == DT_F32 || tensor_numel(x) > 0 || tensor_numel(out_t(n, 0)) == 0) return 0;
+  char ty[128];
+  return ir_error(d, NULL, n, "the mean of no elements (input %s) is undefined for %s",
+                  tensor_type_str(x, ty, sizeof ty), dt_name(x->dtype));
+}
 static int shape_reduce_sum(Node *n, Diag *d) { return shape_reduce(n, d); }
 static int shape_reduce_max(Node *n, Diag *d) { return shape_reduce(n, d); }
 
@@ -554,11 +563,12 @@ int64_t ir_slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step) {
   if (step > 0) {
     *start = s < 0 ? 0 : s > dim ? dim : s;
     end = end < 0 ? 0 : end > dim ? dim : end;
-    return end > *start ? (end - *start + step - 1) / step : 0;
+    return end > *start ? (end - *start - 1) / step + 1 : 0; /* no overflow for any step */
   }
+  if (dim == 0) return *start = 0, 0; /* an empty axis: nothing to walk back from */
   *start = s < 0 ? 0 : s > dim - 1 ? dim - 1 : s;
   end = end < -1 ? -1 : end > dim - 1 ? dim - 1 : end;
-  return *start > end ? (*start - end - step - 1) / -step : 0;
+  return *start > end ? (*start - end - 1) / (step == INT64_MIN ? INT64_MAX : -step) + 1 : 0;
 }
 
 static int shape_slice(Node *n, Diag *d) {

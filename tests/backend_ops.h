@@ -1,6 +1,6 @@
-/* The differential backend test (test_backend_ops.c): seeded random cases per
- * op (backend_ops_cases.c), each a small IR graph compiled to a .so and
- * compared with the reference interpreter. */
+/* The differential backend test (test_backend_ops.c): seeded random cases and
+ * zero-size cases per op (backend_ops_cases.c), each a small IR graph compiled
+ * to a .so and compared with the reference interpreter. */
 #ifndef VITC_BACKEND_OPS_H
 #define VITC_BACKEND_OPS_H
 
@@ -45,5 +45,10 @@ typedef struct OpCases {
 
 extern const OpCases backend_op_cases[];
 extern const int backend_n_op_cases;
+
+/* The zero-size cases: a dimension of 0 somewhere in each; every node output's
+ * type is stated in the text and must be what inference gives. */
+extern const OpCases backend_zero_cases[];
+extern const int backend_n_zero_cases;
 
 #endif

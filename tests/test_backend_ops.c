@@ -1,16 +1,23 @@
 /* Differential test of the backend against the reference interpreter, op by
  * op (ggml's test-backend-ops idea): for every op of ir/ops.def, its seeded
- * random cases (backend_ops_cases.c) are compiled with cg_compile, run through
- * the loader and compared with ir_interpret under the op family's tolerance.
- * Every node computes at run time: values shape inference worked out are
- * dropped first, so the plan skips nothing. An op without cases fails with
- * "no differential case for op X" unless the skip list below names it.
+ * random cases and its zero-size cases (backend_ops_cases.c) are compiled with
+ * cg_compile, run through the loader and compared with ir_interpret under the
+ * op family's tolerance. Every node computes at run time: values shape
+ * inference worked out are dropped first, so the plan skips nothing. An op
+ * without cases fails with "no differential case for op X", one without
+ * zero-size cases with "no zero-size case for op X", unless a skip list below
+ * names it. A zero-size case states its output types, which inference must
+ * give; its empty inputs and outputs are handed to the compiled code as a
+ * pointer into an inaccessible page, so touching one crashes the case.
  *
- *   test_backend_ops [-v] [OP...]   (-v: print the IR of a failing case)
+ *   test_backend_ops [-v] [--random | --zero] [OP...]
+ *     -v: print the IR of a failing case; --random: only the seeded random
+ *     cases; --zero: only the zero-size cases (ctest runs the two as
+ *     backend_ops and backend_ops_zero)
  *
- * Prints `PASS op (N cases)` or `FAIL op case K: why` per op, then
- * `N passed, M failed`; exits 1 when an op failed. Each op runs in a child
- * process, so a crash in generated code fails that op only. */
+ * Prints `PASS op (N cases, Z zero-size)` or `FAIL op case K: why` (`zero-size
+ * case K`) per op, then `N passed, M failed`; exits 1 when an op failed. Each op
+ * runs in a child process, so a crash in generated code fails that op only. */
 #include "backend_ops.h"
 #include "cg.h"
 #include "vitrt.h"
@@ -19,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,6 +36,13 @@
  * Empty today: every op in ops.def has cases. */
 static const char *const skip_list[][2] = {
   /* {"op_name", "why it cannot be tested this way"}, */
+  {NULL, NULL},
+};
+
+/* Ops that have no zero-size case, each with the reason; NULL-terminated.
+ * Empty today: every op in ops.def has them. */
+static const char *const zero_skip_list[][2] = {
+  /* {"op_name", "why it cannot take a zero-size operand"}, */
   {NULL, NULL},
 };
 
@@ -42,6 +57,9 @@ static const struct {
 };
 
 static char tmpdir[] = "/tmp/vitc_backend_ops.XXXXXX";
+
+/* An inaccessible page: the data of every empty tensor handed to the compiled code. */
+static void *guard;
 
 /* Fills t's data (allocated, at least one byte) with the case's random values. */
 static int fill(Tensor *t, Rng *r, const Case *cs) {
@@ -59,9 +77,10 @@ static int fill(Tensor *t, Rng *r, const Case *cs) {
   return 0;
 }
 
-/* Parses the case, turns c_ inputs into random constants, infers, verifies,
- * and drops inferred data so that every node runs. NULL with why filled. */
-static Graph *load_case(const Case *cs, const char *name, Rng *r, char *why, size_t n) {
+/* Parses the case, turns c_ inputs into random constants, infers, verifies
+ * (typed: the types the text states against inference), and drops inferred
+ * data so that every node runs. NULL with why filled. */
+static Graph *load_case(const Case *cs, const char *name, int typed, Rng *r, char *why, size_t n) {
   char *text = NULL;
   Diag d = {0};
   Graph *g = asprintf(&text, "graph \"%s\" opset 18\n%s", name, cs->text) < 0 ? NULL : ir_parse(text, name, &d);
@@ -81,13 +100,13 @@ static Graph *load_case(const Case *cs, const char *name, Rng *r, char *why, siz
     v->t.data = data;
   }
   if (g) g->n_inputs = kept;
-  if (g && (ir_infer_shapes(g, &d) || ir_verify(g, &d))) ir_graph_free(g), g = NULL;
+  if (g && ((!typed && ir_infer_shapes(g, &d)) || ir_verify(g, &d))) ir_graph_free(g), g = NULL;
   for (int i = 0; g && i < g->n_values; i++)
     if (g->values[i]->kind == VK_NODE && g->values[i]->data_inferred) {
       g->values[i]->data_inferred = 0;
       g->values[i]->t.data = NULL;
     }
-  if (!g) snprintf(why, n, "bad case: %s", d.msg);
+  if (!g) snprintf(why, n, "%s: %s", typed ? "inference" : "bad case", d.msg);
   return g;
 }
 
@@ -127,59 +146,95 @@ static int run_compiled(const Graph *g, const char *name, Tensor *in, const Tens
     vin[i] = (VitrtTensor){dt_to_onnx(in[i].dtype), in[i].rank, in[i].dims, in[i].data};
   for (int j = 0; !rc && j < g->n_outputs; j++) {
     got[j] = want[j];
-    if (!(got[j].data = calloc(1, tensor_bytes(&got[j]) + 1))) rc = -1;
+    got[j].data = tensor_bytes(&got[j]) ? calloc(1, tensor_bytes(&got[j])) : guard;
+    if (!got[j].data) rc = -1;
     else vout[j] = (VitrtTensor){dt_to_onnx(got[j].dtype), got[j].rank, got[j].dims, got[j].data};
   }
   if (!rc && vitrt_run_checked(s, g->n_inputs, vin, g->n_outputs, vout, err, sizeof err))
     rc = (snprintf(why, n, "run: %s", err), -1);
   for (int j = 0; !rc && j < g->n_outputs; j++) rc = compare(&got[j], &want[j], tol, j, why, n);
-  for (int j = 0; j < MAX_IO; j++) free(got[j].data);
+  for (int j = 0; j < MAX_IO; j++)
+    if (got[j].data != guard) free(got[j].data);
   vitrt_session_destroy(s);
   vitrt_close(m);
   unlink(so), unlink(hdr);
   return rc;
 }
 
-/* Builds, interprets and compiles case k of oc; 0 when the outputs agree. */
-static int run_case(const OpCases *oc, int k, int verbose, char *why, size_t n) {
+/* Builds, interprets and compiles case k of oc (zero: of its zero-size cases);
+ * 0 when the outputs agree. */
+static int run_case(const OpCases *oc, int k, int zero, int verbose, char *why, size_t n) {
   Case cs = {.int_lo = -9, .int_hi = 9, .int_nonzero = 1};
   uint64_t seed = 1469598103934665603ull;
   for (const char *p = oc->op; *p; p++) seed = (seed ^ (unsigned char)*p) * 1099511628211ull;
   Rng r = {seed ^ (uint64_t)k};
   char name[96];
-  snprintf(name, sizeof name, "%s_%d", oc->op, k);
+  snprintf(name, sizeof name, "%s_%s%d", oc->op, zero ? "zero_" : "", k);
   oc->gen(&cs, &r, k);
-  Graph *g = load_case(&cs, name, &r, why, n);
+  Graph *g = load_case(&cs, name, zero, &r, why, n);
   if (!g) return -1;
   Tensor in[MAX_IO] = {{0}}, want[MAX_IO] = {{0}};
   Diag d = {0};
   int rc = g->n_inputs > MAX_IO || g->n_outputs > MAX_IO ? (snprintf(why, n, "too many inputs or outputs"), -1) : 0;
-  for (int i = 0; !rc && i < g->n_inputs; i++) in[i] = g->inputs[i]->t, rc = fill(&in[i], &r, &cs);
+  for (int i = 0; !rc && i < g->n_inputs; i++) {
+    in[i] = g->inputs[i]->t, rc = fill(&in[i], &r, &cs);
+    if (!rc && !tensor_bytes(&in[i])) free(in[i].data), in[i].data = guard;
+  }
   if (!rc && ir_interpret(g, in, want, &d)) rc = (snprintf(why, n, "interpreter: %s", d.msg), -1);
+  for (int j = 0; !rc && j < g->n_outputs; j++)
+    if (!tensor_same_type(&want[j], &g->outputs[j]->t)) {
+      char a[128], b[128];
+      rc = (snprintf(why, n, "interpreter output %d is %s, inference gives %s", j, tensor_type_str(&want[j], a, 128),
+                     tensor_type_str(&g->outputs[j]->t, b, 128)), -1);
+    }
   if (!rc) rc = run_compiled(g, name, in, want, oc->tol, why, n);
   if (rc && verbose) printf("---- %s:\n%s----\n", name, cs.text);
-  for (int i = 0; i < MAX_IO; i++) free(in[i].data), free(want[i].data);
+  for (int i = 0; i < MAX_IO; i++) {
+    if (in[i].data != guard) free(in[i].data);
+    free(want[i].data);
+  }
   ir_graph_free(g);
   return rc;
 }
 
-/* Runs every case of op (in a child process); prints its line; 0 when all
- * pass, 1 when one fails, -1 when the op is skipped. */
-static int run_op(const char *op, int verbose) {
-  for (int s = 0; skip_list[s][0]; s++)
-    if (strcmp(skip_list[s][0], op) == 0) return printf("SKIP %s: %s\n", op, skip_list[s][1]), -1;
-  const OpCases *oc = NULL;
-  for (int i = 0; i < backend_n_op_cases && !oc; i++)
-    if (strcmp(backend_op_cases[i].op, op) == 0) oc = &backend_op_cases[i];
-  if (!oc) return printf("FAIL %s: no differential case for op %s\n", op, op), 1;
+/* The row of op in table (n rows), or NULL. */
+static const OpCases *find_cases(const OpCases *table, int n, const char *op) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(table[i].op, op) == 0) return &table[i];
+  return NULL;
+}
+
+/* The reason list names op for, or NULL. */
+static const char *skipped(const char *const list[][2], const char *op) {
+  for (int s = 0; list[s][0]; s++)
+    if (strcmp(list[s][0], op) == 0) return list[s][1];
+  return NULL;
+}
+
+/* Runs the cases of op in a child process (random, zero: which kinds);
+ * prints its line; 0 when all pass, 1 when one fails, -1 when the op is
+ * skipped. */
+static int run_op(const char *op, int random, int zero, int verbose) {
+  const char *skip = random ? skipped(skip_list, op) : NULL, *zero_skip = zero ? skipped(zero_skip_list, op) : NULL;
+  random = random && !skip, zero = zero && !zero_skip;
+  const char *why = zero_skip ? zero_skip : skip ? skip : "";
+  if (!random && !zero) return printf("SKIP %s: %s\n", op, why), -1;
+  const OpCases *oc = random ? find_cases(backend_op_cases, backend_n_op_cases, op) : NULL;
+  const OpCases *zc = zero ? find_cases(backend_zero_cases, backend_n_zero_cases, op) : NULL;
+  if (random && !oc) return printf("FAIL %s: no differential case for op %s\n", op, op), 1;
+  if (zero && !zc) return printf("FAIL %s: no zero-size case for op %s\n", op, op), 1;
   fflush(stdout);
   pid_t pid = fork();
   if (pid == 0) {
     char why[1400] = "";
-    for (int k = 0; k < oc->n_cases; k++)
-      if (run_case(oc, k, verbose, why, sizeof why))
+    for (int k = 0; oc && k < oc->n_cases; k++)
+      if (run_case(oc, k, 0, verbose, why, sizeof why))
         printf("FAIL %s case %d: %s\n", op, k, why), fflush(stdout), _exit(1);
-    printf("PASS %s (%d cases)\n", op, oc->n_cases);
+    for (int k = 0; zc && k < zc->n_cases; k++)
+      if (run_case(zc, k, 1, verbose, why, sizeof why))
+        printf("FAIL %s zero-size case %d: %s\n", op, k, why), fflush(stdout), _exit(1);
+    if (oc && zc) printf("PASS %s (%d cases, %d zero-size)\n", op, oc->n_cases, zc->n_cases);
+    else printf("PASS %s (%d %s)\n", op, oc ? oc->n_cases : zc->n_cases, oc ? "cases" : "zero-size cases");
     fflush(stdout);
     _exit(0);
   }
@@ -201,20 +256,32 @@ static void remove_tmpdir(void) {
 }
 
 int main(int argc, char **argv) {
-  int verbose = argc > 1 && strcmp(argv[1], "-v") == 0, failed = 0, passed = 0;
+  int verbose = 0, random = 1, zero = 1, failed = 0, passed = 0, first = 1;
+  for (; first < argc && argv[first][0] == '-'; first++) {
+    if (strcmp(argv[first], "-v") == 0) verbose = 1;
+    else if (strcmp(argv[first], "--random") == 0) zero = 0;
+    else if (strcmp(argv[first], "--zero") == 0) random = 0;
+    else return fprintf(stderr, "usage: test_backend_ops [-v] [--random | --zero] [OP...]\n"), 2;
+  }
+  if (!random && !zero) return fprintf(stderr, "test_backend_ops: --random and --zero exclude each other\n"), 2;
   if (!mkdtemp(tmpdir)) return fprintf(stderr, "test_backend_ops: cannot create %s\n", tmpdir), 1;
+  guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (guard == MAP_FAILED) return fprintf(stderr, "test_backend_ops: cannot map a guard page\n"), 1;
   for (int op = 0; op < OP_COUNT; op++) {
-    int wanted = argc == 1 + verbose;
-    for (int i = 1 + verbose; i < argc; i++) wanted |= strcmp(argv[i], ir_ops[op].name) == 0;
+    int wanted = argc == first;
+    for (int i = first; i < argc; i++) wanted |= strcmp(argv[i], ir_ops[op].name) == 0;
     if (!wanted) continue;
-    int rc = run_op(ir_ops[op].name, verbose);
+    int rc = run_op(ir_ops[op].name, random, zero, verbose);
     failed += rc > 0;
     passed += rc == 0;
   }
   /* Cases for an op the table no longer has are stale. */
-  for (int i = 0; i < backend_n_op_cases; i++)
+  for (int i = 0; random && i < backend_n_op_cases; i++)
     if (ir_op_from_name(backend_op_cases[i].op) < 0)
       printf("FAIL %s: cases for an unknown op\n", backend_op_cases[i].op), failed++;
+  for (int i = 0; zero && i < backend_n_zero_cases; i++)
+    if (ir_op_from_name(backend_zero_cases[i].op) < 0)
+      printf("FAIL %s: zero-size cases for an unknown op\n", backend_zero_cases[i].op), failed++;
   printf("%d passed, %d failed\n", passed, failed);
   remove_tmpdir();
   return failed != 0;
