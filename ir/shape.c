@@ -431,11 +431,27 @@ static int shape_reduce_max(Node *n, Diag *d) { return shape_reduce(n, d); }
 
 /* ---- layout ---- */
 
+/* Input i of n, a shape (Reshape, Expand, ConstantOfShape): known, 1-D, at most IR_MAX_RANK entries and,
+ * unless min_entry allows it, none below min_entry; NULL with d filled otherwise. */
+static const Tensor *need_shape(Node *n, int i, int64_t min_entry, Diag *d) {
+  const Tensor *s = need_data(n, i, d);
+  char ty[128];
+  if (!s) return NULL;
+  if (s->rank != 1)
+    return ir_error(d, NULL, n, "shape must be 1-D, got %s", tensor_type_str(s, ty, sizeof ty)), NULL;
+  if (tensor_numel(s) > IR_MAX_RANK)
+    return ir_error(d, NULL, n, "shape has %lld entries, vitc supports at most rank %d", (long long)tensor_numel(s),
+                    IR_MAX_RANK), NULL;
+  const char *why = min_entry < 0 ? "only -1 (inferred) may be negative" : "a dimension cannot be negative";
+  for (int k = 0; k < (int)tensor_numel(s); k++)
+    if (tensor_get_i64(s, k) < min_entry)
+      return ir_error(d, NULL, n, "shape entry %d is %lld: %s", k, (long long)tensor_get_i64(s, k), why), NULL;
+  return s;
+}
+
 static int shape_reshape(Node *n, Diag *d) {
-  const Tensor *x = in_t(n, 0), *s = need_data(n, 1, d);
+  const Tensor *x = in_t(n, 0), *s = need_shape(n, 1, -1, d);
   if (!s) return -1;
-  if (s->rank != 1 || tensor_numel(s) > IR_MAX_RANK)
-    return ir_error(d, NULL, n, "shape must be 1-D with at most %d entries", IR_MAX_RANK);
   int r = (int)tensor_numel(s), infer = -1, allowzero = ir_attr_i(n, "allowzero", 0) != 0;
   int64_t dims[IR_MAX_RANK], known = 1;
   for (int i = 0; i < r; i++) {
@@ -448,8 +464,6 @@ static int shape_reshape(Node *n, Diag *d) {
       if (infer >= 0) return ir_error(d, NULL, n, "shape has more than one -1");
       infer = i;
       v = 1;
-    } else if (v < 0) {
-      return ir_error(d, NULL, n, "shape entry %d is %lld", i, (long long)v);
     }
     dims[i] = v;
     if (__builtin_mul_overflow(known, v, &known)) { /* report it as the size check would */
@@ -462,7 +476,9 @@ static int shape_reshape(Node *n, Diag *d) {
   }
   int64_t total = tensor_numel(x);
   if (infer >= 0) {
-    if (known == 0 || total % known) return ir_error(d, NULL, n, "cannot infer the -1 entry of the shape");
+    if (known == 0)
+      return ir_error(d, NULL, n, "cannot infer the -1 entry of the shape: the other entries multiply to 0");
+    if (total % known) return ir_error(d, NULL, n, "cannot infer the -1 entry of the shape");
     dims[infer] = total / known;
     known = total;
   }
@@ -512,8 +528,10 @@ static int shape_squeeze(Node *n, Diag *d) {
 static int shape_unsqueeze(Node *n, Diag *d) {
   const Tensor *x = in_t(n, 0), *axes = need_data(n, 1, d);
   if (!axes) return -1;
+  if (tensor_numel(axes) > IR_MAX_RANK - x->rank)
+    return ir_error(d, NULL, n, "result has rank %lld, vitc supports at most %d",
+                    (long long)(x->rank + tensor_numel(axes)), IR_MAX_RANK);
   int r = x->rank + (int)tensor_numel(axes);
-  if (r > IR_MAX_RANK) return ir_error(d, NULL, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
   int ins[IR_MAX_RANK] = {0};
   for (int64_t i = 0; i < tensor_numel(axes); i++) {
     int a = norm_axis(n, tensor_get_i64(axes, i), r, d);
@@ -547,9 +565,8 @@ static int shape_transpose(Node *n, Diag *d) {
 }
 
 static int shape_expand(Node *n, Diag *d) {
-  const Tensor *x = in_t(n, 0), *s = need_data(n, 1, d);
+  const Tensor *x = in_t(n, 0), *s = need_shape(n, 1, 0, d);
   if (!s) return -1;
-  if (s->rank != 1 || tensor_numel(s) > IR_MAX_RANK) return ir_error(d, NULL, n, "shape must be 1-D, rank <= %d", IR_MAX_RANK);
   Tensor st = {.rank = (int)tensor_numel(s)};
   for (int i = 0; i < st.rank; i++) st.dims[i] = tensor_get_i64(s, i);
   Tensor *o = out_t(n, 0);
@@ -602,7 +619,7 @@ static int shape_gather(Node *n, Diag *d) {
   int axis = norm_axis(n, ir_attr_i(n, "axis", 0), x->rank, d);
   if (axis < 0) return -1;
   int r = x->rank - 1 + idx->rank;
-  if (r > IR_MAX_RANK) return ir_error(d, NULL, n, "result rank %d exceeds %d", r, IR_MAX_RANK);
+  if (r > IR_MAX_RANK) return ir_error(d, NULL, n, "result has rank %d, vitc supports at most %d", r, IR_MAX_RANK);
   int64_t dims[IR_MAX_RANK];
   int j = 0;
   for (int i = 0; i < axis; i++) dims[j++] = x->dims[i];
@@ -650,6 +667,8 @@ static int shape_split(Node *n, Diag *d) {
   int64_t chunk = (dim + n->n_out - 1) / n->n_out; /* equal split: all but the last get ceil(dim / n) */
   for (int j = 0; j < n->n_out; j++) {
     int64_t size = sp ? tensor_get_i64(sp, j) : (j + 1 < n->n_out ? chunk : dim - chunk * (n->n_out - 1));
+    if (size < 0 && sp)
+      return ir_error(d, NULL, n, "split entry %d is %lld: a size cannot be negative", j, (long long)size);
     if (size < 0) return ir_error(d, NULL, n, "cannot split %lld into %d parts", (long long)dim, n->n_out);
     dims[axis] = size;
     total += size;
@@ -679,18 +698,14 @@ static int shape_size(Node *n, Diag *d) {
 }
 
 static int shape_constant_of_shape(Node *n, Diag *d) {
-  const Tensor *s = need_data(n, 0, d);
+  const Tensor *s = need_shape(n, 0, 0, d);
   if (!s) return -1;
-  if (s->rank != 1 || tensor_numel(s) > IR_MAX_RANK) return ir_error(d, NULL, n, "shape must be 1-D, rank <= %d", IR_MAX_RANK);
   const Attr *v = ir_attr_find(n, "value");
   DType dt = v && v->kind == AT_TENSOR ? v->t->dtype : DT_F32;
   if (v && (v->kind != AT_TENSOR || tensor_numel(v->t) != 1)) return ir_error(d, NULL, n, "value must be a one-element tensor");
   int64_t dims[IR_MAX_RANK];
   int r = (int)tensor_numel(s);
-  for (int i = 0; i < r; i++) {
-    dims[i] = tensor_get_i64(s, i);
-    if (dims[i] < 0) return ir_error(d, NULL, n, "negative dimension %lld", (long long)dims[i]);
-  }
+  for (int i = 0; i < r; i++) dims[i] = tensor_get_i64(s, i);
   set_out(n, 0, dt, r, dims);
   return 0;
 }

@@ -76,6 +76,12 @@ static void test_bad_files(void **state) {
   expect_error(buf, 20, "truncated");
   n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (a,), }\n", 8);
   expect_error(buf, n, "malformed .npy shape");
+  n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (-, 2), }\n", 8);
+  expect_error(buf, n, "malformed .npy shape");
+  n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -3), }\n", 0);
+  expect_error(buf, n, ".npy shape entry 1 is -3: a dimension cannot be negative");
+  n = make_npy(buf, "{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 1, 1, 1, 1), }\n", 4);
+  expect_error(buf, n, ".npy array has rank 9, vitc supports at most 8");
   n = make_npy(buf, "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }\n", 8);
   expect_error(buf, n, "big-endian .npy data ('>f4') is not supported");
   /* 2^40 * 2^24 elements: the byte count wraps to 0, which must not pass for an empty array. */

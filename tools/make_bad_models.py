@@ -132,6 +132,95 @@ def main():
     write("huge_batch.onnx", "'x' (f32[99999999999999,3]) is too large",
           m=model([helper.make_node("Relu", ["x"], ["y"], name="r")], [vi("x", ["N", 3])], [vi("y", None)]),
           args="ir MODEL --batch 99999999999999 --stats")
+    # Negative dims where none is allowed and ranks past 8, in graph inputs, initializers, shape operands
+    # and results (the importer and shape inference refuse them alike for ir, run and compile: each core
+    # case is written for `ir` and, as NAME_compile, for `compile`).
+    def i64(name, vals):
+        return numpy_helper.from_array(np.array(vals, np.int64), name)
+
+    def relu_model(shape, name="x"):
+        return model([helper.make_node("Relu", [name], ["y"], name="r")], [vi(name, shape)], [vi("y", None)])
+
+    def unary(op, shape_init, x_shape=(2, 1), **attrs):
+        return model([helper.make_node(op, ["x", "s"], ["y"], name="t", **attrs)], [vi("x", list(x_shape))],
+                     [vi("y", None)], [shape_init])
+
+    def cos_model(shape):
+        return model([helper.make_node("ConstantOfShape", ["s"], ["y"], name="cos")], [], [vi("y", None)],
+                     [i64("s", shape)])
+
+    neg_w = TensorProto(name="w", data_type=TensorProto.FLOAT, dims=[2, -3])
+    sizes = [
+        ("rank9_input", "rank9_input.onnx: input 'x' has rank 9, vitc supports at most 8", relu_model([1] * 9)),
+        ("negative_dim_input", "negative_dim_input.onnx: input 'x' dim 1 is negative", relu_model([2, -3])),
+        ("rank9_initializer", "initializer 'w' has rank 9, vitc supports at most 8",
+         model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [1])], [vi("y", None)],
+               [numpy_helper.from_array(np.ones([1] * 9, np.float32), "w")])),
+        ("negative_dim_initializer", "initializer 'w' has negative dim -3",
+         model([helper.make_node("Add", ["x", "w"], ["y"], name="add")], [vi("x", [2, 3])], [vi("y", None)],
+               [neg_w])),
+        ("constant_of_shape_negative",
+         "node 'cos' (ConstantOfShape): shape entry 1 is -1: a dimension cannot be negative", cos_model([2, -1])),
+        ("reshape_below_minus_one", "node 't' (Reshape): shape entry 0 is -2: only -1 (inferred) may be negative",
+         unary("Reshape", i64("s", [-2, 3]), (2, 3))),
+        ("expand_negative", "node 't' (Expand): shape entry 1 is -3: a dimension cannot be negative",
+         unary("Expand", i64("s", [2, -3]))),
+        ("unsqueeze_rank9", "node 't' (Unsqueeze): result has rank 9, vitc supports at most 8",
+         unary("Unsqueeze", i64("s", [0]), [1] * 8)),
+        ("reshape_rank9", "node 't' (Reshape): shape has 9 entries, vitc supports at most rank 8",
+         unary("Reshape", i64("s", [1] * 9), [1] * 8)),
+    ]
+    for name, expect, m in sizes:
+        write(name + ".onnx", expect, m=m)
+        write(name + "_compile.onnx", expect.replace(name + ".onnx", name + "_compile.onnx"), m=m,
+              args="compile MODEL -o OUT")
+    write("constant_of_shape_rank9.onnx",
+          "node 'cos' (ConstantOfShape): shape has 9 entries, vitc supports at most rank 8", m=cos_model([1] * 9))
+    write("gather_rank9.onnx", "node 't' (Gather): result has rank 9, vitc supports at most 8",
+          m=model([helper.make_node("Gather", ["x", "i"], ["y"], name="t")], [vi("x", [2] + [1] * 7)], [vi("y", None)],
+                  [i64("i", [[0]])]))
+    neg_v = TensorProto(name="v", data_type=TensorProto.FLOAT, dims=[2, -3])
+    write("constant_negative_dim.onnx", "node 'k' (Constant): value has negative dim -3",
+          m=model([helper.make_node("Constant", [], ["c"], name="k", value=neg_v),
+                   helper.make_node("Add", ["x", "c"], ["y"], name="add")], [vi("x", [2, 3])], [vi("y", None)]))
+    write("split_negative.onnx", "node 't' (Split): split entry 1 is -1: a size cannot be negative",
+          m=model([helper.make_node("Split", ["x", "s"], ["a", "b"], name="t", axis=0)], [vi("x", [4])],
+                  [vi("a", None), vi("b", None)], [i64("s", [5, -1])]))
+    write("slice_zero_step.onnx", "node 't' (Slice): step must not be 0",
+          m=model([helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"], name="t")], [vi("x", [4])],
+                  [vi("y", None)], [i64("st", [0]), i64("en", [4]), i64("ax", [0]), i64("sp", [0])]))
+    write("range_zero_delta.onnx", "node 't' (Range): delta must not be 0",
+          m=model([helper.make_node("Range", ["a", "b", "c"], ["y"], name="t")], [], [vi("y", None)],
+                  [i64("a", 0), i64("b", 5), i64("c", 0)]))
+    # Zero-size tensors are fine, but a -1 among entries that multiply to 0 could be anything (numpy
+    # refuses it too), and the mean of no integers has no value (ONNX: undefined).
+    write("reshape_infer_from_zero.onnx",
+          "node 't' (Reshape): cannot infer the -1 entry of the shape: the other entries multiply to 0",
+          m=unary("Reshape", i64("s", [0, -1]), (0, 5)))
+    write("reduce_mean_empty_int.onnx",
+          "node 't' (ReduceMean): the mean of no elements (input i64[4,0]) is undefined for i64",
+          m=model([helper.make_node("ReduceMean", ["x"], ["y"], name="t", axes=[1])],
+                  [vi("x", [4, 0], TensorProto.INT64)], [vi("y", None, TensorProto.INT64)]),
+          args="compile MODEL -o OUT")
+    # The same limits on the command line, in IR text and in .npy inputs.
+    write("pin_rank9.onnx", "--input-shape 'x=1x1x1x1x1x1x1x1x1': more than 8 dims", m=relu_model(["N", 3]),
+          args="compile MODEL -o OUT --input-shape x=1x1x1x1x1x1x1x1x1")
+    write("pin_negative_dim.onnx", "--input-shape 'x=2x-3': dim 1 is not a non-negative integer",
+          m=relu_model(["N", "M"]), args="ir MODEL --input-shape x=2x-3")
+    r9 = "f32[" + ",".join(["1"] * 9) + "]"
+    rank9_ir = 'graph "rank9.vir" opset 17\ninput %x: ' + r9 + '\n%y: ' + r9 + ' = relu(%x) @"r"\noutput %y\n'
+    write("ir_rank9.vir", "ir_rank9.vir: line 2: type has more than 8 dims", data=rank9_ir.encode(),
+          args="compile MODEL -o OUT")
+    neg_ir = 'graph "neg.vir" opset 17\ninput %x: f32[2,-3]\n%y: f32[2,-3] = relu(%x) @"r"\noutput %y\n'
+    write("ir_negative_dim.vir", "ir_negative_dim.vir: line 2: negative dimension -3", data=neg_ir.encode())
+    for name, shape in [("npy_rank9", "(1, 1, 1, 1, 1, 1, 1, 1, 1)"), ("npy_negative_dim", "(2, -3)")]:
+        header = ("{'descr': '<f4', 'fortran_order': False, 'shape': %s, }" % shape).encode()
+        header += b" " * (63 - (10 + len(header)) % 64) + b"\n"
+        expect = ".npy array has rank 9, vitc supports at most 8" if name == "npy_rank9" else \
+            ".npy shape entry 1 is -3: a dimension cannot be negative"
+        write(name + ".npy", name + ".npy: " + expect,
+              data=b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + b"\0" * 4,
+              args="run good_model.onnx --input MODEL --output OUT")
 
 
 if __name__ == "__main__":

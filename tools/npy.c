@@ -27,21 +27,28 @@ static const char *header_field(const char *h, const char *key) {
   return p;
 }
 
-/* Parses "(1, 3, 224, 224)" / "(5,)" / "()" into t->rank/dims. */
-static int parse_shape(const char *p, Tensor *t) {
-  if (*p++ != '(') return -1;
-  t->rank = 0;
+/* Parses "(1, 3, 224, 224)" / "(5,)" / "()" into t->rank/dims; -1 with d filled when it is malformed, has
+ * a negative entry or more than IR_MAX_RANK entries. */
+static int parse_shape(const char *p, Tensor *t, const char *path, Diag *d) {
+  int rank = 0;
+  if (*p++ != '(') return ir_error(d, path, NULL, "malformed .npy shape");
   for (;;) {
     while (*p == ' ' || *p == ',') p++;
-    if (*p == ')') return 0;
-    if (*p < '0' || *p > '9' || t->rank == IR_MAX_RANK) return -1;
+    if (*p == ')') break;
     char *end;
     long long v = strtoll(p, &end, 10);
-    t->dims[t->rank++] = v;
+    if (end == p || (*p != '-' && (*p < '0' || *p > '9'))) return ir_error(d, path, NULL, "malformed .npy shape");
+    if (v < 0) return ir_error(d, path, NULL, ".npy shape entry %d is %lld: a dimension cannot be negative", rank, v);
+    if (rank < IR_MAX_RANK) t->dims[rank] = v;
+    rank++;
     p = end;
     while (*p == ' ') p++;
-    if (*p != ',' && *p != ')') return -1;
+    if (*p != ',' && *p != ')') return ir_error(d, path, NULL, "malformed .npy shape");
   }
+  if (rank > IR_MAX_RANK)
+    return ir_error(d, path, NULL, ".npy array has rank %d, vitc supports at most %d", rank, IR_MAX_RANK);
+  t->rank = rank;
+  return 0;
 }
 
 /* Sets out->dtype from the header's 'descr' value ('<f4' and the like). */
@@ -89,7 +96,7 @@ int npy_parse(const void *buf, size_t size, const char *path, Tensor *out, Diag 
   if (!descr || !fortran || !shape) return ir_error(d, path, NULL, "malformed .npy header");
   if (parse_descr(descr, path, out, d)) return -1;
   if (strncmp(fortran, "False", 5) != 0) return ir_error(d, path, NULL, "Fortran-order .npy is not supported");
-  if (parse_shape(shape, out) != 0) return ir_error(d, path, NULL, "malformed .npy shape");
+  if (parse_shape(shape, out, path, d)) return -1;
   if (tensor_size_checked(out, NULL, NULL)) /* the one size check: at most IR_MAX_TENSOR_BYTES */
     return ir_error(d, path, NULL, ".npy shape is too large: over 2^40 bytes, the most vitc handles in one tensor");
   size_t bytes = tensor_bytes(out), start = hstart + hlen;
