@@ -137,6 +137,13 @@ check "--version" '"$vitc" --version | grep -qE "^vitc [0-9]+\.[0-9]+\.[0-9]+ \(
 for c in compile run inspect ir test-onnx compare peak; do
   check "$c --help" '"$vitc" $c --help | head -n 1 | grep -q "^usage: vitc $c"'
 done
+# A bad option value is a command-line error (exit 2) in every command, an unreadable model is not (exit 1).
+for c in ir run compile inspect; do
+  "$vitc" $c "$fixture.onnx" --batch -1 -o "$tmp/never.so" >/dev/null 2>&1
+  check "$c --batch -1 exits 2" '[ $? -eq 2 ]'
+done
+"$vitc" ir "$tmp/no_such_model.onnx" >/dev/null 2>&1
+check "a missing model exits 1" '[ $? -eq 1 ]'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

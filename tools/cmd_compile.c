@@ -76,7 +76,7 @@ static int compile_args(int argc, char **argv, const char **model, CompileOption
     if (strcmp(a, "-O0") == 0) o->opt_level = 0; /* and, below, no graph passes */
     int used = cli_load_option(argc, argv, &i, lo, d);
     if (!used) used = cli_pass_option(argc, argv, &i, po, d);
-    if (used < 0) return cli_fail(d);
+    if (used < 0) return cli_fail(d), 2; /* a bad option value: a usage error, as in run */
     if (used) continue;
     int has_val = i + 1 < argc;
     if (strcmp(a, "-o") == 0 && has_val) o->output = argv[++i];

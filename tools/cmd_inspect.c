@@ -20,7 +20,7 @@ typedef struct InspectArgs {
 static int inspect_args(int argc, char **argv, InspectArgs *a, Diag *d) {
   for (int i = 0; i < argc; i++) {
     int used = cli_load_option(argc, argv, &i, &a->lo, d);
-    if (used < 0) return cli_fail(d);
+    if (used < 0) return cli_fail(d), 2; /* a bad option value: a usage error, as in run */
     if (used) continue;
     if (strcmp(argv[i], "--pos-embed") == 0) {
       if (i + 1 >= argc) return fprintf(stderr, "vitc: error: inspect: --pos-embed needs OUT.png\n"), 2;

@@ -18,7 +18,7 @@ static int ir_args(int argc, char **argv, IrArgs *a, Diag *d) {
   for (int i = 0; i < argc; i++) {
     int used = cli_load_option(argc, argv, &i, &a->lo, d);
     if (!used) used = cli_pass_option(argc, argv, &i, &a->po, d);
-    if (used < 0) return cli_fail(d);
+    if (used < 0) return cli_fail(d), 2; /* a bad option value: a usage error, as in run */
     if (used) continue;
     if (strcmp(argv[i], "--stats") == 0) a->stats = 1;
     else if (strcmp(argv[i], "--dot") == 0 && i + 1 < argc) a->dot = argv[++i];
