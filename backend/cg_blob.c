@@ -30,14 +30,6 @@ static int cg_pwrite_all(int fd, const void *p, uint64_t n, uint64_t off) {
   return 0;
 }
 
-/* 64-bit FNV-1a of n bytes. */
-static uint64_t cg_blob_hash(const void *data, uint64_t n) {
-  const unsigned char *p = data;
-  uint64_t h = 1469598103934665603ull;
-  for (uint64_t i = 0; i < n; i++) h = (h ^ p[i]) * 1099511628211ull;
-  return h;
-}
-
 /* Whether the n bytes at blob offset off equal data (read back from the file). */
 static int cg_blob_equal(CgBlob *b, uint64_t off, const void *data, uint64_t n) {
   char buf[1 << 16];
@@ -62,7 +54,7 @@ int cg_blob_open(CgBlob *b, const char *path, int elf, int dedup, Diag *d) {
 }
 
 int64_t cg_blob_add(CgBlob *b, const void *data, uint64_t bytes) {
-  uint64_t hash = b->dedup ? cg_blob_hash(data, bytes) : 0;
+  uint64_t hash = b->dedup ? ir_fnv1a(IR_DIGEST_INIT, data, (size_t)bytes) : 0;
   for (int i = 0; b->dedup && i < b->n_pieces; i++) {
     const CgBlobPiece *p = &b->pieces[i];
     if (p->bytes == bytes && p->hash == hash && cg_blob_equal(b, p->offset, data, bytes)) return (int64_t)p->offset;

@@ -104,6 +104,13 @@ int tensor_same_type(const Tensor *a, const Tensor *b); /* dtype and shape */
 int64_t tensor_get_i64(const Tensor *t, int64_t i);
 /* 64-bit FNV-1a digest of the data, printed for large constants. */
 uint64_t tensor_digest(const Tensor *t);
+/* 64-bit FNV-1a over n bytes, continuing from h: the one byte hash of cse's keys, the backend's weight
+ * pieces and tensor digests. IR_FNV1A_INIT is FNV's offset basis; IR_DIGEST_INIT, the seed digests have
+ * always used (one digit short of it), stays because digests are written in IR text files. */
+#define IR_FNV1A_INIT 0xcbf29ce484222325ull
+#define IR_DIGEST_INIT 1469598103934665603ull
+#define IR_FNV1A_PRIME 1099511628211ull
+uint64_t ir_fnv1a(uint64_t h, const void *p, size_t n);
 /* "f32[1,3,224,224]" into buf. */
 char *tensor_type_str(const Tensor *t, char *buf, size_t n);
 

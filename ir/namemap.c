@@ -6,8 +6,8 @@
 
 /* FNV-1a hash of a C string. */
 static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  uint64_t h = IR_DIGEST_INIT; /* ir_fnv1a's loop, without a strlen pass first */
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * IR_FNV1A_PRIME;
   return h;
 }
 

@@ -79,16 +79,13 @@ int64_t tensor_get_i64(const Tensor *t, int64_t i) {
   }
 }
 
-uint64_t tensor_digest(const Tensor *t) {
-  uint64_t h = 1469598103934665603ull;
-  const unsigned char *p = t->data;
-  size_t n = p ? tensor_bytes(t) : 0;
-  for (size_t i = 0; i < n; i++) {
-    h ^= p[i];
-    h *= 1099511628211ull;
-  }
+uint64_t ir_fnv1a(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * IR_FNV1A_PRIME;
   return h;
 }
+
+uint64_t tensor_digest(const Tensor *t) { return ir_fnv1a(IR_DIGEST_INIT, t->data, t->data ? tensor_bytes(t) : 0); }
 
 char *tensor_type_str(const Tensor *t, char *buf, size_t n) {
   size_t len = (size_t)snprintf(buf, n, "%s[", dt_name(t->dtype));

@@ -12,22 +12,16 @@
 /* Bytes of a constant digested in full; larger ones are sampled. */
 #define CSE_FULL_DIGEST 65536
 
-/* FNV-1a over len bytes, continuing from h. */
-static uint64_t fnv(uint64_t h, const unsigned char *p, size_t len) {
-  for (size_t i = 0; i < len; i++) h = (h ^ p[i]) * 0x100000001b3ull;
-  return h;
-}
-
 /* The merge key of a constant: type, then its bytes (sampled when large). */
 static uint64_t const_key(const Value *v) {
-  uint64_t h = fnv(0xcbf29ce484222325ull, (const unsigned char *)&v->t.dtype, sizeof v->t.dtype);
-  h = fnv(h, (const unsigned char *)v->t.dims, sizeof v->t.dims[0] * (size_t)v->t.rank);
-  if (!v->t.data) return fnv(h, (const unsigned char *)&v->digest, sizeof v->digest);
+  uint64_t h = ir_fnv1a(IR_FNV1A_INIT, &v->t.dtype, sizeof v->t.dtype);
+  h = ir_fnv1a(h, v->t.dims, sizeof v->t.dims[0] * (size_t)v->t.rank);
+  if (!v->t.data) return ir_fnv1a(h, &v->digest, sizeof v->digest);
   const unsigned char *p = v->t.data;
   size_t n = tensor_bytes(&v->t);
-  if (n <= CSE_FULL_DIGEST) return fnv(h, p, n);
-  h = fnv(fnv(h, p, 1024), p + n - 1024, 1024);
-  for (size_t i = 1; i < 64; i++) h = fnv(h, p + i * (n / 64), 32);
+  if (n <= CSE_FULL_DIGEST) return ir_fnv1a(h, p, n);
+  h = ir_fnv1a(ir_fnv1a(h, p, 1024), p + n - 1024, 1024);
+  for (size_t i = 1; i < 64; i++) h = ir_fnv1a(h, p + i * (n / 64), 32);
   return h;
 }
 
@@ -70,10 +64,10 @@ static int node_equal(const Node *a, const Node *b) {
 
 /* The hash of a node's op and inputs (attributes are compared, not hashed). */
 static uint64_t node_key(const Node *n) {
-  uint64_t h = fnv(0xcbf29ce484222325ull, (const unsigned char *)&n->op, sizeof n->op);
+  uint64_t h = ir_fnv1a(IR_FNV1A_INIT, &n->op, sizeof n->op);
   for (int i = 0; i < n->n_in; i++) {
     int64_t id = n->in[i] ? n->in[i]->id : -1;
-    h = fnv(h, (const unsigned char *)&id, sizeof id);
+    h = ir_fnv1a(h, &id, sizeof id);
   }
   return h;
 }
