@@ -108,7 +108,7 @@ def model_facts(path, threads):
     if len(m.inputs) != 1 or len(m.inputs[0].shape) != 4:
         raise vitc.VitcError(f"{path}: vitc-batch needs a model with one image input [N, C, S, S]")
     return {"batch": m.inputs[0].shape[0], "dynamic": m.dynamic_batch, "max_batch": m.max_batch,
-            "classes": m.outputs[0].shape[-1], "labels": m.labels()}
+            "classes": m.outputs[0].shape[-1]}
 
 
 def classify_chunk(path, threads, batch, top, labels, paths):
