@@ -264,3 +264,117 @@ int cg_emit_size(CgCtx *c, const Node *n, Diag *d) {
   int64_t numel = tensor_numel(&n->in[0]->t);
   return emit_i64s(c, n, &numel, 1, d);
 }
+
+/* ---- scatter_nd ---- */
+
+/* Sets the run's error flag when any of the `tuples` index tuples (k entries each, args[1]) is outside
+ * [-dim, dim) on its axis; once per call, before the parallel part (as gather_check_indices). */
+static void scatter_check_indices(CgCtx *c, int64_t tuples, int k, const int64_t *dims) {
+  LLVMValueRef bad = LLVMBuildAlloca(c->b, c->t_i32, "bad");
+  LLVMBuildStore(c->b, LLVMConstInt(c->t_i32, 0, 0), bad);
+  CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, tuples), 1);
+  LLVMValueRef out = LLVMConstInt(c->t_i1, 0, 0);
+  for (int j = 0; j < k; j++) {
+    LLVMValueRef at = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, l.iv, cg_i64(c, k), ""), cg_i64(c, j), "");
+    LLVMValueRef v = LLVMBuildLoad2(c->b, c->t_i64, cg_gep(c, DT_I64, c->args[1], at), "");
+    out = LLVMBuildOr(c->b, out, LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_i64(c, -dims[j]), ""), "");
+    out = LLVMBuildOr(c->b, out, LLVMBuildICmp(c->b, LLVMIntSGE, v, cg_i64(c, dims[j]), ""), "");
+  }
+  LLVMValueRef acc = LLVMBuildOr(c->b, LLVMBuildLoad2(c->b, c->t_i32, bad, ""), LLVMBuildZExt(c->b, out, c->t_i32, ""), "");
+  LLVMBuildStore(c->b, acc, bad);
+  cg_loop_end(c, &l);
+  LLVMValueRef off = cg_i64(c, 8); /* VitcRunCtx.error, after the pool pointer */
+  LLVMValueRef err = LLVMBuildInBoundsGEP2(c->b, c->t_i8, c->kctx, &off, 1, "error");
+  LLVMBuildAtomicRMW(c->b, LLVMAtomicRMWBinOpOr, err, LLVMBuildLoad2(c->b, c->t_i32, bad, ""),
+                     LLVMAtomicOrderingMonotonic, 0);
+}
+
+/* acc `red` v for one element of type t (1 add, 2 mul, 3 max, 4 min; NaN wins for f32 max and min, integers
+ * wrap). */
+static LLVMValueRef scatter_combine(CgCtx *c, DType t, int red, LLVMValueRef acc, LLVMValueRef v) {
+  int f = t == DT_F32;
+  if (red == 1) return f ? LLVMBuildFAdd(c->b, acc, v, "") : LLVMBuildAdd(c->b, acc, v, "");
+  if (red == 2) return f ? LLVMBuildFMul(c->b, acc, v, "") : LLVMBuildMul(c->b, acc, v, "");
+  LLVMTypeRef ty = LLVMTypeOf(acc);
+  LLVMValueRef args[2] = {acc, v};
+  const char *name = red == 3 ? (f ? "llvm.maximum" : "llvm.smax") : (f ? "llvm.minimum" : "llvm.smin");
+  return cg_intrinsic(c, name, &ty, 1, args, 2);
+}
+
+#define SCATTER_BLOCK 1024 /* slice elements per work item */
+
+/* ScatterND: out = data (a memcpy), then the index tuples in order, each replacing (or reducing into) its
+ * slice of out with its slice of updates. Work items split the slice (columns), never the tuples, so
+ * repeated indices apply in order as in the interpreter. Run-time indices out of range set the run's
+ * error status and are clamped; constant ones are checked here. */
+int cg_emit_scatter_nd(CgCtx *c, const Node *n, Diag *d) {
+  static const char *const reds[] = {"none", "add", "mul", "max", "min"};
+  const Tensor *x = &n->in[0]->t, *idx = &n->in[1]->t, *out = &n->out[0]->t;
+  const char *rs = ir_attr_s(n, "reduction", "none");
+  int red = 0;
+  while (red < 5 && strcmp(rs, reds[red]) != 0) red++;
+  if (red == 5) return ir_error(d, NULL, n, "reduction '%s' is not supported", rs);
+  if (idx->dtype != DT_I64 || idx->rank < 1) return ir_error(d, NULL, n, "indices must be i64 of rank >= 1");
+  int k = (int)idx->dims[idx->rank - 1];
+  if (k > x->rank) return ir_error(d, NULL, n, "indices address %d axes of rank-%d data", k, x->rank);
+  int64_t slice = dims_prod(x, k, x->rank), tuples = dims_prod(idx, 0, idx->rank - 1), es = (int64_t)dt_size(x->dtype);
+  int64_t st[IR_MAX_RANK], s = 1;
+  for (int a = x->rank - 1; a >= 0; a--) st[a] = s, s *= x->dims[a];
+  for (int64_t t = 0; idx->data && t < tuples; t++)
+    for (int j = 0; j < k; j++) {
+      int64_t v = ((const int64_t *)idx->data)[t * k + j];
+      if (v < -x->dims[j] || v >= x->dims[j])
+        return ir_error(d, NULL, n, "index %lld is out of range for axis %d of size %lld", (long long)v, j,
+                        (long long)x->dims[j]);
+    }
+  if (tensor_numel(out) == 0) return 0;
+  char key[512];
+  size_t len = (size_t)snprintf(key, sizeof key, "scatter_nd.%s.r%d.c%d.t%lld.s%lld", dt_name(x->dtype), red,
+                                idx->data != NULL, (long long)tuples, (long long)slice);
+  for (int j = 0; j < k; j++) key_add(key, sizeof key, &len, x->dims[j]);
+  key_add(key, sizeof key, &len, tensor_numel(x));
+  int fresh;
+  LLVMValueRef fn = data_kernel(c, n, key, len, sizeof key, 4, &fresh, d), begin, end;
+  if (!fn) return -1;
+  if (fresh) {
+    DType t = x->dtype;
+    if (!idx->data && tuples) scatter_check_indices(c, tuples, k, x->dims);
+    copy_bytes(c, c->args[3], c->args[0], tensor_numel(x) * es);
+    int64_t items = tuples ? (slice + SCATTER_BLOCK - 1) / SCATTER_BLOCK : 0;
+    cg_kernel_parallel(c, items, tuples * (slice < SCATTER_BLOCK ? slice : SCATTER_BLOCK), &begin, &end);
+    CgLoop l = cg_loop_begin(c, begin, end, 1);
+    LLVMValueRef s0 = LLVMBuildMul(c->b, l.iv, cg_i64(c, SCATTER_BLOCK), "");
+    LLVMValueRef cnt = LLVMBuildSub(c->b, cg_i64(c, slice), s0, "");
+    cnt = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, cnt, cg_i64(c, SCATTER_BLOCK), ""), cnt,
+                          cg_i64(c, SCATTER_BLOCK), "");
+    CgLoop lt = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, tuples), 1);
+    LLVMValueRef off = cg_i64(c, 0);
+    for (int j = 0; j < k; j++) { /* negative entries count from the end; out of range clamps */
+      LLVMValueRef at = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, lt.iv, cg_i64(c, k), ""), cg_i64(c, j), "");
+      LLVMValueRef v = LLVMBuildLoad2(c->b, c->t_i64, cg_gep(c, DT_I64, c->args[1], at), "");
+      v = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_i64(c, 0), ""),
+                          LLVMBuildAdd(c->b, v, cg_i64(c, x->dims[j]), ""), v, "");
+      v = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_i64(c, 0), ""), cg_i64(c, 0), v, "");
+      v = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSGE, v, cg_i64(c, x->dims[j]), ""),
+                          cg_i64(c, x->dims[j] - 1), v, "");
+      off = LLVMBuildAdd(c->b, off, LLVMBuildMul(c->b, v, cg_i64(c, st[j]), ""), "");
+    }
+    LLVMValueRef dst = LLVMBuildAdd(c->b, off, s0, "");
+    LLVMValueRef src = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, lt.iv, cg_i64(c, slice), ""), s0, "");
+    if (red == 0) {
+      LLVMValueRef bytes = LLVMBuildMul(c->b, cnt, cg_i64(c, es), "");
+      LLVMBuildMemCpy(c->b, cg_gep(c, t, c->args[3], dst), 1, cg_gep(c, t, c->args[2], src), 1, bytes);
+    } else {
+      LLVMTypeRef et = cg_elem_type(c, t);
+      CgLoop le = cg_loop_begin(c, cg_i64(c, 0), cnt, 1);
+      LLVMValueRef p = cg_gep(c, t, c->args[3], LLVMBuildAdd(c->b, dst, le.iv, ""));
+      LLVMValueRef v = LLVMBuildLoad2(c->b, et, cg_gep(c, t, c->args[2], LLVMBuildAdd(c->b, src, le.iv, "")), "");
+      LLVMBuildStore(c->b, scatter_combine(c, t, red, LLVMBuildLoad2(c->b, et, p, ""), v), p);
+      cg_loop_end(c, &le);
+    }
+    cg_loop_end(c, &lt);
+    cg_loop_end(c, &l);
+    cg_kernel_end(c);
+  }
+  return cg_kernel_call(c, fn, n, 3, d);
+}

@@ -1,5 +1,6 @@
 /* ReduceSum, ReduceMean, ReduceMax over the axes of constant input 1 (all
- * axes when absent or empty, none with noop_with_empty_axes). Unit axes are
+ * axes when absent or empty, none with noop_with_empty_axes); GlobalAveragePool
+ * is ReduceMean over the axes after N and C. Unit axes are
  * dropped and neighbouring axes of one kind merged into groups, alternately
  * kept and reduced. When the innermost group is reduced, each output element
  * is a work item that folds its elements in vectors along that group (then
@@ -155,14 +156,16 @@ static LLVMValueRef rd_empty_value(CgCtx *c, const RdPlan *p) {
   return LLVMConstInt(et, 1ull << (LLVMGetIntTypeWidth(et) - 1), 0);
 }
 
-/* A reduction kernel for node n: op folds, mean divides by the count. */
-static int emit_reduce(CgCtx *c, const Node *n, const char *name, CgFold op, int mean, Diag *d) {
+/* A reduction kernel for node n over the axes set in mask (NULL: the axes of input 1): op folds, mean
+ * divides by the count. */
+static int emit_reduce(CgCtx *c, const Node *n, const char *name, CgFold op, int mean, const int *axes, Diag *d) {
   const Tensor *x = &n->in[0]->t;
   RdPlan p = {.op = op, .mean = mean, .t = x->dtype};
   int mask[IR_MAX_RANK];
   if (x->dtype != DT_F32 && x->dtype != DT_I64 && x->dtype != DT_I32)
     return ir_error(d, NULL, n, "%s input is not supported by the backend", dt_name(x->dtype));
-  if (rd_axes(n, mask, d)) return -1;
+  if (axes) memcpy(mask, axes, sizeof mask);
+  else if (rd_axes(n, mask, d)) return -1;
   if (tensor_numel(&n->out[0]->t) == 0) return 0;
   char key[256];
   if (tensor_numel(x) == 0) { /* every output element folds nothing */
@@ -192,11 +195,18 @@ static int emit_reduce(CgCtx *c, const Node *n, const char *name, CgFold op, int
 }
 
 int cg_emit_reduce_sum(CgCtx *c, const Node *n, Diag *d) {
-  return emit_reduce(c, n, "reduce_sum", CG_FOLD_SUM, 0, d);
+  return emit_reduce(c, n, "reduce_sum", CG_FOLD_SUM, 0, NULL, d);
 }
 int cg_emit_reduce_mean(CgCtx *c, const Node *n, Diag *d) {
-  return emit_reduce(c, n, "reduce_mean", CG_FOLD_SUM, 1, d);
+  return emit_reduce(c, n, "reduce_mean", CG_FOLD_SUM, 1, NULL, d);
 }
 int cg_emit_reduce_max(CgCtx *c, const Node *n, Diag *d) {
-  return emit_reduce(c, n, "reduce_max", CG_FOLD_MAX, 0, d);
+  return emit_reduce(c, n, "reduce_max", CG_FOLD_MAX, 0, NULL, d);
+}
+
+/* GlobalAveragePool: the mean over every axis after the first two. */
+int cg_emit_global_average_pool(CgCtx *c, const Node *n, Diag *d) {
+  int mask[IR_MAX_RANK] = {0};
+  for (int a = 2; a < n->in[0]->t.rank; a++) mask[a] = 1;
+  return emit_reduce(c, n, "reduce_mean", CG_FOLD_SUM, 1, mask, d);
 }

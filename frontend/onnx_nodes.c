@@ -37,6 +37,7 @@ typedef struct LegacyInput {
 static const LegacyInput legacy_inputs[] = {
     {OP_REDUCE_MEAN, "axes", 18}, {OP_REDUCE_MAX, "axes", 18}, {OP_REDUCE_SUM, "axes", 13},
     {OP_SQUEEZE, "axes", 13},     {OP_UNSQUEEZE, "axes", 13},  {OP_SPLIT, "split", 13},
+    {OP_PAD, "pads", 11},
 };
 
 static const char *const attr_kind_names[] = {"int", "float", "ints", "floats", "string", "tensor"};
@@ -425,6 +426,26 @@ static int clip_legacy_inputs(const NodeSet *s, size_t i, Value *bound[2]) {
   return n_in;
 }
 
+/* Pad before opset 11 takes its constant as the float attribute `value`: the f32 scalar constant it becomes
+ * (input 2 of the IR pad), NULL when the node has no such attribute (or after an error: d is filled). */
+static Value *pad_legacy_value(const NodeSet *s, size_t i, const Onnx__AttributeProto **attr) {
+  const Onnx__NodeProto *np = s->c->gp->node[i];
+  *attr = NULL;
+  for (size_t k = 0; k < np->n_attribute && !*attr; k++)
+    if (strcmp(pb_str(np->attribute[k]->name), "value") == 0) *attr = np->attribute[k];
+  if (!*attr) return NULL;
+  if (onnx_attr_kind(*attr) != AT_FLOAT) return node_error(s, i, "attribute 'value' must be a float"), NULL;
+  char base[400];
+  snprintf(base, sizeof base, "%.256s_value", s->info[i].name);
+  const char *vname = unique_name(s, base);
+  Tensor t;
+  if (!vname) return ir_error(s->c->d, s->c->file, NULL, "out of memory"), NULL;
+  if (arena_tensor(s->c, DT_F32, 0, 1, &(*attr)->f, &t) < 0) return NULL;
+  Value *v = import_value(s->c, vname, VK_CONST);
+  if (v) v->t = t;
+  return v;
+}
+
 /* Copies `n` elements of `size` bytes into the arena; NULL only when out of memory. */
 static void *arena_copy(Arena *a, const void *src, size_t n, size_t size) {
   size_t bytes = n * size;
@@ -574,16 +595,25 @@ static int build_op_node(const NodeSet *s, size_t i) {
   Value *bound[2] = {NULL, NULL};
   if (clip_attrs && n_in != 1) return node_error(s, i, "Clip before opset 11 takes one input, has %d", n_in);
   if (clip_attrs && (n_in = clip_legacy_inputs(s, i, bound)) < 0) return -1;
+  int pad_attrs = s->info[i].op == OP_PAD && s->c->opset < 11; /* pads and value are attributes */
+  if (pad_attrs && np->n_input != 1) return node_error(s, i, "Pad before opset 11 takes one input, has %zu", np->n_input);
+  if (pad_attrs) n_in = 3;
   Node *n = ir_node_new(s->c->g, (OpKind)s->info[i].op, s->info[i].name, n_in, n_out, s->c->d);
   if (!n || connect_node(s, i, n) < 0) return -1;
   if (legacy && !(n->in[1] = legacy_const(s, i, legacy))) return -1;
+  const Onnx__AttributeProto *pad_value = NULL;
+  if (pad_attrs && !(n->in[2] = pad_legacy_value(s, i, &pad_value))) {
+    if (pad_value) return -1;
+    n->n_in = 2; /* no value: the constant is 0 */
+  }
   if (clip_attrs) {
     for (int k = 0; k < 2; k++)
       if (k + 1 < n_in) n->in[k + 1] = bound[k];
     return finish_node(s, i, n);
   }
   for (size_t k = 0; k < np->n_attribute; k++)
-    if (np->attribute[k] != legacy && convert_attr(s, i, n, np->attribute[k]) < 0) return -1;
+    if (np->attribute[k] != legacy && np->attribute[k] != pad_value && convert_attr(s, i, n, np->attribute[k]) < 0)
+      return -1;
   return finish_node(s, i, n);
 }
 

@@ -152,15 +152,12 @@ static int reduce_strides(const Node *n, const Tensor *x, const Tensor *y, const
   return 0;
 }
 
-/* Reduces in[0] over the axes of input 1 into out (out's type fixes keepdims). */
-static int reduce(const Node *n, const Tensor *in, Tensor *out, Diag *d, Reduce kind) {
-  const Tensor *x = &in[0];
-  int mask[IR_MAX_RANK];
+/* Reduces x over the axes set in mask into out (out's type fixes keepdims). */
+static int reduce_masked(const Node *n, const Tensor *x, Tensor *out, const int *mask, Diag *d, Reduce kind) {
   int64_t st[IR_MAX_RANK];
   if (x->dtype != DT_F32 && x->dtype != DT_I64 && x->dtype != DT_I32) return interp_bad_dtype(d, n, "input", x);
   if (out->dtype != x->dtype) return interp_bad_dtype(d, n, "output", out);
-  int nred = reduced_axes(n, in, mask, d);
-  if (nred < 0 || reduce_strides(n, x, out, mask, st, d)) return -1;
+  if (reduce_strides(n, x, out, mask, st, d)) return -1;
   int64_t total = tensor_numel(x), nout = tensor_numel(out), per = nout ? total / nout : 0;
   double *acc = malloc((size_t)(nout ? nout : 1) * sizeof *acc); /* exact for ints below 2^53 */
   if (!acc) return ir_error(d, NULL, n, "out of memory");
@@ -186,6 +183,21 @@ static int reduce(const Node *n, const Tensor *in, Tensor *out, Diag *d, Reduce 
   return 0;
 }
 
+/* Reduces in[0] over the axes of input 1 into out. */
+static int reduce(const Node *n, const Tensor *in, Tensor *out, Diag *d, Reduce kind) {
+  int mask[IR_MAX_RANK];
+  if (reduced_axes(n, in, mask, d) < 0) return -1;
+  return reduce_masked(n, &in[0], out, mask, d, kind);
+}
+
 int interp_reduce_mean(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return reduce(n, in, out, d, RD_MEAN); }
 int interp_reduce_sum(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return reduce(n, in, out, d, RD_SUM); }
 int interp_reduce_max(const Node *n, const Tensor *in, Tensor *out, Diag *d) { return reduce(n, in, out, d, RD_MAX); }
+
+/* GlobalAveragePool: the mean over every axis after the first two (NaN over none). */
+int interp_global_average_pool(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  int mask[IR_MAX_RANK] = {0};
+  if (in[0].dtype != DT_F32 || in[0].rank < 3) return interp_bad_dtype(d, n, "input", &in[0]);
+  for (int a = 2; a < in[0].rank; a++) mask[a] = 1;
+  return reduce_masked(n, &in[0], out, mask, d, RD_MEAN);
+}

@@ -297,3 +297,97 @@ int interp_range(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     return ir_error(d, NULL, n, "range has %lld elements, output holds %lld", (long long)count, (long long)total);
   return 0;
 }
+
+/* ---- pad, scatter_nd ---- */
+
+/* Pad: each output element reads the input through ir_pad_source on every axis, or is the constant
+ * (constant_value, default 0) when one axis is outside the input in constant mode. */
+int interp_pad(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  const Tensor *x = &in[0];
+  int64_t begin[IR_MAX_RANK], end[IR_MAX_RANK], want[IR_MAX_RANK], st[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+  int mode = ir_pad_mode(n, d);
+  if (mode < 0 || ir_pad_amounts(n, x, &in[1], interp_has_in(n, in, 3) ? &in[3] : NULL, begin, end, d)) return -1;
+  for (int a = 0; a < x->rank; a++) want[a] = x->dims[a] + begin[a] + end[a];
+  if (check_dims(n, out, want, x->rank, d)) return -1;
+  if (out->dtype != x->dtype) return interp_bad_dtype(d, n, "output", out);
+  uint64_t fill = 0;
+  size_t es = dt_size(x->dtype);
+  if (interp_has_in(n, in, 2)) {
+    if (in[2].dtype != x->dtype || tensor_numel(&in[2]) != 1) return interp_bad_dtype(d, n, "constant_value", &in[2]);
+    memcpy(&fill, in[2].data, es);
+  }
+  for (int a = 0; a < x->rank; a++)
+    if (mode != PAD_CONSTANT && x->dims[a] == 0 && want[a] > 0)
+      return ir_error(d, NULL, n, "cannot pad axis %d, which is empty, in this mode", a);
+  interp_strides(x, st);
+  int64_t total = tensor_numel(out);
+  for (int64_t i = 0; i < total; i++) {
+    int64_t off = 0;
+    for (int a = 0; a < x->rank && off >= 0; a++) {
+      int64_t s = ir_pad_source(idx[a], begin[a], x->dims[a], (PadMode)mode);
+      off = s < 0 ? -1 : off + s * st[a];
+    }
+    if (off < 0) interp_copy_elem(out->data, i, &fill, 0, es);
+    else interp_copy_elem(out->data, i, x->data, off, es);
+    for (int a = x->rank - 1; a >= 0 && ++idx[a] == want[a]; a--) idx[a] = 0;
+  }
+  return 0;
+}
+
+/* One ScatterND reduction of v into *dst. */
+static void scatter_apply(void *dst, int64_t i, const void *src, int64_t j, DType t, int red) {
+  if (red == 0) {
+    interp_copy_elem(dst, i, src, j, dt_size(t));
+  } else if (t == DT_F32) {
+    float *p = &((float *)dst)[i], v = ((const float *)src)[j];
+    *p = red == 1 ? *p + v : red == 2 ? *p * v : red == 3 ? (v > *p || v != v ? v : *p) : (v < *p || v != v ? v : *p);
+  } else if (t == DT_I64) {
+    int64_t *p = &((int64_t *)dst)[i], v = ((const int64_t *)src)[j];
+    *p = red == 1 ? (int64_t)((uint64_t)*p + (uint64_t)v) : red == 2 ? (int64_t)((uint64_t)*p * (uint64_t)v)
+         : red == 3 ? (v > *p ? v : *p) : (v < *p ? v : *p);
+  } else {
+    int32_t *p = &((int32_t *)dst)[i], v = ((const int32_t *)src)[j];
+    *p = red == 1 ? (int32_t)((uint32_t)*p + (uint32_t)v) : red == 2 ? (int32_t)((uint32_t)*p * (uint32_t)v)
+         : red == 3 ? (v > *p ? v : *p) : (v < *p ? v : *p);
+  }
+}
+
+/* The reduction of a scatter node: 0 none, 1 add, 2 mul, 3 max, 4 min; -1 with d filled. */
+static int scatter_reduction(const Node *n, Diag *d) {
+  static const char *const names[] = {"none", "add", "mul", "max", "min"};
+  const char *r = ir_attr_s(n, "reduction", "none");
+  for (int i = 0; i < 5; i++)
+    if (strcmp(r, names[i]) == 0) return i;
+  return ir_error(d, NULL, n, "reduction '%s' is not supported", r);
+}
+
+/* ScatterND: out = data, then for each index tuple in order (negative entries count from the end) its
+ * slice of out is replaced by (or reduced with) the tuple's slice of updates. */
+int interp_scatter_nd(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  const Tensor *x = &in[0], *idx = &in[1], *upd = &in[2];
+  int red = scatter_reduction(n, d);
+  if (red < 0) return -1;
+  if (check_dims(n, out, x->dims, x->rank, d)) return -1;
+  if (out->dtype != x->dtype || upd->dtype != x->dtype) return interp_bad_dtype(d, n, "updates", upd);
+  if (idx->dtype != DT_I64 || idx->rank < 1) return interp_bad_dtype(d, n, "indices", idx);
+  if (red && x->dtype == DT_BOOL) return interp_bad_dtype(d, n, "data", x);
+  int k = (int)idx->dims[idx->rank - 1];
+  if (k > x->rank) return ir_error(d, NULL, n, "indices address %d axes of rank-%d data", k, x->rank);
+  int64_t st[IR_MAX_RANK], slice = interp_dims_prod(x, k, x->rank), tuples = k ? tensor_numel(idx) / k : 0;
+  if (k == 0) tuples = interp_dims_prod(idx, 0, idx->rank - 1);
+  if (tensor_numel(upd) != tuples * slice) return interp_bad_dtype(d, n, "updates", upd);
+  interp_strides(x, st);
+  memcpy(out->data, x->data, tensor_bytes(x));
+  for (int64_t t = 0; t < tuples; t++) {
+    int64_t off = 0;
+    for (int j = 0; j < k; j++) {
+      int64_t v = ((const int64_t *)idx->data)[t * k + j], dim = x->dims[j];
+      if (v < -dim || v >= dim)
+        return ir_error(d, NULL, n, "index %lld is out of range for axis %d of size %lld", (long long)v, j,
+                        (long long)dim);
+      off += (v < 0 ? v + dim : v) * st[j];
+    }
+    for (int64_t s = 0; s < slice; s++) scatter_apply(out->data, off + s, upd->data, t * slice + s, x->dtype, red);
+  }
+  return 0;
+}

@@ -279,6 +279,20 @@ int64_t ir_conv_out_dim(int64_t in, int64_t k, int64_t s, int64_t dil, const cha
  * index read and returns the element count. */
 int64_t ir_slice_axis(int64_t dim, int64_t *start, int64_t end, int64_t step);
 
+/* ONNX Pad (ir/shape.c), shared by inference, the interpreter and the backend. */
+typedef enum PadMode { PAD_CONSTANT, PAD_REFLECT, PAD_EDGE, PAD_WRAP } PadMode;
+/* Node n's `mode` (constant when absent); -1 with d filled for another. */
+int ir_pad_mode(const Node *n, Diag *d);
+/* The pads of every axis of x: begin[a] before, end[a] after (negative ones crop), from `pads` (2k i64
+ * entries, all begins then all ends) over `axes` (k axes, may be negative; NULL: every axis in order);
+ * -1 with d filled when they do not fit x. */
+int ir_pad_amounts(const Node *n, const Tensor *x, const Tensor *pads, const Tensor *axes, int64_t *begin,
+                   int64_t *end, Diag *d);
+/* The input index that output index o reads along an axis of size dim with `begin` padded in front: -1 for
+ * the constant (constant mode, outside the input); reflect mirrors without repeating the edge (numpy's
+ * `reflect`, any number of times over), edge repeats it, wrap is periodic. dim > 0 unless mode is constant. */
+int64_t ir_pad_source(int64_t o, int64_t begin, int64_t dim, PadMode mode);
+
 /* Verifier (ir/verify.c): names, arity, attribute names and kinds,
  * topological order, and that every type matches what inference computes. */
 int ir_verify(Graph *g, Diag *d);

@@ -429,6 +429,19 @@ static int shape_reduce_mean(Node *n, Diag *d) {
 static int shape_reduce_sum(Node *n, Diag *d) { return shape_reduce(n, d); }
 static int shape_reduce_max(Node *n, Diag *d) { return shape_reduce(n, d); }
 
+/* GlobalAveragePool(x): f32 [N, C, D1, ...] to [N, C, 1, ...]. */
+static int shape_global_average_pool(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  char ty[128];
+  if (expect_dtype(n, x, M_F32, "input", d)) return -1;
+  if (x->rank < 3)
+    return ir_error(d, NULL, n, "input must be [N, C, D1, ...] (rank >= 3), got %s", tensor_type_str(x, ty, sizeof ty));
+  int64_t dims[IR_MAX_RANK];
+  for (int a = 0; a < x->rank; a++) dims[a] = a < 2 ? x->dims[a] : 1;
+  set_out(n, 0, DT_F32, x->rank, dims);
+  return 0;
+}
+
 /* ---- layout ---- */
 
 /* Input i of n, a shape (Reshape, Expand, ConstantOfShape): known, 1-D, at most IR_MAX_RANK entries and,
@@ -609,6 +622,106 @@ static int shape_slice(Node *n, Diag *d) {
     dims[a] = ir_slice_axis(x->dims[a], &start, tensor_get_i64(en, i), step);
   }
   set_out(n, 0, x->dtype, x->rank, dims);
+  return 0;
+}
+
+/* ---- pad, scatter_nd ---- */
+
+int ir_pad_mode(const Node *n, Diag *d) {
+  static const char *const names[] = {"constant", "reflect", "edge", "wrap"};
+  const char *m = ir_attr_s(n, "mode", "constant");
+  for (int i = 0; i < 4; i++)
+    if (strcmp(m, names[i]) == 0) return i;
+  return ir_error(d, NULL, n, "mode '%s' is not supported (constant, reflect, edge or wrap)", m);
+}
+
+int ir_pad_amounts(const Node *n, const Tensor *x, const Tensor *pads, const Tensor *axes, int64_t *begin,
+                   int64_t *end, Diag *d) {
+  int64_t k = axes ? tensor_numel(axes) : x->rank;
+  char ty[128];
+  if (pads->dtype != DT_I64 || pads->rank != 1 || tensor_numel(pads) != 2 * k)
+    return ir_error(d, NULL, n, "pads must be i64[%lld] (a begin and an end for each of %lld axes), got %s",
+                    (long long)(2 * k), (long long)k, tensor_type_str(pads, ty, sizeof ty));
+  if (axes && axes->dtype != DT_I64 && axes->dtype != DT_I32)
+    return ir_error(d, NULL, n, "axes must be i64 or i32, got %s", dt_name(axes->dtype));
+  int seen[IR_MAX_RANK] = {0};
+  for (int a = 0; a < x->rank; a++) begin[a] = end[a] = 0;
+  for (int64_t i = 0; i < k; i++) {
+    int64_t a = axes ? tensor_get_i64(axes, i) : i;
+    if (a < -x->rank || a >= x->rank)
+      return ir_error(d, NULL, n, "axis %lld is out of range for rank %d", (long long)a, x->rank);
+    if (a < 0) a += x->rank;
+    if (seen[a]++) return ir_error(d, NULL, n, "axis %lld repeated", (long long)a);
+    begin[a] = tensor_get_i64(pads, i);
+    end[a] = tensor_get_i64(pads, k + i);
+    int64_t dim;
+    if (__builtin_add_overflow(x->dims[a], begin[a], &dim) || __builtin_add_overflow(dim, end[a], &dim) || dim < 0)
+      return ir_error(d, NULL, n, "pads %lld and %lld leave axis %lld of size %lld with a negative size",
+                      (long long)begin[a], (long long)end[a], (long long)a, (long long)x->dims[a]);
+  }
+  return 0;
+}
+
+int64_t ir_pad_source(int64_t o, int64_t begin, int64_t dim, PadMode mode) {
+  int64_t i = o - begin;
+  if (i >= 0 && i < dim) return i;
+  switch (mode) {
+  case PAD_CONSTANT: return -1;
+  case PAD_EDGE: return i < 0 ? 0 : dim - 1;
+  case PAD_WRAP: return (i % dim + dim) % dim;
+  case PAD_REFLECT: {
+    if (dim == 1) return 0;
+    int64_t period = 2 * (dim - 1), m = (i % period + period) % period;
+    return m < dim ? m : period - m;
+  }
+  }
+  return -1;
+}
+
+/* Pad(x, pads, constant_value?, axes?) {mode}: pads and axes known at compile time, the constant one
+ * element of x's type (read at run time). */
+static int shape_pad(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *pads = need_data(n, 1, d), *cv = in_t(n, 2), *axes = in_t(n, 3);
+  int64_t begin[IR_MAX_RANK], end[IR_MAX_RANK], dims[IR_MAX_RANK];
+  int mode = ir_pad_mode(n, d);
+  char ty[128];
+  if (!pads || mode < 0 || (axes && !need_data(n, 3, d))) return -1;
+  if (cv && (cv->dtype != x->dtype || tensor_numel(cv) != 1))
+    return ir_error(d, NULL, n, "constant_value must be one %s element, got %s", dt_name(x->dtype),
+                    tensor_type_str(cv, ty, sizeof ty));
+  if (ir_pad_amounts(n, x, pads, axes, begin, end, d)) return -1;
+  for (int a = 0; a < x->rank; a++) {
+    dims[a] = x->dims[a] + begin[a] + end[a];
+    if (mode != PAD_CONSTANT && x->dims[a] == 0 && dims[a] > 0)
+      return ir_error(d, NULL, n, "%s padding of axis %d, which is empty, has nothing to repeat",
+                      ir_attr_s(n, "mode", "constant"), a);
+  }
+  set_out(n, 0, x->dtype, x->rank, dims);
+  return 0;
+}
+
+/* ScatterND(data, indices, updates) {reduction}: indices i64 [..., k] with k <= rank(data), updates
+ * indices.shape[:-1] + data.shape[k:]. */
+static int shape_scatter_nd(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0), *idx = in_t(n, 1), *upd = in_t(n, 2);
+  const char *red = ir_attr_s(n, "reduction", "none");
+  char sx[128], si[128], su[128];
+  if (strcmp(red, "none") && strcmp(red, "add") && strcmp(red, "mul") && strcmp(red, "max") && strcmp(red, "min"))
+    return ir_error(d, NULL, n, "reduction '%s' is not supported (none, add, mul, max or min)", red);
+  if (strcmp(red, "none") && x->dtype == DT_BOOL)
+    return ir_error(d, NULL, n, "reduction '%s' of bool data is not supported", red);
+  if (idx->dtype != DT_I64) return ir_error(d, NULL, n, "indices must be i64, got %s", dt_name(idx->dtype));
+  if (upd->dtype != x->dtype)
+    return ir_error(d, NULL, n, "updates are %s, data %s", dt_name(upd->dtype), dt_name(x->dtype));
+  int64_t k = idx->rank ? idx->dims[idx->rank - 1] : -1;
+  int ok = idx->rank >= 1 && k <= x->rank && upd->rank == idx->rank - 1 + x->rank - k;
+  for (int a = 0; ok && a < upd->rank; a++)
+    ok = upd->dims[a] == (a < idx->rank - 1 ? idx->dims[a] : x->dims[a - (idx->rank - 1) + k]);
+  if (!ok)
+    return ir_error(d, NULL, n, "indices %s and updates %s do not fit data %s (updates must be indices.shape[:-1] + "
+                    "data.shape[k:], k = indices.shape[-1] <= rank)", tensor_type_str(idx, si, sizeof si),
+                    tensor_type_str(upd, su, sizeof su), tensor_type_str(x, sx, sizeof sx));
+  copy_type(n, 0, x);
   return 0;
 }
 

@@ -33,7 +33,7 @@ enum {
   VITC_ERR_OPEN,   /* the model file could not be loaded */
   VITC_ERR_SYMBOL, /* the file is not a vitc model (an entry point is missing) */
   VITC_ERR_CPU,    /* this CPU lacks an instruction set the model was compiled for */
-  VITC_ERR_INDEX,  /* an index read at run time (a Gather's) was out of range: the outputs are not valid */
+  VITC_ERR_INDEX,  /* an index read at run time (a Gather's, a ScatterND's) was out of range: the outputs are not valid */
   VITC_STATUS_COUNT
 };
 

@@ -437,6 +437,66 @@ static void gen_hard_sigmoid(Case *cs, Rng *r, int k) {
 }
 static void gen_hard_swish(Case *cs, Rng *r, int k) { hard(cs, r, k, "hard_swish", ""); }
 
+/* ---- issue 12's data ops: pad, scatter_nd, global_average_pool ---- */
+
+/* pad in every mode: pads on all axes with a run-time constant, reflect and wrap past the axis (repeated),
+ * edge over axes, negative pads (cropping), only the middle axis padded (blocks), a threaded case, a scalar. */
+static void gen_pad(Case *cs, Rng *r, int k) {
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  static const char *const v[] = {
+    "input %%x: f32[%d,%d,%d]\ninput %%v: f32[]\nconst %%p: i64[6] = [1,0,2,0,3,1]\n"
+    "%%y: undef[] = pad(%%x, %%p, %%v) @\"t\"\n",
+    "input %%x: f32[%d,%d]\nconst %%p: i64[4] = [2,%d,40,1]\n%%y: undef[] = pad(%%x, %%p) {mode=\"reflect\"} @\"t\"\n",
+    "input %%x: i64[%d,%d,%d]\nconst %%p: i64[4] = [3,2,1,4]\nconst %%ax: i64[2] = [-1,0]\n"
+    "%%y: undef[] = pad(%%x, %%p, _, %%ax) {mode=\"edge\"} @\"t\"\n",
+    "input %%x: bool[%d,%d]\nconst %%p: i64[4] = [-1,2,1,-2]\n%%y: undef[] = pad(%%x, %%p) @\"t\"\n",
+    "input %%x: f32[2,%d,%d,%d]\nconst %%p: i64[4] = [5,1,2,40]\nconst %%ax: i64[2] = [1,3]\n"
+    "%%y: undef[] = pad(%%x, %%p, _, %%ax) {mode=\"wrap\"} @\"t\"\n",
+    "input %%x: f32[3,300,70]\ninput %%c_v: f32[]\nconst %%p: i64[6] = [0,1,1,0,2,2]\n"
+    "%%y: undef[] = pad(%%x, %%p, %%c_v) @\"t\"\n",
+    "input %%x: i32[%d,%d,%d]\ninput %%v: i32[1]\nconst %%p: i64[2] = [1,3]\nconst %%ax: i64[1] = [1]\n"
+    "%%y: undef[] = pad(%%x, %%p, %%v, %%ax) {mode=\"reflect\"} @\"t\"\n",
+    "input %%x: f32[]\nconst %%p: i64[0] = []\n%%y: undef[] = pad(%%x, %%p) @\"t\"\n"};
+  case_put(cs, v[k], a, b, c);
+  case_put(cs, "output %%y\n");
+}
+
+/* scatter_nd: constant and run-time indices, slices and single elements, every reduction, every dtype,
+ * repeated indices (applied in order), a slice long enough to run threaded. */
+static void gen_scatter_nd(Case *cs, Rng *r, int k) {
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  static const char *const v[] = {
+    "input %%x: f32[%d,%d,%d]\ninput %%c_i: i64[2,1]\ninput %%u: f32[2,%d,%d]\n%%y: undef[] = scatter_nd(%%x, %%c_i, %%u)",
+    "input %%x: f32[%d,%d,%d]\ninput %%i: i64[3,2]\ninput %%u: f32[3,%d]\n"
+    "%%y: undef[] = scatter_nd(%%x, %%i, %%u) {reduction=\"add\"}",
+    "input %%x: i64[%d,%d]\ninput %%i: i64[4,2]\ninput %%u: i64[4]\n"
+    "%%y: undef[] = scatter_nd(%%x, %%i, %%u) {reduction=\"mul\"}",
+    "input %%x: f32[%d,%d]\ninput %%i: i64[2,1]\ninput %%u: f32[2,%d]\n"
+    "%%y: undef[] = scatter_nd(%%x, %%i, %%u) {reduction=\"max\"}",
+    "input %%x: i32[%d,%d]\ninput %%i: i64[5,1]\ninput %%u: i32[5,%d]\n"
+    "%%y: undef[] = scatter_nd(%%x, %%i, %%u) {reduction=\"min\"}",
+    "input %%x: f32[%d,%d]\ninput %%i: i64[2,3,1]\ninput %%u: f32[2,3,%d]\n%%y: undef[] = scatter_nd(%%x, %%i, %%u)",
+    "input %%x: f32[%d,20000]\ninput %%i: i64[3,1]\ninput %%u: f32[3,20000]\n"
+    "%%y: undef[] = scatter_nd(%%x, %%i, %%u) {reduction=\"add\"}",
+    "input %%x: bool[%d,%d]\ninput %%i: i64[3,1]\ninput %%u: bool[3,%d]\n%%y: undef[] = scatter_nd(%%x, %%i, %%u)"};
+  cs->int_lo = -a, cs->int_hi = a - 1, cs->int_nonzero = 0;
+  if (k == 0) case_put(cs, v[0], a, b, c, b, c);
+  else if (k == 1) case_put(cs, v[1], a, a, c, c);
+  else if (k == 2) case_put(cs, v[2], a, a);
+  else if (k == 6) case_put(cs, v[6], a);
+  else case_put(cs, v[k], a, b, b);
+  case_put(cs, " @\"t\"\noutput %%y\n");
+}
+
+/* global_average_pool over 2-D, 1-D and 3-D spatial axes; a case big enough to run threaded. */
+static void gen_global_average_pool(Case *cs, Rng *r, int k) {
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  static const char *const v[] = {"input %%x: f32[2,%d,%d,%d]\n", "input %%x: f32[1,%d,%d]\n",
+                                  "input %%x: f32[1,3,%d,%d,%d]\n", "input %%x: f32[1,64,40,41]\n"};
+  case_put(cs, v[k], a, b, c);
+  case_put(cs, "%%y: undef[] = global_average_pool(%%x) @\"t\"\noutput %%y\n");
+}
+
 /* ---- zero-size cases ----
  * Every op again with a dimension of 0 somewhere: a batch of 0, an empty axis
  * reduced, contracted, sliced or split, empty indices, an empty shape. The
@@ -821,6 +881,43 @@ static void zero_range(Case *cs, Rng *r, int k) {
   case_put(cs, " = range(%%s, %%l, %%d) @\"t\"\noutput %%y\n");
 }
 
+/* pad: to an empty result, an empty input padded with the constant, cropped to nothing, edge padding next to
+ * an empty axis. */
+static void zero_pad(Case *cs, Rng *r, int k) {
+  static const char *const v[] = {
+    "input %%x: f32[0,5]\nconst %%p: i64[4] = [0,1,0,1]\n%%y: f32[0,7] = pad(%%x, %%p) @\"t\"\n",
+    "input %%x: f32[0,3]\ninput %%v: f32[]\nconst %%p: i64[4] = [2,0,1,0]\n%%y: f32[3,3] = pad(%%x, %%p, %%v) @\"t\"\n",
+    "input %%x: i64[4,0]\nconst %%p: i64[4] = [0,0,0,0]\n%%y: i64[4,0] = pad(%%x, %%p) @\"t\"\n",
+    "input %%x: f32[3,4]\nconst %%p: i64[4] = [0,-2,0,-2]\n%%y: f32[3,0] = pad(%%x, %%p) @\"t\"\n",
+    "input %%x: f32[2,0,3]\nconst %%p: i64[2] = [1,1]\nconst %%ax: i64[1] = [0]\n"
+    "%%y: f32[4,0,3] = pad(%%x, %%p, _, %%ax) {mode=\"edge\"} @\"t\"\n"};
+  (void)r;
+  case_put(cs, v[k]);
+  case_put(cs, "output %%y\n");
+}
+
+/* scatter_nd: empty data, no index tuples (constant and run-time: a copy), empty slices. */
+static void zero_scatter_nd(Case *cs, Rng *r, int k) {
+  static const char *const v[] = {
+    "input %%x: f32[0,5]\ninput %%i: i64[0,1]\ninput %%u: f32[0,5]\n%%y: f32[0,5] = scatter_nd(%%x, %%i, %%u)",
+    "input %%x: f32[4,5]\ninput %%c_i: i64[0,1]\ninput %%u: f32[0,5]\n%%y: f32[4,5] = scatter_nd(%%x, %%c_i, %%u)",
+    "input %%x: f32[4,0]\ninput %%i: i64[2,1]\ninput %%u: f32[2,0]\n%%y: f32[4,0] = scatter_nd(%%x, %%i, %%u)",
+    "input %%x: i64[3,4]\ninput %%i: i64[2,0,2]\ninput %%u: i64[2,0]\n"
+    "%%y: i64[3,4] = scatter_nd(%%x, %%i, %%u) {reduction=\"add\"}"};
+  (void)r;
+  cs->int_lo = -3, cs->int_hi = 2, cs->int_nonzero = 0;
+  case_put(cs, v[k]);
+  case_put(cs, " @\"t\"\noutput %%y\n");
+}
+
+/* global_average_pool: no batch, empty spatial axes (the mean of nothing: NaN), no channels. */
+static void zero_global_average_pool(Case *cs, Rng *r, int k) {
+  static const char *const v[] = {"f32[0,3,4,4]", "f32[0,3,1,1]", "f32[2,3,0,4]", "f32[2,3,1,1]", "f32[2,0,5]",
+                                  "f32[2,0,1]"};
+  (void)r;
+  case_put(cs, "input %%x: %s\n%%y: %s = global_average_pool(%%x) @\"t\"\noutput %%y\n", v[2 * k], v[2 * k + 1]);
+}
+
 /* Every op's zero-size cases; the tolerances are the ones of backend_op_cases. An
  * op of ops.def missing here fails the test unless its zero-size skip list names it. */
 const OpCases backend_zero_cases[] = {
@@ -848,6 +945,8 @@ const OpCases backend_zero_cases[] = {
   {"xor", TOL_EXACT, 3, zero_xor}, {"mod", TOL_EXACT, 9, zero_mod}, {"min", TOL_EXACT, 4, zero_min},
   {"max", TOL_EXACT, 4, zero_max}, {"clip", TOL_EXACT, 3, zero_clip},
   {"hard_sigmoid", TOL_EXACT, 2, zero_hard_sigmoid}, {"hard_swish", TOL_EXACT, 2, zero_hard_swish},
+  {"pad", TOL_EXACT, 5, zero_pad}, {"scatter_nd", TOL_EXACT, 4, zero_scatter_nd},
+  {"global_average_pool", TOL_REDUCE, 3, zero_global_average_pool},
 };
 const int backend_n_zero_cases = (int)(sizeof backend_zero_cases / sizeof backend_zero_cases[0]);
 
@@ -879,5 +978,8 @@ const OpCases backend_op_cases[] = {
   {"xor", TOL_EXACT, 5, gen_xor}, {"mod", TOL_EXACT, 30, gen_mod}, {"min", TOL_EXACT, 13, gen_min},
   {"max", TOL_EXACT, 13, gen_max}, {"clip", TOL_EXACT, 7, gen_clip}, {"hard_sigmoid", TOL_EXACT, 6, gen_hard_sigmoid},
   {"hard_swish", TOL_EXACT, 3, gen_hard_swish},
+  /* issue 12's data ops */
+  {"pad", TOL_EXACT, 8, gen_pad}, {"scatter_nd", TOL_EXACT, 8, gen_scatter_nd},
+  {"global_average_pool", TOL_REDUCE, 4, gen_global_average_pool},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);

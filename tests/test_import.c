@@ -904,6 +904,38 @@ static void test_legacy_clip(void **state) {
   import_fails(m, NULL, "node 'n0' (Clip): unsupported attribute 'min'");
 }
 
+/* Pad's pads and value attributes before opset 11 become an i64 input 1 and an f32 scalar input 2 (issue 12). */
+static void test_legacy_pad(void **state) {
+  (void)state;
+  static const int64_t pads[] = {0, 1, 0, 2};
+  MB *m = unary_model(10, "Pad");
+  mb_attr_ints(m, "pads", 4, pads);
+  mb_attr_f(m, "value", 1.5f);
+  Graph *g = import_ok(m, NULL);
+  Node *n = g->nodes[0];
+  assert_int_equal(n->n_in, 3);
+  expect_const_input(n, 1, 4, pads);
+  assert_int_equal(n->in[2]->kind, VK_CONST);
+  assert_int_equal(n->in[2]->t.dtype, DT_F32);
+  assert_true(*(const float *)n->in[2]->t.data == 1.5f);
+  assert_int_equal(n->n_attrs, 0);
+  ir_graph_free(g);
+
+  m = unary_model(9, "Pad");
+  mb_attr_ints(m, "pads", 4, pads);
+  g = import_ok(m, NULL);
+  assert_int_equal(g->nodes[0]->n_in, 2);
+  ir_graph_free(g);
+
+  m = unary_model(10, "Pad");
+  mb_attr_ints(m, "pads", 4, pads);
+  mb_attr_i(m, "value", 1);
+  import_fails(m, NULL, "node 'n0' (Pad): attribute 'value' must be a float");
+  m = unary_model(13, "Pad");
+  mb_attr_ints(m, "pads", 4, pads);
+  import_fails(m, NULL, "node 'n0' (Pad): has 1 inputs, expects 2 to 4");
+}
+
 /* Squeeze, Unsqueeze and Split attributes before opset 13. */
 static void test_legacy_shape_ops(void **state) {
   (void)state;
@@ -1206,6 +1238,7 @@ int main(void) {
       cmocka_unit_test(test_legacy_reduce_axes),
       cmocka_unit_test(test_legacy_shape_ops),
       cmocka_unit_test(test_legacy_clip),
+      cmocka_unit_test(test_legacy_pad),
       cmocka_unit_test(test_softmax_opsets),
       cmocka_unit_test(test_attributes),
       cmocka_unit_test(test_cast),
