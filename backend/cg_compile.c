@@ -101,12 +101,6 @@ static int cg_emit_nodes(CgCtx *c, Diag *d) {
   if (c->opt->profile) cg_profile_mark(c, NULL, d); /* start the clock */
   for (int i = 0; i < c->g->n_nodes; i++) {
     if (c->plan.skip[i]) continue;
-    Precision p = ir_node_precision(c->g->nodes[i]);
-    if (p != PREC_FP32) /* issue 11: the bf16 and int8 kernels come next; the interpreter is their reference */
-      return ir_error(d, c->g->file, c->g->nodes[i],
-                      "precision \"%s\" is not compiled yet (fp32 only); the interpreter runs it: vitc run MODEL "
-                      "--precision %s",
-                      ir_attr_s(c->g->nodes[i], "precision", ""), ir_attr_s(c->g->nodes[i], "precision", ""));
     if (cg_emitters[c->g->nodes[i]->op](c, c->g->nodes[i], d)) return -1;
     if (c->opt->profile && cg_profile_mark(c, c->g->nodes[i], d)) return -1;
   }

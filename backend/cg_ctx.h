@@ -51,6 +51,7 @@ int cg_plan_is_alias(const CgPlan *p, const Value *v);
  * plan_scratch_bytes(n), the size `vitc ir --stats` plans with. */
 uint64_t cg_scratch_bytes(const Node *n);
 uint64_t cg_scratch_attention(const Node *n);
+uint64_t cg_scratch_linear(const Node *n);
 
 /* ---- code generation context ---- */
 

@@ -10,6 +10,7 @@
 uint64_t cg_scratch_bytes(const Node *n) {
   switch (n->op) {
   case OP_ATTENTION: return cg_scratch_attention(n);
+  case OP_LINEAR: return cg_scratch_linear(n);
   default: return 0;
   }
 }

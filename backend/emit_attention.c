@@ -37,7 +37,8 @@ static int attn_dims(const Node *n, int64_t nr, AttnDims *a, Diag *d) {
 uint64_t cg_scratch_attention(const Node *n) {
   AttnDims a;
   if (attn_dims(n, ATTN_MAX_NR, &a, NULL)) return 0;
-  uint64_t bytes = (uint64_t)(a.qkv_floats + a.b * a.heads * a.pack_floats) * sizeof(float);
+  uint64_t bytes = (uint64_t)(a.qkv_floats + a.b * a.heads * a.pack_floats) * sizeof(float) +
+                   (uint64_t)ir_quant_layout(ir_node_precision(n), a.b * a.n, a.c).bytes; /* bf16/int8: x's rows */
   assert(bytes == plan_scratch_bytes(n)); /* the planner's copy of this layout, for `vitc ir --stats` */
   return bytes;
 }
@@ -107,13 +108,13 @@ static void attn_rows(CgCtx *c, const AttnDims *a, double scale, LLVMValueRef sb
   LLVMValueRef o = cg_gep(c, DT_F32, out, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, tok0, i0, ""),
                                                                           cg_i64(c, a->e), ""), hcol, ""));
   CgMat none = {NULL, 0, 0};
-  CgGemmBlock s = {rows, a->n, a->hd, {q, e3, 1}, {kp, 0, 0}, {sbuf, npad, 1}, none, none, 1, scale, 1, CG_ACT_NONE};
+  CgGemmBlock s = {rows, a->n, a->hd, {q, e3, 1}, {kp, 0, 0}, {sbuf, npad, 1}, none, none, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
   cg_gemm_block(c, &s, zero, cg_i64(c, rows), zero, cg_i64(c, a->n));
   for (int64_t r = 0; r < rows; r++) {
     LLVMValueRef row = cg_gep(c, DT_F32, sbuf, cg_i64(c, r * npad));
     cg_softmax_row(c, row, row, a->n);
   }
-  CgGemmBlock pv = {rows, a->hd, a->n, {sbuf, npad, 1}, {v, e3, 1}, {o, a->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE};
+  CgGemmBlock pv = {rows, a->hd, a->n, {sbuf, npad, 1}, {v, e3, 1}, {o, a->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
   cg_gemm_block(c, &pv, zero, cg_i64(c, rows), zero, cg_i64(c, a->hd));
 }
 
@@ -153,6 +154,43 @@ static LLVMValueRef attn_core_kernel(CgCtx *c, const AttnDims *a, double scale, 
   return fn;
 }
 
+/* A bf16 or int8 attention (docs/precision.md): only the projection x @ w_qkv is narrow. x's rows are
+ * quantised into the end of the scratch (after qkv and the packed k), then the GEMM of that kind (args:
+ * quantised x, w, bias, scratch, int8's column data and row data) and kernels 2 and 3 as in fp32. */
+static int attn_narrow(CgCtx *c, const Node *n, const AttnDims *a, CgGemm *g, double scale, Diag *d) {
+  const Value *w = n->in[1];
+  if (c->plan.loc[w->id].kind != CG_LOC_WEIGHTS || !w->t.data)
+    return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
+  QuantLayout q = ir_quant_layout(ir_node_precision(n), a->b * a->n, a->c);
+  int64_t colq = -1, packed = cg_quant_pack_b(c, g->kind, w->t.data, a->c, 3 * a->e, &colq, d);
+  if (packed < 0) return -1;
+  g->k = cg_gemm_narrow_k(g->kind, &q);
+  g->b_packed = 1;
+  g->a = (CgGemmOperand){0, q.row_words, 1, {0}};
+  g->rowq = (CgGemmOperand){5, 2, 0, {0}};
+  g->colq_arg = 4;
+  g->n_args = 6;
+  LLVMValueRef quant = cg_quant_rows_kernel(c, g->kind, a->b * a->n, a->c, d);
+  LLVMValueRef proj = quant ? cg_gemm_kernel(c, g, d) : NULL, pack = proj ? attn_pack_kernel(c, a, d) : NULL;
+  LLVMValueRef core = pack ? attn_core_kernel(c, a, scale, d) : NULL;
+  LLVMValueRef scratch = core ? cg_scratch_ptr(c, n, d) : NULL, x = scratch ? cg_value_ptr(c, n->in[0], d) : NULL;
+  LLVMValueRef bias = !x ? NULL : n->n_in > 2 && n->in[2] ? cg_value_ptr(c, n->in[2], d) : LLVMConstNull(c->t_ptr);
+  LLVMValueRef out = bias ? cg_value_ptr(c, n->out[0], d) : NULL;
+  if (!out) return -1;
+  LLVMValueRef off = cg_i64(c, (a->qkv_floats + a->b * a->heads * a->pack_floats) * 4);
+  LLVMValueRef xq = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, scratch, &off, 1, "xq");
+  off = cg_i64(c, q.rowq_off * 4);
+  LLVMValueRef rowq = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, xq, &off, 1, "rowq");
+  LLVMValueRef qargs[2] = {x, xq}, pargs[6] = {xq, cg_weights_ptr(c, packed), bias, scratch,
+                                               colq >= 0 ? cg_weights_ptr(c, colq) : LLVMConstNull(c->t_ptr), rowq};
+  LLVMValueRef cargs[2] = {scratch, out};
+  cg_kernel_call_args(c, quant, qargs, 2);
+  cg_kernel_call_args(c, proj, pargs, 6);
+  cg_kernel_call_args(c, pack, &scratch, 1);
+  cg_kernel_call_args(c, core, cargs, 2);
+  return 0;
+}
+
 int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
   AttnDims a;
   for (int i = 0; i < n->n_in; i++)
@@ -168,6 +206,7 @@ int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
   g.y = (CgGemmOperand){3, 3 * a.e, 1, {0}};
   g.pre = (CgGemmOperand){has_bias ? 2 : -1, 0, 1, {0}};
   g.post.arg = -1;
+  if ((g.kind = cg_gemm_kind_of(c, n)) != CG_GEMM_F32) return attn_narrow(c, n, &a, &g, scale, d);
   int64_t packed = -1;
   if (c->plan.loc[w->id].kind == CG_LOC_WEIGHTS && w->t.data) {
     g.b_packed = 1;

@@ -45,6 +45,16 @@ CgGemmShape cg_gemm_shape(CgCtx *c) {
   return (CgGemmShape){3, 1, 16, 384};            /* 12 of 16 xmm registers */
 }
 
+CgGemmShape cg_gemm_shape_for(CgCtx *c, CgGemmKind kind) {
+  CgGemmShape s = cg_gemm_shape(c);
+  /* AVX2's int8 step needs two temporaries per vector (vpmaddubsw, vpmaddwd): 6 rows of accumulators spill */
+  if (kind == CG_GEMM_INT8 && s.nv == 1) s.mr = 4;
+  return s;
+}
+
+/* Whether kind's steps are narrow words (cg_gemm_narrow_step) rather than floats. */
+static int narrow(CgGemmKind kind) { return kind == CG_GEMM_BF16 || kind == CG_GEMM_INT8; }
+
 /* p + off floats. */
 static LLVMValueRef gp(CgCtx *c, LLVMValueRef p, LLVMValueRef off) { return cg_gep(c, DT_F32, p, off); }
 
@@ -107,6 +117,7 @@ typedef struct GemmTile {
   LLVMValueRef bcol;              /* &b[0, j0], or j0's packed panel */
   int packed;                     /* bcol is a packed panel whose first row is k = pk0 */
   LLVMValueRef pk0;
+  LLVMTypeRef acc_t;              /* cg_gemm_acc_type of the kind */
 } GemmTile;
 
 /* One pass over a block of K: what its tiles share. */
@@ -125,7 +136,8 @@ static LLVMValueRef tile_b(CgCtx *c, const GemmTile *t, LLVMValueRef p, int v) {
   const CgGemmBlock *g = t->g;
   if (t->packed) {
     LLVMValueRef at = LLVMBuildAdd(c->b, imul(c, LLVMBuildSub(c->b, p, t->pk0, ""), t->s.nr), cg_i64(c, 16 * v), "");
-    LLVMValueRef x = LLVMBuildLoad2(c->b, cg_vec_type(c, DT_F32), gp(c, t->bcol, at), "");
+    LLVMTypeRef vt = cg_vec_type(c, narrow(g->kind) ? DT_I32 : DT_F32); /* narrow kinds: 16 words */
+    LLVMValueRef x = LLVMBuildLoad2(c->b, vt, gp(c, t->bcol, at), "");
     LLVMSetAlignment(x, 64);
     return x;
   }
@@ -138,6 +150,14 @@ static void tile_kstep(CgCtx *c, const GemmTile *t, LLVMValueRef p, LLVMValueRef
   LLVMValueRef bv[GEMM_MAX_NV];
   LLVMTypeRef vt = cg_vec_type(c, DT_F32);
   for (int v = 0; v < t->nv; v++) bv[v] = tile_b(c, t, p, v);
+  if (narrow(t->g->kind)) { /* one step of a row is one 32-bit word */
+    for (int r = 0; r < t->mr; r++) {
+      LLVMValueRef a = gp(c, t->arow[r], imul(c, p, t->g->a.cs));
+      for (int v = 0; v < t->nv; v++)
+        acc[r * t->nv + v] = cg_gemm_narrow_step(c, t->g->kind, acc[r * t->nv + v], a, bv[v]);
+    }
+    return;
+  }
   for (int r = 0; r < t->mr; r++) {
     LLVMValueRef a = LLVMBuildLoad2(c->b, c->t_f32, gp(c, t->arow[r], imul(c, p, t->g->a.cs)), "");
     LLVMValueRef as = cg_splat(c, a);
@@ -163,7 +183,7 @@ static LLVMValueRef tile_kloop(CgCtx *c, const GemmTile *t, LLVMValueRef from, L
   LLVMValueRef p = LLVMBuildPhi(c->b, c->t_i64, "p"), phi[GEMM_MAX_MR * GEMM_MAX_NV], cur[GEMM_MAX_MR * GEMM_MAX_NV];
   LLVMAddIncoming(p, &from, &pre, 1);
   for (int i = 0; i < n; i++) {
-    phi[i] = cur[i] = LLVMBuildPhi(c->b, cg_vec_type(c, DT_F32), "acc");
+    phi[i] = cur[i] = LLVMBuildPhi(c->b, t->acc_t, "acc");
     LLVMAddIncoming(phi[i], &acc[i], &pre, 1);
   }
   LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, p, limit, ""), body, done);
@@ -185,10 +205,25 @@ static LLVMValueRef tile_row(CgCtx *c, const GemmTile *t, const CgMat *m, int r)
   return gp(c, m->p, LLVMBuildAdd(c->b, imul(c, i, m->rs), imul(c, t->j0, m->cs), ""));
 }
 
-/* The epilogue of accumulator (r, v): alpha, + beta pre, act, + post. */
+/* INT8: accumulator (r, v) as floats, scaled back (cg_gemm_dequant). */
+static LLVMValueRef tile_dequant(CgCtx *c, const GemmTile *t, int r, int v, LLVMValueRef acc) {
+  const CgGemmBlock *g = t->g;
+  int64_t npad = (g->n + t->s.nr - 1) / t->s.nr * t->s.nr;
+  LLVMValueRef row = gp(c, g->rowq.p, imul(c, LLVMBuildAdd(c->b, t->i0, cg_i64(c, r), ""), g->rowq.rs));
+  LLVMValueRef sx = LLVMBuildLoad2(c->b, c->t_f32, row, "");
+  LLVMValueRef z = LLVMBuildLoad2(c->b, c->t_i32, gp(c, row, cg_i64(c, 1)), "");
+  LLVMValueRef col = LLVMBuildAdd(c->b, t->j0, cg_i64(c, 16 * v), "");
+  LLVMValueRef sw = LLVMBuildLoad2(c->b, cg_vec_type(c, DT_F32), gp(c, g->colq, col), "");
+  LLVMValueRef cs = LLVMBuildLoad2(c->b, cg_vec_type(c, DT_I32), gp(c, g->colq, LLVMBuildAdd(c->b, col, cg_i64(c, npad), "")), "");
+  LLVMSetAlignment(sw, 4), LLVMSetAlignment(cs, 4);
+  return cg_gemm_dequant(c, acc, sx, z, sw, cs);
+}
+
+/* The epilogue of accumulator (r, v): INT8's scales, alpha, + beta pre, act, + post. */
 static LLVMValueRef tile_epilogue(CgCtx *c, const GemmTile *t, int r, int v, LLVMValueRef x) {
   const CgGemmBlock *g = t->g;
   int lanes = tile_lanes(t, v);
+  if (g->kind == CG_GEMM_INT8) x = tile_dequant(c, t, r, v, x);
   if (g->alpha != 1.0) x = LLVMBuildFMul(c->b, x, cg_math_const(c, x, g->alpha), "");
   if (g->pre.p) {
     LLVMValueRef e = row_load(c, tile_row(c, t, &g->pre, r), g->pre.cs, v, lanes);
@@ -216,6 +251,7 @@ static void tile_store(CgCtx *c, const GemmTile *t, LLVMValueRef *acc, int final
     for (int v = 0; v < t->nv; v++) {
       LLVMValueRef x = acc[r * t->nv + v];
       int lanes = tile_lanes(t, v);
+      if (!final) x = LLVMBuildBitCast(c->b, x, cg_vec_type(c, DT_F32), ""); /* INT8's partial sums: their bits */
       row_store(c, row, t->g->y.cs, v, lanes, final ? tile_epilogue(c, t, r, v, x) : x);
     }
   }
@@ -227,7 +263,7 @@ static int const_cond(LLVMValueRef x) { return LLVMIsAConstantInt(x) ? (int)LLVM
 /* Starts the tile's accumulators: zero for the first K block, else y's partial sums. */
 static void tile_init(CgCtx *c, const GemmTile *t, LLVMValueRef k0, LLVMValueRef *acc) {
   int n = t->mr * t->nv;
-  LLVMValueRef first = LLVMBuildICmp(c->b, LLVMIntEQ, k0, cg_i64(c, 0), ""), zero = LLVMConstNull(cg_vec_type(c, DT_F32));
+  LLVMValueRef first = LLVMBuildICmp(c->b, LLVMIntEQ, k0, cg_i64(c, 0), ""), zero = LLVMConstNull(t->acc_t);
   LLVMValueRef part[GEMM_MAX_MR * GEMM_MAX_NV];
   for (int i = 0; i < n; i++) acc[i] = zero;
   if (const_cond(first) == 1) return;
@@ -236,12 +272,12 @@ static void tile_init(CgCtx *c, const GemmTile *t, LLVMValueRef k0, LLVMValueRef
   for (int r = 0; r < t->mr; r++)
     for (int v = 0; v < t->nv; v++) {
       int lanes = tile_lanes(t, v);
-      part[r * t->nv + v] = row_load(c, tile_row(c, t, &t->g->y, r), t->g->y.cs, v, lanes);
+      part[r * t->nv + v] = LLVMBuildBitCast(c->b, row_load(c, tile_row(c, t, &t->g->y, r), t->g->y.cs, v, lanes), t->acc_t, "");
     }
   LLVMBasicBlockRef loaded = LLVMGetInsertBlock(c->b);
   cg_if_end(c, cont);
   for (int i = 0; i < n; i++) {
-    LLVMValueRef phi = LLVMBuildPhi(c->b, cg_vec_type(c, DT_F32), "acc0");
+    LLVMValueRef phi = LLVMBuildPhi(c->b, t->acc_t, "acc0");
     LLVMValueRef vals[2] = {zero, part[i]};
     LLVMBasicBlockRef from[2] = {top, loaded};
     LLVMAddIncoming(phi, vals, from, 2);
@@ -252,7 +288,8 @@ static void tile_init(CgCtx *c, const GemmTile *t, LLVMValueRef k0, LLVMValueRef
 /* One tile of pass ps: rows [i0, i0 + mr), valid columns [j0, j0 + nr). */
 static void gemm_tile(CgCtx *c, const GemmPass *ps, LLVMValueRef i0, LLVMValueRef j0, int mr, int nr) {
   const CgGemmBlock *g = ps->g;
-  GemmTile t = {g, ps->s, mr, nr, (nr + CG_VW - 1) / CG_VW, i0, j0, {0}, NULL, g->b_packed || ps->panel, cg_i64(c, 0)};
+  GemmTile t = {g, ps->s, mr, nr, (nr + CG_VW - 1) / CG_VW, i0, j0, {0}, NULL, g->b_packed || ps->panel, cg_i64(c, 0),
+                cg_gemm_acc_type(c, g->kind)};
   LLVMValueRef acc[GEMM_MAX_MR * GEMM_MAX_NV];
   for (int r = 0; r < mr; r++) t.arow[r] = tile_row(c, &t, &(CgMat){g->a.p, g->a.rs, 0}, r);
   if (ps->panel) t.bcol = ps->panel, t.pk0 = ps->k0;
@@ -278,11 +315,33 @@ static void gemm_tile(CgCtx *c, const GemmPass *ps, LLVMValueRef i0, LLVMValueRe
   LLVMPositionBuilderAtEnd(c->b, cont);
 }
 
+/* F32_BF16B: widens rows [k0, k1) (k0 even) of the bf16 pairs packed for columns [j, j + NR) into the
+ * pass's panel buffer, rows of NR floats. */
+static void gemm_widen_panel(CgCtx *c, const GemmPass *ps, LLVMValueRef j) {
+  const CgGemmBlock *g = ps->g;
+  LLVMValueRef src = gp(c, g->b.p, imul(c, j, g->k / 2)); /* the panel of pairs: k / 2 steps of NR words */
+  CgLoop l = cg_loop_begin(c, ps->k0, ps->k1, 2);
+  LLVMValueRef step = LLVMBuildSDiv(c->b, l.iv, cg_i64(c, 2), ""), row = LLVMBuildSub(c->b, l.iv, ps->k0, "");
+  for (int v = 0; v < ps->s.nv; v++) {
+    LLVMValueRef x = LLVMBuildLoad2(c->b, cg_vec_type(c, DT_I32), gp(c, src, LLVMBuildAdd(c->b, imul(c, step, ps->s.nr), cg_i64(c, 16 * v), "")), "");
+    LLVMSetAlignment(x, 64);
+    for (int hi = 0; hi < 2; hi++) {
+      LLVMValueRef at = LLVMBuildAdd(c->b, imul(c, LLVMBuildAdd(c->b, row, cg_i64(c, hi), ""), ps->s.nr), cg_i64(c, 16 * v), "");
+      LLVMSetAlignment(LLVMBuildStore(c->b, cg_gemm_widen_bf16(c, x, hi), gp(c, ps->panel, at)), 64);
+    }
+  }
+  cg_loop_end(c, &l);
+}
+
 /* Copies rows [k0, k1) of activation b's columns [j, j + nr) into the pass's
  * panel buffer, rows of NR floats: the tiles below then read it from L1,
  * not b's rows scattered a row stride apart. */
 static void gemm_copy_panel(CgCtx *c, const GemmPass *ps, LLVMValueRef j, int nr) {
   const CgGemmBlock *g = ps->g;
+  if (g->kind == CG_GEMM_F32_BF16B) {
+    gemm_widen_panel(c, ps, j);
+    return;
+  }
   CgLoop l = cg_loop_begin(c, ps->k0, ps->k1, 1);
   LLVMValueRef row = gp(c, g->b.p, LLVMBuildAdd(c->b, imul(c, l.iv, g->b.rs), imul(c, j, g->b.cs), ""));
   LLVMValueRef dst = gp(c, ps->panel, imul(c, LLVMBuildSub(c->b, l.iv, ps->k0, ""), ps->s.nr));
@@ -335,12 +394,14 @@ static LLVMValueRef gemm_stack_buffer(CgCtx *c, int64_t n) {
 
 void cg_gemm_block(CgCtx *c, const CgGemmBlock *g, LLVMValueRef i0, LLVMValueRef i1, LLVMValueRef j0,
                    LLVMValueRef j1) {
-  GemmPass ps = {g, cg_gemm_shape(c), cg_i64(c, 0), cg_i64(c, g->k), NULL};
+  GemmPass ps = {g, cg_gemm_shape_for(c, g->kind), cg_i64(c, 0), cg_i64(c, g->k), NULL};
   int64_t nk = (g->k + ps.s.kc - 1) / ps.s.kc, kc = nk > 1 ? (g->k + nk - 1) / nk : g->k;
   kc = nk > 1 ? (kc + GEMM_UNROLL - 1) / GEMM_UNROLL * GEMM_UNROLL : kc;
   nk = kc > 0 ? (g->k + kc - 1) / kc : 1;
-  /* Activation b is copied panel by panel when several tiles of rows will read each panel. */
-  if (!g->b_packed && g->m > 2 * ps.s.mr && kc > 0) ps.panel = gemm_stack_buffer(c, kc * ps.s.nr);
+  /* Activation b is copied panel by panel when several tiles of rows will read each panel; bf16 weights
+   * are always widened into one. */
+  if (((!g->b_packed && g->m > 2 * ps.s.mr) || g->kind == CG_GEMM_F32_BF16B) && kc > 0)
+    ps.panel = gemm_stack_buffer(c, kc * ps.s.nr);
   if (nk <= 1) {
     gemm_panels(c, &ps, i0, i1, j0, j1);
     return;

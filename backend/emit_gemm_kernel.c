@@ -28,7 +28,8 @@ void cg_gemm_fold_batch(CgGemm *g) {
     int a = g->n_batch - 1;
     if (g->batch[a] != 1 &&
         (g->b.bs[a] != 0 || !gemm_rows_continue(&g->a, a, g->m) || !gemm_rows_continue(&g->y, a, g->m) ||
-         !gemm_rows_continue(&g->pre, a, g->m) || !gemm_rows_continue(&g->post, a, g->m)))
+         !gemm_rows_continue(&g->pre, a, g->m) || !gemm_rows_continue(&g->post, a, g->m) ||
+         (g->kind == CG_GEMM_INT8 && !gemm_rows_continue(&g->rowq, a, g->m))))
       return;
     g->m *= g->batch[a];
     g->n_batch--;
@@ -64,14 +65,16 @@ static void gemm_key_operand(char *key, size_t cap, size_t *len, const char *nam
 
 /* The cache key that spells out g; -1 when it does not fit. */
 static int gemm_key(const CgGemm *g, char *key, size_t cap) {
-  size_t len = (size_t)snprintf(key, cap, "gemm.%lldx%lldx%lld.%s%d.%.9g.%.9g.act%d.b", (long long)g->m, (long long)g->n,
-                                (long long)g->k, g->b_packed ? "packed" : "rows", g->n_args, g->alpha, g->beta, (int)g->act);
+  size_t len = (size_t)snprintf(key, cap, "gemm.%lldx%lldx%lld.%s%d.%.9g.%.9g.act%d.kind%d.q%d.b", (long long)g->m,
+                                (long long)g->n, (long long)g->k, g->b_packed ? "packed" : "rows", g->n_args, g->alpha,
+                                g->beta, (int)g->act, (int)g->kind, g->kind == CG_GEMM_INT8 ? g->colq_arg : -1);
   for (int a = 0; a < g->n_batch && len < cap; a++) len += (size_t)snprintf(key + len, cap - len, "_%lld", (long long)g->batch[a]);
   gemm_key_operand(key, cap, &len, "a", &g->a, g->n_batch);
   gemm_key_operand(key, cap, &len, "b", &g->b, g->n_batch);
   gemm_key_operand(key, cap, &len, "y", &g->y, g->n_batch);
   gemm_key_operand(key, cap, &len, "pre", &g->pre, g->n_batch);
   gemm_key_operand(key, cap, &len, "post", &g->post, g->n_batch);
+  if (g->kind == CG_GEMM_INT8) gemm_key_operand(key, cap, &len, "rowq", &g->rowq, g->n_batch);
   return len < cap ? 0 : -1;
 }
 
@@ -109,7 +112,9 @@ static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, int64_t mb, int
   gemm_batch_index(c, g, bi, idx);
   CgGemmBlock blk = {g->m, g->n, g->k, gemm_operand_at(c, g, &g->a, idx), gemm_operand_at(c, g, &g->b, idx),
                      gemm_operand_at(c, g, &g->y, idx), gemm_operand_at(c, g, &g->pre, idx),
-                     gemm_operand_at(c, g, &g->post, idx), g->b_packed, g->alpha, g->beta, g->act};
+                     gemm_operand_at(c, g, &g->post, idx), g->b_packed, g->alpha, g->beta, g->act, g->kind,
+                     {NULL, 0, 0}, NULL};
+  if (g->kind == CG_GEMM_INT8) blk.rowq = gemm_operand_at(c, g, &g->rowq, idx), blk.colq = c->args[g->colq_arg];
   LLVMValueRef i0 = LLVMBuildMul(c->b, mt, cg_i64(c, mb), "i0"), j0 = LLVMBuildMul(c->b, nt, cg_i64(c, nb), "j0");
   LLVMValueRef i1 = LLVMBuildAdd(c->b, i0, cg_i64(c, mb), ""), j1 = LLVMBuildAdd(c->b, j0, cg_i64(c, nb), "");
   i1 = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, i1, cg_i64(c, g->m), ""), i1, cg_i64(c, g->m), "i1");
@@ -125,7 +130,7 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
   }
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (fn) return fn;
-  CgGemmShape s = cg_gemm_shape(c);
+  CgGemmShape s = cg_gemm_shape_for(c, g->kind);
   int64_t mb = gemm_split(g->m, s.mr, g->b_packed ? GEMM_MB_TILES : GEMM_MB_TILES_COPY);
   int64_t nb = gemm_split(g->n, s.nr, GEMM_NB_TILES), batches = 1;
   for (int a = 0; a < g->n_batch; a++) batches *= g->batch[a];

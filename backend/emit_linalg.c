@@ -3,6 +3,7 @@
  * into panels at compile time. */
 #include "cg_gemm.h"
 #include "shape_fused.h"
+#include <assert.h>
 
 /* Fails unless every present operand and the output are f32. */
 static int linalg_f32(const Node *n, Diag *d) {
@@ -112,6 +113,50 @@ int cg_emit_gemm(CgCtx *c, const Node *n, Diag *d) {
   return linalg_call(c, n, &g, 3, packed, d);
 }
 
+uint64_t cg_scratch_linear(const Node *n) {
+  if (n->n_in < 2 || !n->in[0] || !n->in[1] || n->in[1]->t.rank != 2) return 0;
+  int64_t k = n->in[1]->t.dims[0], rows = k ? tensor_numel(&n->in[0]->t) / k : 0;
+  uint64_t bytes = (uint64_t)ir_quant_layout(ir_node_precision(n), rows, k).bytes;
+  assert(bytes == plan_scratch_bytes(n));
+  return bytes;
+}
+
+/* A bf16 or int8 linear (docs/precision.md): x's rows quantised into the node's scratch, then the GEMM of
+ * that kind on the packed narrow weights (args: quantised x, w, bias, residual, y, int8's column data and
+ * row data). */
+static int linear_narrow(CgCtx *c, const Node *n, CgGemm *g, int64_t rows, Diag *d) {
+  if (!linalg_is_const(c, n->in[1]))
+    return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
+  int64_t k = g->k, colq = -1;
+  QuantLayout q = ir_quant_layout(ir_node_precision(n), rows, k);
+  int64_t packed = cg_quant_pack_b(c, g->kind, n->in[1]->t.data, k, g->n, &colq, d);
+  if (packed < 0) return -1;
+  g->k = cg_gemm_narrow_k(g->kind, &q);
+  g->b_packed = 1;
+  g->a = (CgGemmOperand){0, q.row_words, 1, {0}};
+  cg_gemm_batch_strides(g->batch, g->n_batch, g->n_batch, g->batch, g->m * q.row_words, g->a.bs);
+  g->rowq = (CgGemmOperand){6, 2, 0, {0}};
+  cg_gemm_batch_strides(g->batch, g->n_batch, g->n_batch, g->batch, g->m * 2, g->rowq.bs);
+  g->colq_arg = 5;
+  g->b.arg = 1;
+  cg_gemm_fold_batch(g);
+  g->n_args = 7;
+  LLVMValueRef quant = cg_quant_rows_kernel(c, g->kind, rows, k, d), fn = quant ? cg_gemm_kernel(c, g, d) : NULL;
+  LLVMValueRef scratch = fn ? cg_scratch_ptr(c, n, d) : NULL, x = scratch ? cg_value_ptr(c, n->in[0], d) : NULL;
+  LLVMValueRef args[7] = {scratch, cg_weights_ptr(c, packed), LLVMConstNull(c->t_ptr), LLVMConstNull(c->t_ptr), NULL,
+                          colq >= 0 ? cg_weights_ptr(c, colq) : LLVMConstNull(c->t_ptr), NULL};
+  if (!x) return -1;
+  for (int i = 2; i < 4; i++)
+    if (n->n_in > i && n->in[i] && !(args[i] = cg_value_ptr(c, n->in[i], d))) return -1;
+  if (!(args[4] = cg_value_ptr(c, n->out[0], d))) return -1;
+  LLVMValueRef off = cg_i64(c, q.rowq_off * 4);
+  args[6] = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, scratch, &off, 1, "rowq");
+  LLVMValueRef qargs[2] = {x, scratch};
+  cg_kernel_call_args(c, quant, qargs, 2);
+  cg_kernel_call_args(c, fn, args, 7);
+  return 0;
+}
+
 /* linear(x [..., K], w [K, N], bias [N]?, residual?) {act}:
  * act(x @ w + bias) + residual, the epilogue applied in the GEMM's store. */
 int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
@@ -140,6 +185,7 @@ int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
   cg_gemm_batch_strides(y2.dims, g.n_batch, g.n_batch, g.batch, g.m * g.n, g.y.bs);
   g.pre = n->n_in > 2 && n->in[2] ? (CgGemmOperand){2, 0, 1, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
   g.post = n->n_in > 3 && n->in[3] ? linalg_bcast(3, &n->in[3]->t, &y2) : (CgGemmOperand){-1, 0, 0, {0}};
+  if ((g.kind = cg_gemm_kind_of(c, n)) != CG_GEMM_F32) return linear_narrow(c, n, &g, tensor_numel(X) / g.k, d);
   int64_t packed = -1;
   if (linalg_is_const(c, n->in[1])) {
     if ((packed = linalg_pack(c, &g, W, 0, 0, d)) < 0) return -1;

@@ -350,5 +350,19 @@ float ir_bf16_round(float x);               /* to the nearest bf16 (ties to even
 void ir_fake_quant_weights(const float *w, int64_t k, int64_t n, Precision p, float *out);
 /* One row x [k] of activations as the format holds it, into out. */
 void ir_fake_quant_row(const float *x, int64_t k, Precision p, float *out);
+/* The integers behind int8 (what compiled kernels multiply; the fake-quantised values above are
+ * q * scale and (q - zero) * scale, computed in float in this order): weights w [k, n] into q [k, n] and
+ * scale [n]; one activation row x [k] into q [k] (0..127), its scale and zero point. */
+void ir_quant_weights_int8(const float *w, int64_t k, int64_t n, int8_t *q, float *scale);
+void ir_quant_row_int8(const float *x, int64_t k, uint8_t *q, float *scale, int32_t *zero);
+/* The quantised copy of `rows` rows of k activations that a compiled bf16 or int8 product reads (the
+ * backend's kernels, and the memory plan's scratch size): `steps` steps per row (k rounded up to 4 int8 or
+ * 2 bf16 values, zero-padded), rows of row_words 32-bit words one after the other (int8: one word per
+ * step; bf16: two, room for the values as floats, or as pairs in the first half); int8 then has (scale f32,
+ * zero i32) per row from word rowq_off. bytes: the whole, a multiple of 64; all 0 for fp32. */
+typedef struct QuantLayout {
+  int64_t steps, row_words, rowq_off, bytes;
+} QuantLayout;
+QuantLayout ir_quant_layout(Precision p, int64_t rows, int64_t k);
 
 #endif

@@ -33,43 +33,73 @@ float ir_bf16_round(float x) {
   return x;
 }
 
-/* int8 weights: per output column j, symmetric, scale max|w[:, j]| / 127, values in [-127, 127]. */
-static void quant_weights_int8(const float *w, int64_t k, int64_t n, float *out) {
-  for (int64_t j = 0; j < n; j++) {
-    double amax = 0;
-    for (int64_t p = 0; p < k; p++) amax = fmax(amax, fabs((double)w[p * n + j]));
-    double scale = amax > 0 ? amax / IR_INT8_WEIGHT_MAX : 1.0;
-    for (int64_t p = 0; p < k; p++)
-      out[p * n + j] = (float)(nearbyint((double)w[p * n + j] / scale) * scale);
+/* Clamps an integer-valued float to [lo, hi]; NaN gives lo (an int conversion of NaN is undefined). */
+static float clamp_q(float q, float lo, float hi) {
+  q = q >= lo ? q : lo;
+  return q <= hi ? q : hi;
+}
+
+/* The scale of weight column w[0], w[stride], ... (k values): max |w| / 127, 1 for an all-zero column. */
+static float weight_scale(const float *w, int64_t k, int64_t stride) {
+  float amax = 0;
+  for (int64_t p = 0; p < k; p++) amax = fmaxf(amax, fabsf(w[p * stride]));
+  return amax > 0 ? amax / (float)IR_INT8_WEIGHT_MAX : 1.0f;
+}
+
+static float weight_q(float w, float scale) {
+  return clamp_q(nearbyintf(w / scale), -(float)IR_INT8_WEIGHT_MAX, (float)IR_INT8_WEIGHT_MAX);
+}
+
+/* A row's scale and zero point: [min(x, 0), max(x, 0)] onto 0..127. A NaN or infinity makes the scale NaN
+ * (x * 0 is NaN only for those), so the row's outputs are NaN as fp32's would be. */
+static void row_params(const float *x, int64_t k, float *scale, float *zero) {
+  float lo = 0, hi = 0, poison = 0;
+  for (int64_t p = 0; p < k; p++) {
+    lo = x[p] < lo ? x[p] : lo, hi = x[p] > hi ? x[p] : hi;
+    poison += x[p] * 0.0f;
   }
+  *scale = (hi > lo ? (hi - lo) / (float)IR_INT8_ACT_MAX : 1.0f) + poison;
+  *zero = clamp_q(nearbyintf(-lo / *scale), 0, (float)IR_INT8_ACT_MAX);
+}
+
+static float act_q(float x, float scale, float zero) {
+  return clamp_q(nearbyintf(x / scale) + zero, 0, (float)IR_INT8_ACT_MAX);
+}
+
+void ir_quant_weights_int8(const float *w, int64_t k, int64_t n, int8_t *q, float *scale) {
+  for (int64_t j = 0; j < n; j++) {
+    scale[j] = weight_scale(w + j, k, n);
+    for (int64_t p = 0; p < k; p++) q[p * n + j] = (int8_t)weight_q(w[p * n + j], scale[j]);
+  }
+}
+
+void ir_quant_row_int8(const float *x, int64_t k, uint8_t *q, float *scale, int32_t *zero) {
+  float z;
+  row_params(x, k, scale, &z);
+  *zero = (int32_t)z;
+  for (int64_t p = 0; p < k; p++) q[p] = (uint8_t)act_q(x[p], *scale, z);
 }
 
 void ir_fake_quant_weights(const float *w, int64_t k, int64_t n, Precision p, float *out) {
-  if (p == PREC_INT8) {
-    quant_weights_int8(w, k, n, out);
-    return;
+  for (int64_t j = 0; p == PREC_INT8 && j < n; j++) {
+    float s = weight_scale(w + j, k, n);
+    for (int64_t i = 0; i < k; i++) out[i * n + j] = weight_q(w[i * n + j], s) * s;
   }
-  for (int64_t i = 0; i < k * n; i++) out[i] = p == PREC_BF16 ? ir_bf16_round(w[i]) : w[i];
-}
-
-/* int8 activations: per row, asymmetric over [min(x, 0), max(x, 0)] onto 0..127 (7 bits, so that AVX2's
- * pairwise u8 x s8 products cannot saturate their int16 sums: 2 * 127 * 127 < 32768). */
-static void quant_row_int8(const float *x, int64_t k, float *out) {
-  double lo = 0, hi = 0;
-  for (int64_t p = 0; p < k; p++) lo = fmin(lo, (double)x[p]), hi = fmax(hi, (double)x[p]);
-  double scale = hi > lo ? (hi - lo) / IR_INT8_ACT_MAX : 1.0;
-  double zero = nearbyint(-lo / scale); /* the integer that stands for 0.0 */
-  for (int64_t p = 0; p < k; p++) {
-    double q = nearbyint((double)x[p] / scale) + zero;
-    q = q < 0 ? 0 : q > IR_INT8_ACT_MAX ? IR_INT8_ACT_MAX : q;
-    out[p] = (float)((q - zero) * scale);
-  }
+  for (int64_t i = 0; p != PREC_INT8 && i < k * n; i++) out[i] = p == PREC_BF16 ? ir_bf16_round(w[i]) : w[i];
 }
 
 void ir_fake_quant_row(const float *x, int64_t k, Precision p, float *out) {
   if (p == PREC_INT8) {
-    quant_row_int8(x, k, out);
-    return;
+    float s, z;
+    row_params(x, k, &s, &z);
+    for (int64_t i = 0; i < k; i++) out[i] = (act_q(x[i], s, z) - z) * s;
   }
-  for (int64_t i = 0; i < k; i++) out[i] = p == PREC_BF16 ? ir_bf16_round(x[i]) : x[i];
+  for (int64_t i = 0; p != PREC_INT8 && i < k; i++) out[i] = p == PREC_BF16 ? ir_bf16_round(x[i]) : x[i];
+}
+
+QuantLayout ir_quant_layout(Precision p, int64_t rows, int64_t k) {
+  if (p != PREC_BF16 && p != PREC_INT8) return (QuantLayout){0, 0, 0, 0};
+  int64_t per = p == PREC_INT8 ? 4 : 2, steps = (k + per - 1) / per, row_words = p == PREC_INT8 ? steps : 2 * steps;
+  int64_t words = (rows * row_words + 15) / 16 * 16, total = words + (p == PREC_INT8 ? 2 * rows : 0);
+  return (QuantLayout){steps, row_words, words, (total + 15) / 16 * 16 * 4};
 }

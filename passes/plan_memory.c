@@ -38,7 +38,16 @@ int plan_node_runs(const Node *n) {
   return 0;
 }
 
+/* The quantised activations of a bf16 or int8 product of x (input 0) with w [K, N] (input 1):
+ * ir_quant_layout's bytes, 0 for fp32. */
+static int64_t quant_bytes(const Node *n) {
+  if (n->n_in < 2 || !n->in[0] || !n->in[1] || n->in[1]->t.rank != 2) return 0;
+  int64_t k = n->in[1]->t.dims[0], rows = k ? tensor_numel(&n->in[0]->t) / k : 0;
+  return ir_quant_layout(ir_node_precision(n), rows, k).bytes;
+}
+
 uint64_t plan_scratch_bytes(const Node *n) {
+  if (n->op == OP_LINEAR) return (uint64_t)quant_bytes(n);
   if (n->op != OP_ATTENTION || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
   const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t;
   int64_t heads = ir_attr_i(n, "heads", 0);
@@ -48,7 +57,7 @@ uint64_t plan_scratch_bytes(const Node *n) {
   int64_t b = x->dims[0], tok = x->dims[1], e = w->dims[1] / 3;
   int64_t qkv = (b * tok * 3 * e + 15) / 16 * 16;
   int64_t pack = (tok + PLAN_ATTN_NR - 1) / PLAN_ATTN_NR * PLAN_ATTN_NR * (e / heads);
-  return (uint64_t)(qkv + b * heads * pack) * sizeof(float);
+  return (uint64_t)(qkv + b * heads * pack) * sizeof(float) + (uint64_t)quant_bytes(n); /* x's quantised rows last */
 }
 
 /* The root of v's storage group (path halving). */
