@@ -293,6 +293,21 @@ int ir_pad_amounts(const Node *n, const Tensor *x, const Tensor *pads, const Ten
  * `reflect`, any number of times over), edge repeats it, wrap is periodic. dim > 0 unless mode is constant. */
 int64_t ir_pad_source(int64_t o, int64_t begin, int64_t dim, PadMode mode);
 
+/* AveragePool and MaxPool (ir/shape.c): 1-D pooling is 2-D with a first spatial axis of 1 (kernel 1,
+ * stride 1, no pads), so index [0] is H and [1] is W either way. */
+typedef struct PoolGeom {
+  int dims;                                   /* spatial axes of the node: 1 or 2 */
+  int64_t in[2], out[2], k[2], st[2], dl[2];  /* input and output sizes, kernel, strides, dilations */
+  int64_t pb[2], pe[2];                       /* leading and trailing pads (after auto_pad) */
+  int count_include_pad;                      /* AveragePool: padded taps count */
+} PoolGeom;
+/* The geometry of pooling node n on x ([N, C, W] or [N, C, H, W]) under ONNX's rules (auto_pad, ceil_mode:
+ * a last window that starts in the trailing padding is dropped, as torch does); -1 with d filled. */
+int ir_pool_geom(const Node *n, const Tensor *x, PoolGeom *g, Diag *d);
+/* The taps of window o along axis a that an average divides by: those inside the input, or with
+ * count_include_pad those inside the padded input. */
+int64_t ir_pool_count(const PoolGeom *g, int a, int64_t o);
+
 /* Verifier (ir/verify.c): names, arity, attribute names and kinds,
  * topological order, and that every type matches what inference computes. */
 int ir_verify(Graph *g, Diag *d);

@@ -442,6 +442,80 @@ static int shape_global_average_pool(Node *n, Diag *d) {
   return 0;
 }
 
+/* ---- average_pool, max_pool ---- */
+
+/* Reads an ints attribute of `count` entries into v (left as it is when absent). */
+static int pool_ints(const Node *n, const char *name, int64_t *v, int count, Diag *d) {
+  int got = ir_attr_ints(n, name, v, count);
+  if (got < 0 || got == count) return 0;
+  return ir_error(d, NULL, n, "%s has %d entries, expected %d", name, got, count);
+}
+
+int ir_pool_geom(const Node *n, const Tensor *x, PoolGeom *g, Diag *d) {
+  char ty[128];
+  if (x->dtype != DT_F32) return ir_error(d, NULL, n, "input must be f32, got %s", dt_name(x->dtype));
+  if (x->rank != 3 && x->rank != 4)
+    return ir_error(d, NULL, n, "only 1-D and 2-D pooling ([N, C, W] or [N, C, H, W]) is supported, got %s",
+                    tensor_type_str(x, ty, sizeof ty));
+  int s = x->rank - 2, o = 2 - s; /* o: where the node's axes start in g */
+  int64_t k[2] = {0, 0}, st[2] = {1, 1}, dl[2] = {1, 1}, pads[4] = {0, 0, 0, 0};
+  if (ir_attr_ints(n, "kernel_shape", k, 2) != s)
+    return ir_error(d, NULL, n, "kernel_shape must have %d entries (one per spatial axis)", s);
+  if (pool_ints(n, "strides", st, s, d) || pool_ints(n, "dilations", dl, s, d) || pool_ints(n, "pads", pads, 2 * s, d))
+    return -1;
+  const char *ap = ir_attr_s(n, "auto_pad", "NOTSET");
+  if (strcmp(ap, "NOTSET") && strcmp(ap, "VALID") && strcmp(ap, "SAME_UPPER") && strcmp(ap, "SAME_LOWER"))
+    return ir_error(d, NULL, n, "unknown auto_pad '%s'", ap);
+  int ceil_mode = ir_attr_i(n, "ceil_mode", 0) != 0;
+  memset(g, 0, sizeof *g);
+  g->dims = s;
+  g->count_include_pad = ir_attr_i(n, "count_include_pad", 0) != 0;
+  g->in[0] = g->out[0] = g->k[0] = g->st[0] = g->dl[0] = 1;
+  for (int i = 0; i < s; i++) {
+    int a = o + i;
+    g->in[a] = x->dims[2 + i], g->k[a] = k[i], g->st[a] = st[i], g->dl[a] = dl[i];
+    g->pb[a] = pads[i], g->pe[a] = pads[s + i];
+    if (k[i] < 1 || st[i] < 1 || dl[i] < 1 || pads[i] < 0 || pads[s + i] < 0)
+      return ir_error(d, NULL, n, "kernel_shape, strides and dilations must be >= 1 and pads >= 0");
+    int64_t ek = (k[i] - 1) * dl[i] + 1, in = g->in[a];
+    if (strcmp(ap, "NOTSET") != 0) { /* the output size auto_pad implies; ceil_mode does not change it */
+      g->out[a] = ir_conv_out_dim(in, k[i], st[i], dl[i], ap, &g->pb[a], &g->pe[a]);
+    } else {
+      int64_t span = in + g->pb[a] + g->pe[a] - ek;
+      if (span < 0) return ir_error(d, NULL, n, "the kernel is larger than the padded input on spatial axis %d", i);
+      g->out[a] = (ceil_mode ? (span + st[i] - 1) / st[i] : span / st[i]) + 1;
+      if (ceil_mode && (g->out[a] - 1) * st[i] >= in + g->pb[a]) g->out[a]--; /* starts in the trailing pads */
+    }
+    if (g->out[a] < 1 && in > 0) return ir_error(d, NULL, n, "the kernel is larger than the padded input");
+    if (g->out[a] < 0) g->out[a] = 0;
+  }
+  return 0;
+}
+
+int64_t ir_pool_count(const PoolGeom *g, int a, int64_t o) {
+  int64_t lo = g->count_include_pad ? -g->pb[a] : 0, hi = g->count_include_pad ? g->in[a] + g->pe[a] : g->in[a];
+  int64_t cnt = 0, p = o * g->st[a] - g->pb[a];
+  for (int64_t t = 0; t < g->k[a]; t++, p += g->dl[a]) cnt += p >= lo && p < hi;
+  return cnt;
+}
+
+/* The output type of a pooling node: [N, C, out...]. */
+static int shape_pool(Node *n, Diag *d) {
+  const Tensor *x = in_t(n, 0);
+  PoolGeom g;
+  if (ir_pool_geom(n, x, &g, d)) return -1;
+  int64_t dims[4] = {x->dims[0], x->dims[1], g.out[0], g.out[1]};
+  if (g.dims == 1) dims[2] = g.out[1];
+  set_out(n, 0, DT_F32, x->rank, dims);
+  return 0;
+}
+static int shape_average_pool(Node *n, Diag *d) { return shape_pool(n, d); }
+static int shape_max_pool(Node *n, Diag *d) {
+  if (n->n_out > 1 && n->out[1])
+    return ir_error(d, NULL, n, "the Indices output (output 1) is not supported; vitc computes the values only");
+  return shape_pool(n, d);
+}
+
 /* ---- layout ---- */
 
 /* Input i of n, a shape (Reshape, Expand, ConstantOfShape): known, 1-D, at most IR_MAX_RANK entries and,

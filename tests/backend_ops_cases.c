@@ -497,6 +497,40 @@ static void gen_global_average_pool(Case *cs, Rng *r, int k) {
   case_put(cs, "%%y: undef[] = global_average_pool(%%x) @\"t\"\noutput %%y\n");
 }
 
+/* average_pool / max_pool (op) with the attributes of case k (attrs[k]) on 2-D or 1-D inputs (shape[k]). */
+static void pool_case(Case *cs, Rng *r, int k, const char *op, const char *const *shape, const char *const *attrs) {
+  int h = rdim(r) + 6, w = rdim(r) + 6;
+  case_put(cs, "input %%x: f32[");
+  case_put(cs, shape[k], h, w);
+  case_put(cs, "]\n%%y: undef[] = %s(%%x) {%s} @\"t\"\noutput %%y\n", op, attrs[k]);
+}
+
+/* average_pool: pads with and without count_include_pad, ceil_mode, 1-D, auto_pad, dilations, threaded. */
+static void gen_average_pool(Case *cs, Rng *r, int k) {
+  static const char *const shape[] = {"2,3,%d,%d", "2,3,%d,%d", "1,4,%d", "1,2,%d,%d", "1,16,64,70", "1,3,%d,%d"};
+  static const char *const attrs[] = {
+    "kernel_shape=[3,3], pads=[1,1,1,1], strides=[2,2]",
+    "ceil_mode=1, count_include_pad=1, kernel_shape=[3,3], pads=[1,1,1,1], strides=[2,2]",
+    "kernel_shape=[5], pads=[2,2]",
+    "auto_pad=\"SAME_UPPER\", kernel_shape=[2,3], strides=[2,2]",
+    "kernel_shape=[2,2], strides=[2,2]",
+    "ceil_mode=1, dilations=[2,1], kernel_shape=[3,3], pads=[0,1,2,1], strides=[1,3]"};
+  pool_case(cs, r, k, "average_pool", shape, attrs);
+}
+
+/* max_pool: pads, 1-D with ceil_mode, dilations, auto_pad, threaded, pads next to every edge. */
+static void gen_max_pool(Case *cs, Rng *r, int k) {
+  static const char *const shape[] = {"2,3,%d,%d", "1,4,%d", "1,2,%d,%d", "1,2,%d,%d", "1,16,64,70", "2,2,%d,%d"};
+  static const char *const attrs[] = {
+    "kernel_shape=[3,3], pads=[1,1,1,1], strides=[2,2]",
+    "ceil_mode=1, kernel_shape=[3], strides=[2]",
+    "dilations=[2,2], kernel_shape=[2,2]",
+    "auto_pad=\"SAME_LOWER\", kernel_shape=[3,2], strides=[2,1]",
+    "kernel_shape=[3,3], pads=[1,1,1,1], strides=[2,2]",
+    "kernel_shape=[3,3], pads=[2,2,2,2]"};
+  pool_case(cs, r, k, "max_pool", shape, attrs);
+}
+
 /* ---- zero-size cases ----
  * Every op again with a dimension of 0 somewhere: a batch of 0, an empty axis
  * reduced, contracted, sliced or split, empty indices, an empty shape. The
@@ -918,6 +952,17 @@ static void zero_global_average_pool(Case *cs, Rng *r, int k) {
   case_put(cs, "input %%x: %s\n%%y: %s = global_average_pool(%%x) @\"t\"\noutput %%y\n", v[2 * k], v[2 * k + 1]);
 }
 
+/* average_pool / max_pool: no batch (2-D), no channels (1-D). */
+static void zero_pool(Case *cs, int k, const char *op) {
+  static const char *const v[] = {
+    "input %%x: f32[0,3,5,5]\n%%y: f32[0,3,4,4] = %s(%%x) {kernel_shape=[2,2]} @\"t\"\n",
+    "input %%x: f32[2,0,5]\n%%y: f32[2,0,3] = %s(%%x) {kernel_shape=[3]} @\"t\"\n"};
+  case_put(cs, v[k], op);
+  case_put(cs, "output %%y\n");
+}
+static void zero_average_pool(Case *cs, Rng *r, int k) { (void)r, zero_pool(cs, k, "average_pool"); }
+static void zero_max_pool(Case *cs, Rng *r, int k) { (void)r, zero_pool(cs, k, "max_pool"); }
+
 /* Every op's zero-size cases; the tolerances are the ones of backend_op_cases. An
  * op of ops.def missing here fails the test unless its zero-size skip list names it. */
 const OpCases backend_zero_cases[] = {
@@ -947,6 +992,7 @@ const OpCases backend_zero_cases[] = {
   {"hard_sigmoid", TOL_EXACT, 2, zero_hard_sigmoid}, {"hard_swish", TOL_EXACT, 2, zero_hard_swish},
   {"pad", TOL_EXACT, 5, zero_pad}, {"scatter_nd", TOL_EXACT, 4, zero_scatter_nd},
   {"global_average_pool", TOL_REDUCE, 3, zero_global_average_pool},
+  {"average_pool", TOL_REDUCE, 2, zero_average_pool}, {"max_pool", TOL_EXACT, 2, zero_max_pool},
 };
 const int backend_n_zero_cases = (int)(sizeof backend_zero_cases / sizeof backend_zero_cases[0]);
 
@@ -981,5 +1027,6 @@ const OpCases backend_op_cases[] = {
   /* issue 12's data ops */
   {"pad", TOL_EXACT, 8, gen_pad}, {"scatter_nd", TOL_EXACT, 8, gen_scatter_nd},
   {"global_average_pool", TOL_REDUCE, 4, gen_global_average_pool},
+  {"average_pool", TOL_REDUCE, 6, gen_average_pool}, {"max_pool", TOL_EXACT, 6, gen_max_pool},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);

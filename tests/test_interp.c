@@ -795,6 +795,67 @@ static void test_layer_norm_axis_no_bias(void **state) {
   fix_free(&f);
 }
 
+/* Pad (reflect past the axis, a constant with cropping), ScatterND (repeated indices add up in order; out of
+ * range is an error), the pools (count_include_pad, NaN in a max) and GlobalAveragePool (issue 12). */
+static void test_pad_scatter_pool(void **state) {
+  (void)state;
+  Fix f;
+  fix_init(&f, OP_PAD, 2, 1);
+  set_s(&f, "mode", "reflect");
+  fix_in(&f, 0, DT_F32, 1, DIMS(3), F32(1, 2, 3));
+  fix_in(&f, 1, DT_I64, 1, DIMS(2), I64(4, 5));
+  fix_out(&f, 0, DT_F32, 1, DIMS(12));
+  fix_run_ok(&f);
+  expect_f32(&f, 0, F32(1, 2, 3, 2, 1, 2, 3, 2, 1, 2, 3, 2), 12);
+  fix_free(&f);
+  fix_init(&f, OP_PAD, 3, 1); /* pads [0,1 | 0,-1]: one 9 in front of row 0, its last element cropped */
+  fix_in(&f, 0, DT_F32, 2, DIMS(1, 2), F32(1, 2));
+  fix_in(&f, 1, DT_I64, 1, DIMS(4), I64(0, 1, 0, -1));
+  fix_in(&f, 2, DT_F32, 0, NULL, F32(9));
+  fix_out(&f, 0, DT_F32, 2, DIMS(1, 2));
+  fix_run_ok(&f);
+  expect_f32(&f, 0, F32(9, 1), 2);
+  fix_free(&f);
+  fix_init(&f, OP_SCATTER_ND, 3, 1);
+  set_s(&f, "reduction", "add");
+  fix_in(&f, 0, DT_I64, 1, DIMS(4), I64(0, 0, 0, 0));
+  fix_in(&f, 1, DT_I64, 2, DIMS(3, 1), I64(1, -3, 3));
+  fix_in(&f, 2, DT_I64, 1, DIMS(3), I64(1, 2, 5));
+  fix_out(&f, 0, DT_I64, 1, DIMS(4));
+  fix_run_ok(&f);
+  expect_i64(&f, 0, I64(0, 3, 0, 5), 4);
+  ((int64_t *)f.in[1].data)[2] = 4;
+  expect_error(&f, "index 4 is out of range for axis 0 of size 4");
+  fix_free(&f);
+  static const int64_t k22[] = {2, 2}, pads1[] = {1, 1, 1, 1}, k12[] = {1, 2};
+  for (int include = 0; include < 2; include++) {
+    fix_init(&f, OP_AVERAGE_POOL, 1, 1);
+    set_ints(&f, "kernel_shape", k22, 2);
+    set_ints(&f, "pads", pads1, 4);
+    set_ints(&f, "strides", k22, 2);
+    set_i(&f, "count_include_pad", include);
+    fix_in(&f, 0, DT_F32, 4, DIMS(1, 1, 2, 2), F32(1, 2, 3, 4));
+    fix_out(&f, 0, DT_F32, 4, DIMS(1, 1, 2, 2));
+    fix_run_ok(&f);
+    if (include) expect_f32(&f, 0, F32(0.25f, 0.5f, 0.75f, 1), 4);
+    else expect_f32(&f, 0, F32(1, 2, 3, 4), 4);
+    fix_free(&f);
+  }
+  fix_init(&f, OP_MAX_POOL, 1, 1);
+  set_ints(&f, "kernel_shape", k12, 2);
+  fix_in(&f, 0, DT_F32, 4, DIMS(1, 1, 1, 3), F32(1, NAN, 2));
+  fix_out(&f, 0, DT_F32, 4, DIMS(1, 1, 1, 2));
+  fix_run_ok(&f);
+  assert_true(isnan(((float *)f.out[0].data)[0]) && isnan(((float *)f.out[0].data)[1]));
+  fix_free(&f);
+  fix_init(&f, OP_GLOBAL_AVERAGE_POOL, 1, 1);
+  fix_in(&f, 0, DT_F32, 3, DIMS(1, 2, 2), F32(1, 3, 2, 6));
+  fix_out(&f, 0, DT_F32, 3, DIMS(1, 2, 1));
+  fix_run_ok(&f);
+  expect_f32(&f, 0, F32(2, 4), 2);
+  fix_free(&f);
+}
+
 static void test_reduce(void **state) {
   (void)state;
   Fix f;
@@ -1174,6 +1235,7 @@ int main(void) {
       cmocka_unit_test(test_layer_norm),
       cmocka_unit_test(test_layer_norm_axis_no_bias),
       cmocka_unit_test(test_reduce),
+      cmocka_unit_test(test_pad_scatter_pool),
       cmocka_unit_test(test_reshape_transpose),
       cmocka_unit_test(test_expand),
       cmocka_unit_test(test_slice_negative_steps),
