@@ -4,6 +4,7 @@
  * shape operands of Reshape, Expand, Slice, Range ... are static. */
 #include "ir.h"
 #include "shape_fused.h"
+#include "shape_vision.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -916,6 +917,10 @@ static int shape_range(Node *n, Diag *d) {
   set_out(n, 0, s->dtype, 1, dims);
   return 0;
 }
+
+/* ---- convolutional-network ops (ir/shape_vision.c) ---- */
+
+static int shape_batch_norm(Node *n, Diag *d) { return shape_vision_batch_norm(n, d); }
 
 /* ---- fused ops (ir/shape_fused.c) ---- */
 

@@ -12,5 +12,7 @@ int canon_arith(Graph *g, Node *n, Diag *d);
 int canon_layout(Graph *g, Node *n, Diag *d);
 /* canon_split.c: Slices that tile one axis of a tensor into one Split. */
 int canon_slices(Graph *g, Node *n, Diag *d);
+/* canon_bn.c: BatchNormalization folded into the Conv or Gemm before it (constant weights and parameters). */
+int canon_batch_norm(Graph *g, Node *n, Diag *d);
 
 #endif

@@ -2,7 +2,8 @@
  * one spelling: constants on the right of commutative ops, Div by an f32
  * constant into Mul by its reciprocal, x+0 / x-0 / x*1 / same-type Cast
  * removed, layout no-ops and chains simplified (canon_layout.c), Slices that
- * tile an axis into one Split (canon_split.c). Rules run to a fixed point
+ * tile an axis into one Split (canon_split.c), BatchNormalization folded into the Conv or Gemm before it
+ * (canon_bn.c). Rules run to a fixed point
  * (bounded); nodes left dead by a rewrite are removed each round. */
 #include "canon.h"
 #include <math.h>
@@ -76,7 +77,7 @@ int canon_arith(Graph *g, Node *n, Diag *d) {
 
 /* Applies every rule family to live node n; 1 when something changed. */
 static int canon_node(Graph *g, Node *n, Diag *d) {
-  int (*const rules[])(Graph *, Node *, Diag *) = {canon_arith, canon_layout, canon_slices};
+  int (*const rules[])(Graph *, Node *, Diag *) = {canon_arith, canon_layout, canon_slices, canon_batch_norm};
   int changed = 0;
   for (size_t i = 0; i < sizeof rules / sizeof rules[0] && !n->removed; i++) {
     int r = rules[i](g, n, d);

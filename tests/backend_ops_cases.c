@@ -531,6 +531,22 @@ static void gen_max_pool(Case *cs, Rng *r, int k) {
   pool_case(cs, r, k, "max_pool", shape, attrs);
 }
 
+/* batch_norm: NCHW, [N, C] and [N, C, L]; parameters as inputs or constants, var through abs (>= 0);
+ * case 3 big enough to run threaded. */
+static void gen_batch_norm(Case *cs, Rng *r, int k) {
+  static const char *const shape[] = {"2,%d,%d,%d", "%d,%d", "1,%d,%d", "2,24,70,70", "1,%d,%d,%d"};
+  int c = k == 3 ? 24 : rdim(r), h = rdim(r), w = rdim(r);
+  const char *p = k >= 3 ? "c_" : "";
+  case_put(cs, "input %%x: f32[");
+  if (k == 1) case_put(cs, shape[k], h, c);
+  else if (k == 2) case_put(cs, shape[k], c, w);
+  else case_put(cs, shape[k], c, h, w);
+  case_put(cs, "]\ninput %%%ss: f32[%d]\ninput %%%sb: f32[%d]\ninput %%%sm: f32[%d]\ninput %%%sv: f32[%d]\n", p, c, p, c,
+           p, c, p, c);
+  case_put(cs, "%%va: undef[] = abs(%%%sv) @\"va\"\n%%y: undef[] = batch_norm(%%x, %%%ss, %%%sb, %%%sm, %%va) "
+           "{epsilon=%s} @\"t\"\noutput %%y\n", p, p, p, p, k % 2 ? "0.01" : "0.1");
+}
+
 /* ---- zero-size cases ----
  * Every op again with a dimension of 0 somewhere: a batch of 0, an empty axis
  * reduced, contracted, sliced or split, empty indices, an empty shape. The
@@ -963,6 +979,14 @@ static void zero_pool(Case *cs, int k, const char *op) {
 static void zero_average_pool(Case *cs, Rng *r, int k) { (void)r, zero_pool(cs, k, "average_pool"); }
 static void zero_max_pool(Case *cs, Rng *r, int k) { (void)r, zero_pool(cs, k, "max_pool"); }
 
+/* batch_norm: no batch, an empty plane. */
+static void zero_batch_norm(Case *cs, Rng *r, int k) {
+  static const char *const x[] = {"0,3,5,5", "2,3,0,4"};
+  (void)r;
+  case_put(cs, "input %%x: f32[%s]\ninput %%s: f32[3]\ninput %%b: f32[3]\ninput %%m: f32[3]\ninput %%v: f32[3]\n"
+           "%%y: f32[%s] = batch_norm(%%x, %%s, %%b, %%m, %%v) {epsilon=0.01} @\"t\"\noutput %%y\n", x[k], x[k]);
+}
+
 /* Every op's zero-size cases; the tolerances are the ones of backend_op_cases. An
  * op of ops.def missing here fails the test unless its zero-size skip list names it. */
 const OpCases backend_zero_cases[] = {
@@ -993,6 +1017,7 @@ const OpCases backend_zero_cases[] = {
   {"pad", TOL_EXACT, 5, zero_pad}, {"scatter_nd", TOL_EXACT, 4, zero_scatter_nd},
   {"global_average_pool", TOL_REDUCE, 3, zero_global_average_pool},
   {"average_pool", TOL_REDUCE, 2, zero_average_pool}, {"max_pool", TOL_EXACT, 2, zero_max_pool},
+  {"batch_norm", TOL_REDUCE, 2, zero_batch_norm},
 };
 const int backend_n_zero_cases = (int)(sizeof backend_zero_cases / sizeof backend_zero_cases[0]);
 
@@ -1028,5 +1053,6 @@ const OpCases backend_op_cases[] = {
   {"pad", TOL_EXACT, 8, gen_pad}, {"scatter_nd", TOL_EXACT, 8, gen_scatter_nd},
   {"global_average_pool", TOL_REDUCE, 4, gen_global_average_pool},
   {"average_pool", TOL_REDUCE, 6, gen_average_pool}, {"max_pool", TOL_EXACT, 6, gen_max_pool},
+  {"batch_norm", TOL_REDUCE, 5, gen_batch_norm},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);

@@ -1,0 +1,9 @@
+/* Shape functions of the convolutional-network ops issue 12 adds (ir/shape_vision.c): BatchNormalization,
+ * ArgMax/ArgMin, TopK, Resize. ir/shape.c's table reaches them through its shape_<name> entries. */
+#ifndef VITC_SHAPE_VISION_H
+#define VITC_SHAPE_VISION_H
+#include "ir.h"
+
+int shape_vision_batch_norm(Node *n, Diag *d);
+
+#endif
