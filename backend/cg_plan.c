@@ -11,6 +11,7 @@ uint64_t cg_scratch_bytes(const Node *n) {
   switch (n->op) {
   case OP_ATTENTION: return cg_scratch_attention(n);
   case OP_LINEAR: return cg_scratch_linear(n);
+  case OP_TOP_K: return plan_scratch_bytes(n); /* emit_select.c: the indices when there is no Indices output */
   default: return 0;
   }
 }

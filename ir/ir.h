@@ -308,6 +308,18 @@ int ir_pool_geom(const Node *n, const Tensor *x, PoolGeom *g, Diag *d);
  * count_include_pad those inside the padded input. */
 int64_t ir_pool_count(const PoolGeom *g, int a, int64_t o);
 
+/* ArgMax, ArgMin, TopK: whether a beats b, the one order the interpreter and the backend
+ * use. largest: a > b, or a is NaN and b is not (NaN is the largest, as in torch); smallest: a < b, or b is
+ * NaN and a is not. Equal elements never beat each other, so the lower index wins a tie. */
+static inline int ir_beats(double a, double b, int largest) {
+  return largest ? (a > b || (a != a && b == b)) : (a < b || (b != b && a == a));
+}
+/* ArgMax (is_max) and ArgMin: a NaN beats any number in both, as numpy's and torch's argmax and argmin
+ * return the first NaN. */
+static inline int ir_arg_beats(double a, double b, int is_max) {
+  return (is_max ? a > b : a < b) || (a != a && b == b);
+}
+
 /* Verifier (ir/verify.c): names, arity, attribute names and kinds,
  * topological order, and that every type matches what inference computes. */
 int ir_verify(Graph *g, Diag *d);

@@ -921,6 +921,9 @@ static int shape_range(Node *n, Diag *d) {
 /* ---- convolutional-network ops (ir/shape_vision.c) ---- */
 
 static int shape_batch_norm(Node *n, Diag *d) { return shape_vision_batch_norm(n, d); }
+static int shape_arg_max(Node *n, Diag *d) { return shape_vision_arg(n, d); }
+static int shape_arg_min(Node *n, Diag *d) { return shape_vision_arg(n, d); }
+static int shape_top_k(Node *n, Diag *d) { return shape_vision_top_k(n, d); }
 
 /* ---- fused ops (ir/shape_fused.c) ---- */
 

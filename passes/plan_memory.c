@@ -48,6 +48,8 @@ static int64_t quant_bytes(const Node *n) {
 
 uint64_t plan_scratch_bytes(const Node *n) {
   if (n->op == OP_LINEAR) return (uint64_t)quant_bytes(n);
+  if (n->op == OP_TOP_K) /* the indices the compiled TopK sorts with when the node has no Indices output */
+    return n->n_out > 1 && n->out[1] ? 0 : (uint64_t)tensor_numel(&n->out[0]->t) * sizeof(int64_t);
   if (n->op != OP_ATTENTION || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
   const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t;
   int64_t heads = ir_attr_i(n, "heads", 0);

@@ -175,13 +175,15 @@ static void gen_linear(Case *cs, Rng *r, int k) {
            act[k % 6]);
 }
 
-/* attention(x [B,N,C], w_qkv [C,3E], b_qkv?) {heads, scale?}. */
+/* attention(x [B,N,C], w_qkv [C,3E], b_qkv?, bias?) {heads, scale?}; cases 3 and 4 add a score bias
+ * [G, heads or 1, N, N] repeating over B = 4 with period G = 2 (Swin's windows) or 1. */
 static void gen_attention(Case *cs, Rng *r, int k) {
-  int heads = k + 1, hd = (int)rng_int(r, 3, 9), nt = rdim(r), c = rdim(r);
-  case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%c_w: f32[%d,%d]\ninput %%c_b: f32[%d]\n", 2, nt, c, c,
+  int heads = k % 3 + 1, hd = (int)rng_int(r, 3, 9), nt = rdim(r), c = rdim(r), bt = k >= 3 ? 4 : 2;
+  case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%c_w: f32[%d,%d]\ninput %%c_b: f32[%d]\n", bt, nt, c, c,
            3 * heads * hd, 3 * heads * hd);
-  case_put(cs, "%%y: undef[] = attention(%%x, %%c_w%s) {heads=%d%s} @\"t\"\noutput %%y\n", k ? ", %c_b" : "", heads,
-           k == 2 ? ", scale=0.25" : "");
+  if (k >= 3) case_put(cs, "input %%c_s: f32[%d,%d,%d,%d]\n", k == 3 ? 2 : 1, k == 3 ? heads : 1, nt, nt);
+  case_put(cs, "%%y: undef[] = attention(%%x, %%c_w%s%s) {heads=%d%s} @\"t\"\noutput %%y\n", k ? ", %c_b" : "",
+           k >= 3 ? ", %c_s" : "", heads, k == 2 ? ", scale=0.25" : "");
 }
 
 /* ---- normalization and reductions ---- */
@@ -547,6 +549,37 @@ static void gen_batch_norm(Case *cs, Rng *r, int k) {
            "{epsilon=%s} @\"t\"\noutput %%y\n", p, p, p, p, k % 2 ? "0.01" : "0.1");
 }
 
+/* arg_max / arg_min: axis 1 kept, the last axis dropped with select_last_index, the default axis 0, i64 and
+ * i32, a long threaded row; k/64 data makes ties common. */
+static void arg_case(Case *cs, Rng *r, int k, const char *op) {
+  static const char *const attrs[] = {"axis=1", "axis=-1, keepdims=0, select_last_index=1", "keepdims=0",
+                                      "axis=2, select_last_index=1", "axis=0", "axis=1, keepdims=0"};
+  static const char *const dts[] = {"f32", "f32", "f32", "i64", "i32", "f32"};
+  if (k == 5) case_put(cs, "input %%x: f32[7,9731]\n");
+  else case_put(cs, "input %%x: %s[%d,%d,%d]\n", dts[k], rdim(r), rdim(r), rdim(r));
+  case_put(cs, "%%y: undef[] = %s(%%x) {%s} @\"t\"\noutput %%y\n", op, attrs[k]);
+}
+static void gen_arg_max(Case *cs, Rng *r, int k) { arg_case(cs, r, k, "arg_max"); }
+static void gen_arg_min(Case *cs, Rng *r, int k) { arg_case(cs, r, k, "arg_min"); }
+
+/* top_k: largest and smallest along each axis, without the indices output (scratch), i64 and i32, k equal
+ * to the axis (a full sort), k = 1, a threaded case; ties are common (k/64 data, small integer ranges). */
+static void gen_top_k(Case *cs, Rng *r, int k) {
+  static const char *const attrs[] = {"axis=1", "largest=0", "axis=0", "axis=-1, largest=0", "axis=1",
+                                      "sorted=1", "axis=2", "largest=0"};
+  static const char *const dts[] = {"f32", "f32", "i64", "f32", "i32", "f32", "f32", "f32"};
+  int a = rdim(r), b = rdim(r), c = rdim(r);
+  int64_t dims[3] = {a, b, c};
+  static const int axis[] = {1, 2, 0, 2, 1, 2, 2, 0};
+  int64_t kk = k == 3 ? dims[2] : k == 5 ? 1 : dims[axis[k]] / 3 + 1;
+  cs->int_lo = -4, cs->int_hi = 4;
+  if (k == 7) case_put(cs, "input %%x: f32[9000,8]\n"), kk = 5;
+  else case_put(cs, "input %%x: %s[%d,%d,%d]\n", dts[k], a, b, c);
+  case_put(cs, "const %%k: i64[1] = [%lld]\n", (long long)kk);
+  if (k == 1) case_put(cs, "%%v: undef[] = top_k(%%x, %%k) {%s} @\"t\"\noutput %%v\n", attrs[k]);
+  else case_put(cs, "%%v: undef[], %%i: undef[] = top_k(%%x, %%k) {%s} @\"t\"\noutput %%v\noutput %%i\n", attrs[k]);
+}
+
 /* ---- zero-size cases ----
  * Every op again with a dimension of 0 somewhere: a batch of 0, an empty axis
  * reduced, contracted, sliced or split, empty indices, an empty shape. The
@@ -734,7 +767,9 @@ static void zero_attention(Case *cs, Rng *r, int k) {
     "%%y: f32[0,5,8] = attention(%%x, %%c_w, %%c_b) {heads=2} @\"t\"\n",
     "input %%x: f32[2,0,8]\ninput %%c_w: f32[8,24]\n%%y: f32[2,0,8] = attention(%%x, %%c_w) {heads=4} @\"t\"\n",
     "input %%x: f32[2,3,0]\ninput %%c_w: f32[0,12]\ninput %%c_b: f32[12]\n"
-    "%%y: f32[2,3,4] = attention(%%x, %%c_w, %%c_b) {heads=2, scale=0.5} @\"t\"\n"};
+    "%%y: f32[2,3,4] = attention(%%x, %%c_w, %%c_b) {heads=2, scale=0.5} @\"t\"\n",
+    "input %%x: f32[0,3,8]\ninput %%c_w: f32[8,24]\ninput %%c_s: f32[2,2,3,3]\n" /* a score bias, no batches */
+    "%%y: f32[0,3,8] = attention(%%x, %%c_w, _, %%c_s) {heads=2} @\"t\"\n"};
   (void)r;
   case_put(cs, v[k]);
   case_put(cs, "output %%y\n");
@@ -987,6 +1022,24 @@ static void zero_batch_norm(Case *cs, Rng *r, int k) {
            "%%y: f32[%s] = batch_norm(%%x, %%s, %%b, %%m, %%v) {epsilon=0.01} @\"t\"\noutput %%y\n", x[k], x[k]);
 }
 
+/* arg_max / arg_min: no rows, an empty axis kept as 1 of no rows. top_k: no rows, k = 0. */
+static void zero_arg(Case *cs, int k, const char *op) {
+  static const char *const v[] = {"input %%x: f32[0,5]\n%%y: i64[0,1] = %s(%%x) {axis=1} @\"t\"\n",
+                                  "input %%x: f32[3,0,2]\n%%y: i64[1,0,2] = %s(%%x) @\"t\"\n"};
+  case_put(cs, v[k], op);
+  case_put(cs, "output %%y\n");
+}
+static void zero_arg_max(Case *cs, Rng *r, int k) { (void)r, zero_arg(cs, k, "arg_max"); }
+static void zero_arg_min(Case *cs, Rng *r, int k) { (void)r, zero_arg(cs, k, "arg_min"); }
+static void zero_top_k(Case *cs, Rng *r, int k) {
+  static const char *const v[] = {
+    "input %x: f32[0,5]\nconst %k: i64[1] = [2]\n%v: f32[0,2], %i: i64[0,2] = top_k(%x, %k) @\"t\"\n",
+    "input %x: f32[3,5]\nconst %k: i64[1] = [0]\n%v: f32[3,0], %i: i64[3,0] = top_k(%x, %k) @\"t\"\n"};
+  (void)r;
+  case_put(cs, "%s", v[k]);
+  case_put(cs, "output %%v\noutput %%i\n");
+}
+
 /* Every op's zero-size cases; the tolerances are the ones of backend_op_cases. An
  * op of ops.def missing here fails the test unless its zero-size skip list names it. */
 const OpCases backend_zero_cases[] = {
@@ -1007,7 +1060,7 @@ const OpCases backend_zero_cases[] = {
   {"concat", TOL_EXACT, 3, zero_concat}, {"split", TOL_EXACT, 3, zero_split}, {"shape", TOL_EXACT, 2, zero_shape},
   {"size", TOL_EXACT, 2, zero_size}, {"constant_of_shape", TOL_EXACT, 3, zero_constant_of_shape},
   {"range", TOL_EXACT, 3, zero_range}, {"gelu", TOL_MATH, 4, zero_gelu}, {"linear", TOL_LINALG, 4, zero_linear},
-  {"attention", TOL_LINALG, 3, zero_attention},
+  {"attention", TOL_LINALG, 4, zero_attention},
   {"less", TOL_EXACT, 9, zero_less}, {"less_or_equal", TOL_EXACT, 9, zero_less_or_equal},
   {"greater", TOL_EXACT, 9, zero_greater}, {"greater_or_equal", TOL_EXACT, 9, zero_greater_or_equal},
   {"not", TOL_EXACT, 2, zero_not}, {"and", TOL_EXACT, 3, zero_and}, {"or", TOL_EXACT, 3, zero_or},
@@ -1018,6 +1071,7 @@ const OpCases backend_zero_cases[] = {
   {"global_average_pool", TOL_REDUCE, 3, zero_global_average_pool},
   {"average_pool", TOL_REDUCE, 2, zero_average_pool}, {"max_pool", TOL_EXACT, 2, zero_max_pool},
   {"batch_norm", TOL_REDUCE, 2, zero_batch_norm},
+  {"arg_max", TOL_EXACT, 2, zero_arg_max}, {"arg_min", TOL_EXACT, 2, zero_arg_min}, {"top_k", TOL_EXACT, 2, zero_top_k},
 };
 const int backend_n_zero_cases = (int)(sizeof backend_zero_cases / sizeof backend_zero_cases[0]);
 
@@ -1041,7 +1095,7 @@ const OpCases backend_op_cases[] = {
   {"concat", TOL_EXACT, 4, gen_concat}, {"split", TOL_EXACT, 3, gen_split}, {"shape", TOL_EXACT, 3, gen_shape},
   {"size", TOL_EXACT, 2, gen_size}, {"constant_of_shape", TOL_EXACT, 5, gen_constant_of_shape},
   {"range", TOL_EXACT, 3, gen_range}, {"gelu", TOL_MATH, 6, gen_gelu}, {"linear", TOL_LINALG, 12, gen_linear},
-  {"attention", TOL_LINALG, 3, gen_attention},
+  {"attention", TOL_LINALG, 5, gen_attention},
   /* issue 12's elementwise ops */
   {"less", TOL_EXACT, 15, gen_less}, {"less_or_equal", TOL_EXACT, 15, gen_less_or_equal},
   {"greater", TOL_EXACT, 15, gen_greater}, {"greater_or_equal", TOL_EXACT, 15, gen_greater_or_equal},
@@ -1054,5 +1108,6 @@ const OpCases backend_op_cases[] = {
   {"global_average_pool", TOL_REDUCE, 4, gen_global_average_pool},
   {"average_pool", TOL_REDUCE, 6, gen_average_pool}, {"max_pool", TOL_EXACT, 6, gen_max_pool},
   {"batch_norm", TOL_REDUCE, 5, gen_batch_norm},
+  {"arg_max", TOL_EXACT, 6, gen_arg_max}, {"arg_min", TOL_EXACT, 6, gen_arg_min}, {"top_k", TOL_EXACT, 8, gen_top_k},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);
