@@ -590,6 +590,8 @@ static int build_op_node(const NodeSet *s, size_t i) {
    * (checked before the arity, which that form fails). */
   if (s->info[i].op == OP_SLICE && s->c->opset < 10)
     return node_error(s, i, "Slice before opset 10 is not supported (re-export at opset 11 or later)");
+  if (s->info[i].op == OP_RESIZE && s->c->opset < 11)
+    return node_error(s, i, "Resize before opset 11 (scales as input 1) is not supported (re-export at opset 11 or later)");
   if (s->info[i].op == OP_TOP_K && s->c->opset < 10)
     return node_error(s, i, "TopK before opset 10 (k as an attribute) is not supported (re-export at opset 11 or later)");
   if (check_arity(s, i, n_in, n_out, legacy != NULL) < 0) return -1;

@@ -107,3 +107,27 @@ int interp_top_k(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
   free(bi);
   return 0;
 }
+
+/* ---- resize ---- */
+
+/* y[o, h, w] = sum over the taps of the h and w tables of wh * ww * x[o, ih, iw] (ir_resize_geom). */
+int interp_resize(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
+  ResizeGeom g;
+  if (ir_resize_geom(n, &in[0], &g, 1, d)) return -1;
+  const float *x = in[0].data;
+  float *y = out->data;
+  for (int64_t o = 0; o < g.outer; o++)
+    for (int64_t h = 0; h < g.out[0]; h++)
+      for (int64_t w = 0; w < g.out[1]; w++) {
+        double acc = 0;
+        for (int i = 0; i < g.taps[0]; i++) {
+          const float *row = x + (o * g.in[0] + g.idx[0][h * g.taps[0] + i]) * g.in[1];
+          double rw = 0;
+          for (int j = 0; j < g.taps[1]; j++) rw += g.w[1][w * g.taps[1] + j] * row[g.idx[1][w * g.taps[1] + j]];
+          acc += g.w[0][h * g.taps[0] + i] * rw;
+        }
+        y[(o * g.out[0] + h) * g.out[1] + w] = (float)acc;
+      }
+  ir_resize_free(&g);
+  return 0;
+}

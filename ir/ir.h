@@ -308,6 +308,24 @@ int ir_pool_geom(const Node *n, const Tensor *x, PoolGeom *g, Diag *d);
  * count_include_pad those inside the padded input. */
 int64_t ir_pool_count(const PoolGeom *g, int a, int64_t o);
 
+/* Resize (ir/shape_vision.c), shared by inference, the interpreter and the backend: the last two axes of x
+ * (a rank-1 x is [1, W]) are resized separably, each output index along axis a reading taps[a] input indices
+ * (already clamped into the input, as ONNX's edge padding does) with weights; the axes before them must
+ * keep their size. Index [0] is H, [1] is W. */
+typedef struct ResizeGeom {
+  int64_t outer;           /* elements of the axes before the last two */
+  int64_t in[2], out[2];   /* H and W of the input and of the output */
+  int taps[2];             /* 1 (nearest), 2 (linear) or 4 (cubic) per axis */
+  int64_t *idx[2];         /* out[a] x taps[a] input indices, by output index then tap; NULL without tables */
+  double *w[2];            /* their weights */
+  int rank;                /* x's rank */
+  int64_t dims[IR_MAX_RANK]; /* the output's dims */
+} ResizeGeom;
+/* The geometry of Resize node n on x (scales or sizes must be known); with tables, the index and weight
+ * tables are malloc'd (free them with ir_resize_free). -1 with d filled for what is not supported. */
+int ir_resize_geom(const Node *n, const Tensor *x, ResizeGeom *g, int tables, Diag *d);
+void ir_resize_free(ResizeGeom *g);
+
 /* ArgMax, ArgMin, TopK: whether a beats b, the one order the interpreter and the backend
  * use. largest: a > b, or a is NaN and b is not (NaN is the largest, as in torch); smallest: a < b, or b is
  * NaN and a is not. Equal elements never beat each other, so the lower index wins a tie. */

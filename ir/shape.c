@@ -924,6 +924,7 @@ static int shape_batch_norm(Node *n, Diag *d) { return shape_vision_batch_norm(n
 static int shape_arg_max(Node *n, Diag *d) { return shape_vision_arg(n, d); }
 static int shape_arg_min(Node *n, Diag *d) { return shape_vision_arg(n, d); }
 static int shape_top_k(Node *n, Diag *d) { return shape_vision_top_k(n, d); }
+static int shape_resize(Node *n, Diag *d) { return shape_vision_resize(n, d); }
 
 /* ---- fused ops (ir/shape_fused.c) ---- */
 

@@ -7,5 +7,6 @@
 int shape_vision_batch_norm(Node *n, Diag *d);
 int shape_vision_arg(Node *n, Diag *d);
 int shape_vision_top_k(Node *n, Diag *d);
+int shape_vision_resize(Node *n, Diag *d);
 
 #endif

@@ -580,6 +580,38 @@ static void gen_top_k(Case *cs, Rng *r, int k) {
   else case_put(cs, "%%v: undef[], %%i: undef[] = top_k(%%x, %%k) {%s} @\"t\"\noutput %%v\noutput %%i\n", attrs[k]);
 }
 
+/* resize: nearest in each nearest_mode, linear and cubic (cubic_coeff_a, exclude_outside) in each coordinate
+ * mode, from scales and from sizes, up and down, rank 2 and 3, a threaded case. */
+static void gen_resize(Case *cs, Rng *r, int k) {
+  static const char *const attrs[] = {
+    "", "coordinate_transformation_mode=\"pytorch_half_pixel\", mode=\"linear\"",
+    "coordinate_transformation_mode=\"align_corners\", mode=\"cubic\"",
+    "coordinate_transformation_mode=\"asymmetric\", cubic_coeff_a=-0.5, exclude_outside=1, mode=\"cubic\"",
+    "coordinate_transformation_mode=\"asymmetric\", nearest_mode=\"floor\"",
+    "coordinate_transformation_mode=\"align_corners\", nearest_mode=\"round_prefer_ceil\"",
+    "mode=\"linear\"", "mode=\"cubic\", nearest_mode=\"ceil\"", "mode=\"nearest\", nearest_mode=\"ceil\"",
+    "coordinate_transformation_mode=\"tf_half_pixel_for_nn\""};
+  int h = rdim(r), w = rdim(r), h2 = rdim(r), w2 = rdim(r);
+  switch (k) {
+  case 1: case 3: /* sizes */
+    case_put(cs, "input %%x: f32[2,3,%d,%d]\nconst %%sz: i64[4] = [2,3,%d,%d]\n", h, w, h2, w2);
+    case_put(cs, "%%y: undef[] = resize(%%x, _, _, %%sz) {%s} @\"t\"\noutput %%y\n", attrs[k]);
+    return;
+  case 5: case 7: /* rank 3 and rank 2 */
+    case_put(cs, k == 5 ? "input %%x: f32[2,%d,%d]\nconst %%sc: f32[3] = [1,1,1.75]\n"
+                        : "input %%x: f32[%d,%d]\nconst %%sc: f32[2] = [0.6,2.5]\n", h, w);
+    break;
+  case 6:
+    case_put(cs, "input %%x: f32[1,16,64,70]\nconst %%sc: f32[4] = [1,1,2,2]\n");
+    break;
+  default:
+    case_put(cs, "input %%x: f32[1,2,%d,%d]\nconst %%sc: f32[4] = [1,1,%s]\n", h, w,
+             k == 2 ? "1.5,0.75" : k == 4 ? "0.5,3" : k == 8 ? "1.3,0.8" : "2,2");
+  }
+  case_put(cs, "%%y: undef[] = resize(%%x, _, %%sc)%s%s%s @\"t\"\noutput %%y\n", *attrs[k] ? " {" : "", attrs[k],
+           *attrs[k] ? "}" : "");
+}
+
 /* ---- zero-size cases ----
  * Every op again with a dimension of 0 somewhere: a batch of 0, an empty axis
  * reduced, contracted, sliced or split, empty indices, an empty shape. The
@@ -1040,6 +1072,16 @@ static void zero_top_k(Case *cs, Rng *r, int k) {
   case_put(cs, "output %%v\noutput %%i\n");
 }
 
+/* resize: no batch, an empty axis scaled. */
+static void zero_resize(Case *cs, Rng *r, int k) {
+  static const char *const v[] = {
+    "input %x: f32[0,3,4,4]\nconst %sc: f32[4] = [1,1,2,2]\n%y: f32[0,3,8,8] = resize(%x, _, %sc) @\"t\"\n",
+    "input %x: f32[2,3,0,4]\nconst %sc: f32[4] = [1,1,2,0.5]\n%y: f32[2,3,0,2] = resize(%x, _, %sc) {mode=\"linear\"} @\"t\"\n"};
+  (void)r;
+  case_put(cs, "%s", v[k]);
+  case_put(cs, "output %%y\n");
+}
+
 /* Every op's zero-size cases; the tolerances are the ones of backend_op_cases. An
  * op of ops.def missing here fails the test unless its zero-size skip list names it. */
 const OpCases backend_zero_cases[] = {
@@ -1072,6 +1114,7 @@ const OpCases backend_zero_cases[] = {
   {"average_pool", TOL_REDUCE, 2, zero_average_pool}, {"max_pool", TOL_EXACT, 2, zero_max_pool},
   {"batch_norm", TOL_REDUCE, 2, zero_batch_norm},
   {"arg_max", TOL_EXACT, 2, zero_arg_max}, {"arg_min", TOL_EXACT, 2, zero_arg_min}, {"top_k", TOL_EXACT, 2, zero_top_k},
+  {"resize", TOL_REDUCE, 2, zero_resize},
 };
 const int backend_n_zero_cases = (int)(sizeof backend_zero_cases / sizeof backend_zero_cases[0]);
 
@@ -1109,5 +1152,6 @@ const OpCases backend_op_cases[] = {
   {"average_pool", TOL_REDUCE, 6, gen_average_pool}, {"max_pool", TOL_EXACT, 6, gen_max_pool},
   {"batch_norm", TOL_REDUCE, 5, gen_batch_norm},
   {"arg_max", TOL_EXACT, 6, gen_arg_max}, {"arg_min", TOL_EXACT, 6, gen_arg_min}, {"top_k", TOL_EXACT, 8, gen_top_k},
+  {"resize", TOL_REDUCE, 10, gen_resize},
 };
 const int backend_n_op_cases = (int)(sizeof backend_op_cases / sizeof backend_op_cases[0]);
