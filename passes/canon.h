@@ -8,7 +8,7 @@
 /* canonicalize.c: operand order, Div by a constant, x+0 / x-0 / x*1, Cast to the same type. */
 int canon_arith(Graph *g, Node *n, Diag *d);
 /* canon_layout.c: no-op Reshape/Flatten/Squeeze/Unsqueeze, Reshape of a reshape,
- * layout pairs that cancel, identity Transpose, Transpose of Transpose. */
+ * layout pairs that cancel, identity Transpose, Transpose of Transpose, Pad with all pads zero. */
 int canon_layout(Graph *g, Node *n, Diag *d);
 /* canon_split.c: Slices that tile one axis of a tensor into one Split. */
 int canon_slices(Graph *g, Node *n, Diag *d);

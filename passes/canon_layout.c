@@ -76,7 +76,15 @@ static int canon_transpose(Graph *g, Node *n, Diag *d) {
 }
 
 /* Layout rules for node n. */
+/* A Pad whose pads are all zero (any mode, any constant) copies its input: it goes. */
+static int canon_pad(Graph *g, Node *n) {
+  if (n->n_in < 2 || !pass_is_const(n->in[1]) || !pass_const_all(n->in[1], 0)) return 0;
+  if (!tensor_same_type(&n->in[0]->t, &n->out[0]->t)) return 0;
+  return pass_bypass(g, n, n->out[0], n->in[0]);
+}
+
 int canon_layout(Graph *g, Node *n, Diag *d) {
+  if (n->op == OP_PAD) return canon_pad(g, n);
   if (n->op == OP_TRANSPOSE) return canon_transpose(g, n, d);
   if (reshape_like(n->op)) return canon_reshape(g, n, d);
   return 0;
