@@ -3,9 +3,10 @@
  * head into GEMM panels):
  *   1. qkv = x @ w_qkv + b_qkv, the GEMM kernel with w_qkv packed at compile time;
  *   2. k^T of every (batch, head) packed into panels of NR tokens;
- *   3. per (batch, head, block of MR query rows): s = scale q k^T into a
- *      stack buffer (GEMM block), the softmax emitter's stable row softmax
- *      in place, and out = p v (GEMM block). */
+ *   3. per (batch, head, block of MR query rows): s = scale q k^T (+ the
+ *      score bias, added in the GEMM's epilogue) into a stack buffer (GEMM
+ *      block), the softmax emitter's stable row softmax in place, and
+ *      out = p v (GEMM block). */
 #include "cg_gemm.h"
 #include "cg_rows.h"
 #include <assert.h>
@@ -19,6 +20,7 @@ typedef struct AttnDims {
   int64_t b, n, c, e, heads, hd;
   int64_t qkv_floats;  /* qkv's part of the scratch, rounded to 16 floats */
   int64_t pack_floats; /* one packed k^T of a (batch, head) */
+  int64_t bias_g, bias_h; /* the score bias [G, H', N, N]; G = 0 without one */
 } AttnDims;
 
 /* Reads and checks the dims of n (the packed size for panels of nr tokens); -1 with d filled. */
@@ -28,7 +30,12 @@ static int attn_dims(const Node *n, int64_t nr, AttnDims *a, Diag *d) {
   if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
       (w->dims[1] / 3) % heads)
     return d ? ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]") : -1;
-  *a = (AttnDims){x->dims[0], x->dims[1], x->dims[2], w->dims[1] / 3, heads, w->dims[1] / 3 / heads, 0, 0};
+  *a = (AttnDims){x->dims[0], x->dims[1], x->dims[2], w->dims[1] / 3, heads, w->dims[1] / 3 / heads, 0, 0, 0, 0};
+  const Tensor *bias = n->n_in > 3 && n->in[3] ? &n->in[3]->t : NULL;
+  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || a->b % bias->dims[0] || (bias->dims[1] != 1 && bias->dims[1] != heads) ||
+               bias->dims[2] != a->n || bias->dims[3] != a->n))
+    return d ? ir_error(d, NULL, n, "the score bias must be [G, heads or 1, N, N] with G dividing B") : -1;
+  if (bias) a->bias_g = bias->dims[0], a->bias_h = bias->dims[1];
   a->qkv_floats = (a->b * a->n * 3 * a->e + 15) / 16 * 16;
   a->pack_floats = (a->n + nr - 1) / nr * nr * a->hd;
   return 0;
@@ -107,8 +114,14 @@ static void attn_rows(CgCtx *c, const AttnDims *a, double scale, LLVMValueRef sb
                                                        LLVMBuildAdd(c->b, cg_i64(c, 2 * a->e), hcol, ""), ""));
   LLVMValueRef o = cg_gep(c, DT_F32, out, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, tok0, i0, ""),
                                                                           cg_i64(c, a->e), ""), hcol, ""));
-  CgMat none = {NULL, 0, 0};
-  CgGemmBlock s = {rows, a->n, a->hd, {q, e3, 1}, {kp, 0, 0}, {sbuf, npad, 1}, none, none, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+  CgMat none = {NULL, 0, 0}, bias = none;
+  if (a->bias_g) { /* rows [i0, i0 + rows) of bias[b % G, h or 0] */
+    LLVMValueRef bg = LLVMBuildURem(c->b, b, cg_i64(c, a->bias_g), "");
+    LLVMValueRef bh2 = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bg, cg_i64(c, a->bias_h), ""), a->bias_h > 1 ? h : zero, "");
+    LLVMValueRef at = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bh2, cg_i64(c, a->n * a->n), ""), LLVMBuildMul(c->b, i0, cg_i64(c, a->n), ""), "");
+    bias = (CgMat){cg_gep(c, DT_F32, c->args[2], at), a->n, 1};
+  }
+  CgGemmBlock s = {rows, a->n, a->hd, {q, e3, 1}, {kp, 0, 0}, {sbuf, npad, 1}, none, bias, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
   cg_gemm_block(c, &s, zero, cg_i64(c, rows), zero, cg_i64(c, a->n));
   for (int64_t r = 0; r < rows; r++) {
     LLVMValueRef row = cg_gep(c, DT_F32, sbuf, cg_i64(c, r * npad));
@@ -118,15 +131,16 @@ static void attn_rows(CgCtx *c, const AttnDims *a, double scale, LLVMValueRef sb
   cg_gemm_block(c, &pv, zero, cg_i64(c, rows), zero, cg_i64(c, a->hd));
 }
 
-/* Kernel 3 (args: scratch, out): one block of MR query rows of one (batch, head) per work item. */
+/* Kernel 3 (args: scratch, out, score bias when there is one): one block of MR query rows of one
+ * (batch, head) per work item. */
 static LLVMValueRef attn_core_kernel(CgCtx *c, const AttnDims *a, double scale, Diag *d) {
   CgGemmShape s = cg_gemm_shape(c);
   int64_t blocks = (a->n + s.mr - 1) / s.mr, edge = a->n % s.mr, npad = (a->n + CG_VW - 1) / CG_VW * CG_VW;
   char key[200];
-  snprintf(key, sizeof key, "attn_core.%lldx%lldx%lld.h%lld.s%.9g.nr%d", (long long)a->b, (long long)a->n,
-           (long long)a->e, (long long)a->heads, scale, s.nr);
+  snprintf(key, sizeof key, "attn_core.%lldx%lldx%lld.h%lld.s%.9g.nr%d.bias%lldx%lld", (long long)a->b, (long long)a->n,
+           (long long)a->e, (long long)a->heads, scale, s.nr, (long long)a->bias_g, (long long)a->bias_h);
   LLVMValueRef fn = cg_kernel_find(c, key);
-  if (fn || !(fn = cg_kernel_begin(c, key, 2, d))) return fn;
+  if (fn || !(fn = cg_kernel_begin(c, key, a->bias_g ? 3 : 2, d))) return fn;
   LLVMValueRef begin, end, ib, h;
   cg_kernel_parallel(c, a->b * a->heads * blocks, s.mr * a->n * a->hd * 4, &begin, &end);
   LLVMValueRef sbuf = LLVMBuildAlloca(c->b, LLVMArrayType2(c->t_f32, (uint64_t)(s.mr * npad)), "s");
@@ -183,11 +197,12 @@ static int attn_narrow(CgCtx *c, const Node *n, const AttnDims *a, CgGemm *g, do
   LLVMValueRef rowq = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, xq, &off, 1, "rowq");
   LLVMValueRef qargs[2] = {x, xq}, pargs[6] = {xq, cg_weights_ptr(c, packed), bias, scratch,
                                                colq >= 0 ? cg_weights_ptr(c, colq) : LLVMConstNull(c->t_ptr), rowq};
-  LLVMValueRef cargs[2] = {scratch, out};
+  LLVMValueRef cargs[3] = {scratch, out, a->bias_g ? cg_value_ptr(c, n->in[3], d) : NULL};
+  if (a->bias_g && !cargs[2]) return -1;
   cg_kernel_call_args(c, quant, qargs, 2);
   cg_kernel_call_args(c, proj, pargs, 6);
   cg_kernel_call_args(c, pack, &scratch, 1);
-  cg_kernel_call_args(c, core, cargs, 2);
+  cg_kernel_call_args(c, core, cargs, a->bias_g ? 3 : 2);
   return 0;
 }
 
@@ -219,9 +234,10 @@ int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
   LLVMValueRef bias = !wp ? NULL : has_bias ? cg_value_ptr(c, n->in[2], d) : LLVMConstNull(c->t_ptr);
   LLVMValueRef out = bias ? cg_value_ptr(c, n->out[0], d) : NULL;
   if (!out) return -1;
-  LLVMValueRef pargs[4] = {x, wp, bias, scratch}, cargs[2] = {scratch, out};
+  LLVMValueRef pargs[4] = {x, wp, bias, scratch}, cargs[3] = {scratch, out, a.bias_g ? cg_value_ptr(c, n->in[3], d) : NULL};
+  if (a.bias_g && !cargs[2]) return -1;
   cg_kernel_call_args(c, proj, pargs, 4);
   cg_kernel_call_args(c, pack, &scratch, 1);
-  cg_kernel_call_args(c, core, cargs, 2);
+  cg_kernel_call_args(c, core, cargs, a.bias_g ? 3 : 2);
   return 0;
 }

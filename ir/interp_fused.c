@@ -126,16 +126,17 @@ static void softmax_d(double *s, int64_t len) {
   for (int64_t j = 0; j < len; j++) s[j] /= sum;
 }
 
-/* One (batch, head) of attention: out[i, hD:(h+1)D] = softmax(scale q_i k^T) v,
- * reading q, k, v from the packed projection qkv [N, 3E] of this batch. */
+/* One (batch, head) of attention: out[i, hD:(h+1)D] = softmax(scale q_i k^T + bias_i) v,
+ * reading q, k, v from the packed projection qkv [N, 3E] of this batch (bias: this batch and head's
+ * [N, N] score bias, or NULL). */
 static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e, int64_t hd, int64_t h,
-                           double scale, double *s, float *probs) {
+                           double scale, const float *bias, double *s, float *probs) {
   const double *q = qkv + h * hd, *k = qkv + e + h * hd, *v = qkv + 2 * e + h * hd;
   for (int64_t i = 0; i < nt; i++) {
     for (int64_t j = 0; j < nt; j++) {
       double dot = 0;
       for (int64_t c = 0; c < hd; c++) dot += q[i * 3 * e + c] * k[j * 3 * e + c];
-      s[j] = scale * dot;
+      s[j] = scale * dot + (bias ? bias[i * nt + j] : 0.0);
     }
     softmax_d(s, nt);
     if (probs)
@@ -148,19 +149,23 @@ static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e,
   }
 }
 
-/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?) {heads, scale}: the
- * projection x @ w_qkv + b_qkv split into q | k | v, per batch and head
- * softmax(scale q k^T) v, heads merged back into [B, N, E]. probs, when not
+/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?, bias [G, H', N, N]?) {heads, scale}: the
+ * projection x @ w_qkv + b_qkv split into q | k | v, per batch b and head h
+ * softmax(scale q k^T + bias[b % G, H' > 1 ? h : 0]) v, heads merged back into [B, N, E]. probs, when not
  * NULL, receives the softmax rows [B, heads, N, N]. */
 static int attention_run(const Node *n, const Tensor *in, Tensor *out, float *probs, Diag *d) {
   if (check_f32(n, in, out, d)) return -1;
   const Tensor *x = &in[0], *w = &in[1];
-  int has_b = interp_has_in(n, in, 2);
+  int has_b = interp_has_in(n, in, 2), has_bias = interp_has_in(n, in, 3);
   int64_t heads = ir_attr_i(n, "heads", 0);
   if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
       (w->dims[1] / 3) % heads || (has_b && tensor_numel(&in[2]) != w->dims[1]))
     return ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]");
   int64_t bt = x->dims[0], nt = x->dims[1], c = x->dims[2], e3 = w->dims[1], e = e3 / 3, hd = e / heads;
+  const Tensor *bias = has_bias ? &in[3] : NULL;
+  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || bt % bias->dims[0] || (bias->dims[1] != 1 && bias->dims[1] != heads) ||
+               bias->dims[2] != nt || bias->dims[3] != nt))
+    return ir_error(d, NULL, n, "the score bias must be [G, heads or 1, N, N] with G dividing B");
   double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)hd)));
   QuantOperands q; /* the projection x @ w_qkv at the node's precision; the rest stays fp32 */
   if (quant_begin(n, w, c, &q, d)) return -1;
@@ -184,8 +189,11 @@ static int attention_run(const Node *n, const Tensor *in, Tensor *out, float *pr
       }
     }
     for (int64_t h = 0; h < heads; h++)
-      attention_head(qkv, (float *)out->data + b * nt * e, nt, e, hd, h, scale, s,
-                     probs ? probs + (b * heads + h) * nt * nt : NULL);
+      attention_head(qkv, (float *)out->data + b * nt * e, nt, e, hd, h, scale,
+                     bias ? (const float *)bias->data +
+                                ((b % bias->dims[0]) * bias->dims[1] + (bias->dims[1] > 1 ? h : 0)) * nt * nt
+                          : NULL,
+                     s, probs ? probs + (b * heads + h) * nt * nt : NULL);
   }
   free(qkv);
   free(s);

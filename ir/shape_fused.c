@@ -80,9 +80,9 @@ int shape_fused_linear(Node *n, Diag *d) {
   return 0;
 }
 
-/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?) {heads, scale}: [B, N, E]. */
+/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?, bias [G, H or 1, N, N]?) {heads, scale}: [B, N, E]. */
 int shape_fused_attention(Node *n, Diag *d) {
-  const Tensor *x = in_t(n, 0), *w = in_t(n, 1), *b = in_t(n, 2);
+  const Tensor *x = in_t(n, 0), *w = in_t(n, 1), *b = in_t(n, 2), *bias = in_t(n, 3);
   if (need_f32(n, x, "input x", d) || need_f32(n, w, "weight w_qkv", d)) return -1;
   if (x->rank != 3) return ir_error(d, NULL, n, "x must be [B, N, C]");
   if (w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || w->dims[1] == 0)
@@ -91,6 +91,11 @@ int shape_fused_attention(Node *n, Diag *d) {
   if (heads < 1 || e % heads) return ir_error(d, NULL, n, "heads (%lld) must be >= 1 and divide E = %lld", (long long)heads, (long long)e);
   if (b && (need_f32(n, b, "bias b_qkv", d) || b->rank != 1 || b->dims[0] != 3 * e))
     return d->has_error ? -1 : ir_error(d, NULL, n, "b_qkv must be 1-D of size %lld", (long long)(3 * e));
+  if (bias && need_f32(n, bias, "score bias", d)) return -1;
+  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || x->dims[0] % bias->dims[0] ||
+               (bias->dims[1] != 1 && bias->dims[1] != heads) || bias->dims[2] != x->dims[1] || bias->dims[3] != x->dims[1]))
+    return ir_error(d, NULL, n, "the score bias must be [G, %lld or 1, %lld, %lld] with G dividing B = %lld", (long long)heads,
+                    (long long)x->dims[1], (long long)x->dims[1], (long long)x->dims[0]);
   int64_t dims[3] = {x->dims[0], x->dims[1], e};
   set_out(n, 3, dims);
   return 0;

@@ -1,7 +1,8 @@
 /* fuse_attention: multi-head self-attention becomes
- *   attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]) {heads, scale}
+ *   attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E], bias?) {heads, scale}
  * followed by the out-projection as a linear. Anchored at a Softmax over the
- * last axis whose input is (a scalar multiple of) MatMul(Q, K^T) and whose
+ * last axis whose input is (a scalar multiple of) MatMul(Q, K^T), plus known
+ * tensors such as a relative-position bias or a window mask, and whose
  * result feeds MatMul(P, V); Q, K and V are followed back to projections of
  * one input (packed qkv, separate q/k/v linears, torchvision's in_proj)
  * through any layout ops; see fuse_attention.h for how that is checked. */
@@ -19,6 +20,8 @@ int attn_fail(Attn *a, const char *why) {
 void attn_free(Attn *a) {
   free(a->qrow);
   free(a->krow);
+  free(a->bias);
+  free(a->ghead);
   for (int p = 0; p < 3; p++) {
     free(a->gcol[p]);
     free(a->col[p]);
@@ -36,19 +39,10 @@ static int match_core(Attn *a, Node *sm) {
   int64_t axis = ir_attr_i(sm, "axis", -1);
   if (axis < 0) axis += st->rank;
   if (axis != st->rank - 1) return attn_fail(a, "the softmax is not over the last axis");
-  FuseStep steps[FUSE_MAX_STEPS];
-  int n;
-  double s = 1;
-  Value *src = fuse_trace_back(sm->in[0], steps, &n, &s);
-  for (int i = 0; i < n; i++)
-    if (!steps[i].scale) return attn_fail(a, "a layout op sits between Q K^T and the softmax");
-  a->qk = src->kind == VK_NODE ? src->def : NULL;
-  if (!a->qk || a->qk->op != OP_MATMUL) return attn_fail(a, "the softmax input is not a MatMul (Q K^T)");
+  if (!attn_score_chain(a, sm->in[0])) return 0;
   a->pv = fuse_sole_user(a->u, sm->out[0]);
   if (!a->pv || a->pv->op != OP_MATMUL || a->pv->in[0] != sm->out[0])
     return attn_fail(a, "the softmax result is not multiplied by V (read once)");
-  a->scale = s;
-  add_steps(a, steps, n);
   fuse_match_add(&a->m, a->qk);
   fuse_match_add(&a->m, a->pv);
   const Tensor *q = &a->qk->in[0]->t, *k = &a->qk->in[1]->t, *v = &a->pv->in[1]->t;

@@ -1,7 +1,8 @@
 /* Private to fuse_attention*.c: one attention match and its analysis.
  *
- * The matcher (fuse_attention.c) finds the core softmax(scale * Q K^T) V at a
- * Softmax, follows Q, K and V back through layout ops and scalar scales to
+ * The matcher (fuse_attention.c) finds the core softmax(scale * Q K^T + bias) V
+ * at a Softmax (the score chain in between: fuse_attention_bias.c), follows
+ * Q, K and V back through layout ops and scalar scales to
  * their projections (x @ W + b), and V's product forward through layout ops
  * to the merged heads Y. The analysis (fuse_attention_map.c) runs those
  * chains on index tensors and works out, element by element, which
@@ -33,6 +34,7 @@ typedef struct Attn {
   Value *outv[FUSE_MAX_STEPS];
   int nout;
   double scale;                   /* on q, k and the scores, multiplied */
+  double *bias;                   /* known additions to the scores, over Q K^T's elements [g, i, j]; NULL: none */
   double vscale;                  /* on v: folded into the weights */
   AttnProj pr[3];
   Value *x;                       /* the projections' common input [..., C] */
@@ -46,6 +48,7 @@ typedef struct Attn {
   Value *y;
   int64_t e, heads;
   int32_t *col[3];                /* [h * dh + dd]: projection column of head h */
+  int32_t *ghead;                 /* [g]: the head of group g */
   const char *why;                /* the first condition that failed */
   const Value *leak;              /* with why: the intermediate value read elsewhere */
 } Attn;
@@ -57,6 +60,12 @@ void attn_free(Attn *a);
 /* Flips sequence-first regions between Transposes back to the Transposes'
  * input layout (fuse_attention_flip.c); 1 when something changed, -1 on error. */
 int attn_flip_layouts(Graph *g, PassCtx *ctx, Diag *d);
+/* Follows the softmax's input back to Q K^T through scales, row-keeping reshapes and additions of known
+ * tensors: sets a->qk, a->scale and a->bias, adds the steps to the match; 0 with a->why when it fails. */
+int attn_score_chain(Attn *a, Value *scores);
+/* The score bias as the attention node reads it, [B, heads, N, N] folded to its shortest period over B:
+ * *out (malloc'd) holds groups x heads x N x N floats. arow: x row -> attention row. -1 on OOM. */
+int attn_score_bias(const Attn *a, const int64_t *arow, int64_t b, float **out, int64_t *groups);
 /* Works out rows and columns of q, k, v (1) or why not (0, a->why). */
 int attn_columns(Attn *a);
 /* Checks the output steps [0, ny) produce the merged heads: sets y, e, heads, col. */

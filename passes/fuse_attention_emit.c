@@ -188,6 +188,20 @@ static Value *source(Graph *g, const char *name, const Attn *a, const Plan *p, D
   return p->seq_first ? fuse_transpose(g, name, x, perm, NULL, d) : x;
 }
 
+/* The attention's score bias [G, heads, N, N] (attn_score_bias), a new constant. */
+static Value *score_bias(Graph *g, const char *name, const Attn *a, const Plan *p, Diag *d) {
+  float *data;
+  int64_t groups;
+  if (attn_score_bias(a, p->arow, p->b, &data, &groups)) return ir_error(d, g->file, a->softmax, "out of memory"), NULL;
+  int64_t dims[4] = {groups, a->heads, a->n, a->n};
+  char buf[512];
+  snprintf(buf, sizeof buf, "%.480s.bias", name);
+  Value *v = fuse_const_alloc(g, buf, DT_F32, 4, dims, d);
+  if (v) memcpy(v->t.data, data, (size_t)tensor_numel(&v->t) * sizeof *data);
+  free(data);
+  return v;
+}
+
 /* Removes the match and builds the replacement; 1, or -1 on OOM. */
 static int emit(Graph *g, Attn *a, const Plan *p, FuseMatch *m, Diag *d) {
   const char *name = fuse_name(g, a->softmax->name, "attention", d);
@@ -210,8 +224,10 @@ static int emit(Graph *g, Attn *a, const Plan *p, FuseMatch *m, Diag *d) {
     if (!fuse_emit(g, OP_LINEAR, pname, in, lb ? 3 : 2, o, d)) return -1;
     o = att;
   }
-  Value *in[3] = {x, w, b};
-  Node *n = fuse_emit(g, OP_ATTENTION, name, in, b ? 3 : 2, o, d);
+  Value *bias = NULL;
+  if (a->bias && !(bias = score_bias(g, name, a, p, d))) return -1;
+  Value *in[4] = {x, w, b, bias};
+  Node *n = fuse_emit(g, OP_ATTENTION, name, in, bias ? 4 : b ? 3 : 2, o, d);
   if (!n || fuse_attr_i(g, n, "heads", a->heads, d) || fuse_attr_f(g, n, "scale", (float)a->scale, d)) return -1;
   return 1;
 }

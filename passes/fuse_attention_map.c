@@ -118,7 +118,8 @@ int attn_merge(Attn *a, int ny) {
   int32_t *ghead = malloc(sizeof *ghead * (size_t)(a->g ? a->g : 1));
   if (!ghead) return attn_fail(a, "out of memory");
   int ok = out_heads(a, ny, ghead) && head_columns(a, ghead);
-  free(ghead);
+  free(a->ghead);
+  a->ghead = ghead;
   a->ny = ny;
   return ok;
 }
