@@ -9,7 +9,7 @@ Usage
 Without --large it writes the small fixtures committed under tests/models
 (each < 1 MiB).  With --large it writes the torchvision ViT-S/16 and ViT-B/16
 models at opsets 13 and 17 (slow; ~90 / 350 MB each; not committed) and Swin-T
-(swin_t, opset 17, 113 MB); with --huge
+(swin_t, opset 17, 113 MB) and MaxViT-T (maxvit_t, opset 17, 126 MB); with --huge
 ViT-L/16 (1.2 GB) and ViT-H/14 (2.5 GB, as ONNX external data: NAME.onnx.data).
 
 For every model NAME it writes
@@ -40,6 +40,9 @@ Fixtures (image 32, patch 4, width 64, 2 layers, MLP 128, 10 classes)
   swin_tv_tiny_op17          torchvision SwinTransformer (image 40, width 16,
                              depths 2+2, heads 2/4, 4x4 windows: padded and
                              shifted windows in both stages; see tv_swin_tiny)
+  maxvit_tv_tiny_op17        torchvision MaxVit (image 64, stem 16, two stages of
+                             one block, 16/32 channels, 4x4 partitions; see
+                             tv_maxvit_tiny)
 All but vit_tv_tiny_op13_b2 have dynamic_axes {0: "batch"} on input/output and
 are exported/referenced at batch 1.
 
@@ -480,6 +483,25 @@ def tv_swin_tiny():
     return m
 
 
+def tv_maxvit_tiny():
+    """torchvision's MaxVit (the class of maxvit_t) scaled down: 64x64 images, stem 16 channels, two stages of
+    one block (16 and 32 channels, heads of 8), 4x4 partitions. Each block has the MBConv (pre-norm
+    BatchNorm, depthwise Conv, squeeze-excitation with Sigmoid gating, AveragePool on the strided shortcut)
+    and the block and grid attentions (relative-position bias, Einsum-free torchvision spelling). BatchNorm
+    statistics are drawn (mean N(0, 0.1), var 1 + U(0, 0.5)) so folding and the unfolded kernel see
+    non-trivial values; the head's weights are scaled by 20 so that the logits are O(1)."""
+    from torchvision.models.maxvit import MaxVit
+    m = MaxVit(input_size=(64, 64), stem_channels=16, partition_size=4, block_channels=[16, 32],
+               block_layers=[1, 1], head_dim=8, stochastic_depth_prob=0.0, num_classes=CLASSES)
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.normal_(0, 0.1)
+                mod.running_var.uniform_(1.0, 1.5)
+        m.classifier[-1].weight.mul_(20.0)
+    return m
+
+
 def tv_vit_s16():
     return torchvision.models.VisionTransformer(
         image_size=224, patch_size=16, num_layers=12, num_heads=6,
@@ -511,11 +533,12 @@ SMALL = {
     "vit_clip_tiny_op13": (CLIPVisionTransformer, 13, 1, IMG, True),
     "vit_clip_gelu_tanh_tiny_op13": (lambda: CLIPVisionTransformer(act=TanhGELU), 13, 1, IMG, True),
     "swin_tv_tiny_op17": (tv_swin_tiny, 17, 1, 40, True),
+    "maxvit_tv_tiny_op17": (tv_maxvit_tiny, 17, 1, 64, True),
 }
 
 # Fixtures whose graphs use ops the numpy evaluator below lacks (Pad, ScatterND, Mod, Range, Where ...):
 # checked by vitc against torch in the tests instead.
-NO_NUMPY_CHECK = {"swin_tv_tiny_op17", "swin_t_op17"}
+NO_NUMPY_CHECK = {"swin_tv_tiny_op17", "swin_t_op17", "maxvit_tv_tiny_op17", "maxvit_t_op17"}
 
 LARGE = {
     "vit_s16_op13": (tv_vit_s16, 13, 1, 224, True),
@@ -523,6 +546,7 @@ LARGE = {
     "vit_b16_op13": (tv_vit_b16, 13, 1, 224, True),
     "vit_b16_op17": (tv_vit_b16, 17, 1, 224, True),
     "swin_t_op17": (lambda: torchvision.models.swin_t(weights=None), 17, 1, 224, True),
+    "maxvit_t_op17": (lambda: torchvision.models.maxvit_t(weights=None), 17, 1, 224, True),
 }
 
 # --huge: ViT-L/16 (1.2 GB, weights inside the .onnx) and ViT-H/14 (2.5 GB: over protobuf's 2 GB limit, so
