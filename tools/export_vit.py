@@ -487,7 +487,7 @@ def tv_maxvit_tiny():
     """torchvision's MaxVit (the class of maxvit_t) scaled down: 64x64 images, stem 16 channels, two stages of
     one block (16 and 32 channels, heads of 8), 4x4 partitions. Each block has the MBConv (pre-norm
     BatchNorm, depthwise Conv, squeeze-excitation with Sigmoid gating, AveragePool on the strided shortcut)
-    and the block and grid attentions (relative-position bias, Einsum-free torchvision spelling). BatchNorm
+    and the block and grid attentions (relative-position bias; q k^T and P v as Einsum). BatchNorm
     statistics are drawn (mean N(0, 0.1), var 1 + U(0, 0.5)) so folding and the unfolded kernel see
     non-trivial values; the head's weights are scaled by 20 so that the logits are O(1)."""
     from torchvision.models.maxvit import MaxVit
