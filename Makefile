@@ -6,7 +6,7 @@ PREFIX ?= /usr/local
 
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test test-asan fuzz demo install models models-large test-models test-models-large bench bench-batch clean
+.PHONY: all deps test test-asan fuzz demo install models models-large test-models test-models-large bench bench-batch bench-precision clean
 
 all: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release >/dev/null
@@ -74,6 +74,12 @@ test-models-large: models-large
 # ViT-L/16 when models/ has it) at batch 1 and 8 on 1 and 2 threads (docs/PERFORMANCE.md).
 bench: models
 	bench/bench.sh $(BUILD)/vitc models 10
+	bench/precision.sh $(BUILD)/vitc models 10
+
+# --precision fp32, bf16 and int8: the speed rows of `make bench`, then the logits of 64 seeded random
+# inputs against torch's for ViT-S/16 and ViT-B/16 (docs/precision.md).
+bench-precision: models
+	bench/precision.sh $(BUILD)/vitc models 10 --accuracy
 
 # vitc-batch (Dask LocalCluster, 1 and 2 workers) against one `vitc run --image` process: the digits model
 # and ViT-S/16 on 256 generated photos (docs/batch.md, docs/PERFORMANCE.md).

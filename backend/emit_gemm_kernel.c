@@ -131,7 +131,7 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (fn) return fn;
   CgGemmShape s = cg_gemm_shape_for(c, g->kind);
-  int64_t mb = gemm_split(g->m, s.mr, g->b_packed ? GEMM_MB_TILES : GEMM_MB_TILES_COPY);
+  int64_t mb = gemm_split(g->m, s.mr, g->b_packed && g->kind != CG_GEMM_F32_BF16B ? GEMM_MB_TILES : GEMM_MB_TILES_COPY);
   int64_t nb = gemm_split(g->n, s.nr, GEMM_NB_TILES), batches = 1;
   for (int a = 0; a < g->n_batch; a++) batches *= g->batch[a];
   int64_t items = batches * ((g->m + mb - 1) / mb) * ((g->n + nb - 1) / nb);

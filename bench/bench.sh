@@ -1,6 +1,7 @@
 #!/bin/sh
-# bench.sh VITC DIR [RUNS]: `make bench`. For each of DIR/vit_s16_op17, vit_b16_op17 and vit_l16_op17 that
-# exists (tools/export_vit.py --large --batch-outputs 3,8), at batch 1 and 8 on 1 and 2 threads, times vitc
+# bench.sh VITC DIR [RUNS]: `make bench`. For each of DIR/vit_s16_op17, vit_b16_op17, vit_l16_op17, swin_t_op17
+# and maxvit_t_op17 that exists (tools/export_vit.py --large --batch-outputs 3,8; batch 8 only where its
+# input was written), at batch 1 and 8 on 1 and 2 threads, times vitc
 # and ONNX Runtime (npm's onnxruntime-node, installed into bench/) alternately and prints one markdown row:
 # medians and minimums of RUNS runs, images/s, vitc/ORT (below 1: vitc is faster) and vitc's share of this
 # machine's FMA peak (`vitc peak`); then each model's compile time, compiler peak RSS, run peak RSS and time
@@ -42,7 +43,7 @@ echo
 echo "| model | batch | threads | vitc median ms | vitc min ms | images/s | ORT median ms | ORT min ms | vitc/ORT | vitc % of peak |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 extra=""
-for name in vit_s16_op17 vit_b16_op17 vit_l16_op17; do
+for name in vit_s16_op17 vit_b16_op17 vit_l16_op17 swin_t_op17 maxvit_t_op17; do
   p=$dir/$name
   [ -e "$p.onnx" ] || continue
   gflop=$("$vitc" inspect "$p.onnx" | sed -n 's/.*FLOPs per image \([0-9.]*\) G.*/\1/p')

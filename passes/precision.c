@@ -67,7 +67,11 @@ int pass_precision(Graph *g, PassCtx *ctx, Diag *d) {
       continue;
     }
     rc = fuse_attr_s(g, n, "precision", ir_precision_name(p), d);
-    pass_explain(ctx, "precision", n, "runs its matrix product in %s", ir_precision_name(p));
+    if (n->op == OP_ATTENTION)
+      pass_explain(ctx, "precision", n, "runs its q/k/v projection in %s; q k^T, softmax and p v stay fp32",
+                   ir_precision_name(p));
+    else
+      pass_explain(ctx, "precision", n, "runs its matrix product in %s", ir_precision_name(p));
   }
   free(before);
   free(after);
