@@ -43,6 +43,11 @@ Fixtures (image 32, patch 4, width 64, 2 layers, MLP 128, 10 classes)
   maxvit_tv_tiny_op17        torchvision MaxVit (image 64, stem 16, two stages of
                              one block, 16/32 channels, 4x4 partitions; see
                              tv_maxvit_tiny)
+  vit_map_tiny_op17          timm-style encoder with a SigLIP/big_vision MAP head:
+                             learned probe, nn.MultiheadAttention(batch_first)
+                             (probe, x, x), LN + MLP residual (cross-attention)
+  vit_latent_pool_tiny_op17  the same encoder with a hand-written pooling head:
+                             2 learned queries, separate q/k/v Linears, mean
 All but vit_tv_tiny_op13_b2 have dynamic_axes {0: "batch"} on input/output and
 are exported/referenced at batch 1.
 
@@ -374,6 +379,83 @@ class DeiTDistilled(nn.Module):
 
 
 # ---------------------------------------------------------------------------
+# Attention-pooling (MAP) heads: a learned query attends over the encoder's tokens (cross-attention).
+# ---------------------------------------------------------------------------
+class MAPHead(nn.Module):
+    """SigLIP / big_vision MAP head, as HF's SiglipMultiheadAttentionPoolingHead: a learned probe [1, 1, C]
+    expanded to the batch, nn.MultiheadAttention(batch_first=True)(probe, x, x) (query = probe, key = value =
+    the tokens: torch splits in_proj into w_q and a packed w_kv), then LayerNorm + MLP residual on the pooled
+    token."""
+
+    def __init__(self, d, heads, mlp, eps):
+        super().__init__()
+        self.probe = nn.Parameter(torch.randn(1, 1, d))
+        self.attention = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.layernorm = nn.LayerNorm(d, eps=eps)
+        self.mlp = TimmMlp(d, mlp)
+
+    def forward(self, x):
+        probe = self.probe.expand(x.shape[0], -1, -1)
+        x = self.attention(probe, x, x, need_weights=False)[0]
+        x = x + self.mlp(self.layernorm(x))
+        return x[:, 0]
+
+
+class LatentPoolHead(nn.Module):
+    """An attention-pooling head written by hand (HF style): `latents` learned queries [1, M, C] with their
+    own q Linear, separate k and v Linears of the tokens, view + permute heads, scores / sqrt(D), softmax,
+    P V, permute + reshape back, out-projection; then LayerNorm + MLP residual and the mean over the M
+    pooled tokens (timm's AttentionPoolLatent with separate k/v and pool='avg')."""
+
+    def __init__(self, d, heads, mlp, eps, latents=2):
+        super().__init__()
+        self.heads, self.hd = heads, d // heads
+        self.latent = nn.Parameter(torch.randn(1, latents, d))
+        self.q = nn.Linear(d, d)
+        self.k = nn.Linear(d, d)
+        self.v = nn.Linear(d, d)
+        self.proj = nn.Linear(d, d)
+        self.norm = nn.LayerNorm(d, eps=eps)
+        self.mlp = TimmMlp(d, mlp)
+
+    def split_heads(self, t):
+        return t.view(t.shape[0], t.shape[1], self.heads, self.hd).permute(0, 2, 1, 3)
+
+    def forward(self, x):
+        B = x.shape[0]
+        q = self.split_heads(self.q(self.latent.expand(B, -1, -1)))
+        k = self.split_heads(self.k(x))
+        v = self.split_heads(self.v(x))
+        s = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(self.hd)
+        o = torch.matmul(s.softmax(dim=-1), v).permute(0, 2, 1, 3).contiguous()
+        o = self.proj(o.view(B, o.shape[1], self.heads * self.hd))
+        o = o + self.mlp(self.norm(o))
+        return o.mean(dim=1)
+
+
+class MAPViT(nn.Module):
+    """A timm-style encoder (no class token, learned position embedding, pre-norm blocks, final norm) whose
+    head is an attention-pooling head (MAPHead, or LatentPoolHead with latent_pool), then a linear classifier."""
+
+    def __init__(self, img=IMG, patch=PATCH, d=WIDTH, layers=LAYERS, heads=HEADS, mlp=MLP, classes=CLASSES,
+                 eps=1e-6, latent_pool=False):
+        super().__init__()
+        self.patch_embed = TimmPatchEmbed(img, patch, d)
+        self.pos_embed = nn.Parameter(torch.randn(1, self.patch_embed.num_patches, d) * 0.02)
+        self.blocks = nn.Sequential(*[TimmBlock(d, heads, mlp, eps) for _ in range(layers)])
+        self.norm = nn.LayerNorm(d, eps=eps)
+        self.attn_pool = LatentPoolHead(d, heads, mlp, eps) if latent_pool else MAPHead(d, heads, mlp, eps)
+        self.head = nn.Linear(d, classes)
+        with torch.no_grad():
+            self.head.weight.mul_(4.0)  # logits O(1), not O(0.3), so the 1e-4 tolerance tests more
+
+    def forward(self, x):
+        x = self.patch_embed(x) + self.pos_embed
+        x = self.norm(self.blocks(x))
+        return self.head(self.attn_pool(x))
+
+
+# ---------------------------------------------------------------------------
 # OpenAI CLIP VisionTransformer, as built by clip/model.py.
 # ---------------------------------------------------------------------------
 class CLIPLayerNorm(nn.LayerNorm):
@@ -534,6 +616,8 @@ SMALL = {
     "vit_clip_gelu_tanh_tiny_op13": (lambda: CLIPVisionTransformer(act=TanhGELU), 13, 1, IMG, True),
     "swin_tv_tiny_op17": (tv_swin_tiny, 17, 1, 40, True),
     "maxvit_tv_tiny_op17": (tv_maxvit_tiny, 17, 1, 64, True),
+    "vit_map_tiny_op17": (MAPViT, 17, 1, IMG, True),
+    "vit_latent_pool_tiny_op17": (lambda: MAPViT(latent_pool=True), 17, 1, IMG, True),
 }
 
 # Fixtures whose graphs use ops the numpy evaluator below lacks (Pad, ScatterND, Mod, Range, Where ...):
