@@ -1,12 +1,12 @@
-/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv?) {heads, scale} in three
- * kernels over one scratch block (qkv [B, N, 3E], then k packed per batch and
- * head into GEMM panels):
+/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv?, bias?, q?) {heads, scale} in three kernels over one
+ * scratch block (qkv [B, N, 3E] — k | v [B, N, 2E] when the query q is an input — then k packed per
+ * batch and head into GEMM panels):
  *   1. qkv = x @ w_qkv + b_qkv, the GEMM kernel with w_qkv packed at compile time;
  *   2. k^T of every (batch, head) packed into panels of NR tokens;
  *   3. per (batch, head, block of MR query rows): s = scale q k^T (+ the
  *      score bias, added in the GEMM's epilogue) into a stack buffer (GEMM
  *      block), the softmax emitter's stable row softmax in place, and
- *      out = p v (GEMM block). */
+ *      out = p v (GEMM block). The queries are qkv's q columns, or rows of q. */
 #include "cg_gemm.h"
 #include "cg_rows.h"
 #include <assert.h>
@@ -15,37 +15,30 @@
 
 #define ATTN_MAX_NR 32 /* the widest GEMM panel of any target, for the scratch size */
 
-/* The dims of an attention node. */
+/* The dims of an attention node (ir_attention_shape) and its scratch layout. */
 typedef struct AttnDims {
-  int64_t b, n, c, e, heads, hd;
-  int64_t qkv_floats;  /* qkv's part of the scratch, rounded to 16 floats */
-  int64_t pack_floats; /* one packed k^T of a (batch, head) */
-  int64_t bias_g, bias_h; /* the score bias [G, H', N, N]; G = 0 without one */
+  AttnShape s;
+  int64_t koff, voff;     /* k's and v's first column in a row of the projection (wcols floats wide) */
+  int64_t qkv_floats;     /* the projection's part of the scratch, rounded to 16 floats */
+  int64_t pack_floats;    /* one packed k^T of a (batch, head) */
 } AttnDims;
 
 /* Reads and checks the dims of n (the packed size for panels of nr tokens); -1 with d filled. */
 static int attn_dims(const Node *n, int64_t nr, AttnDims *a, Diag *d) {
-  const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t;
-  int64_t heads = ir_attr_i(n, "heads", 0);
-  if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
-      (w->dims[1] / 3) % heads)
-    return d ? ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]") : -1;
-  *a = (AttnDims){x->dims[0], x->dims[1], x->dims[2], w->dims[1] / 3, heads, w->dims[1] / 3 / heads, 0, 0, 0, 0};
-  const Tensor *bias = n->n_in > 3 && n->in[3] ? &n->in[3]->t : NULL;
-  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || a->b % bias->dims[0] || (bias->dims[1] != 1 && bias->dims[1] != heads) ||
-               bias->dims[2] != a->n || bias->dims[3] != a->n))
-    return d ? ir_error(d, NULL, n, "the score bias must be [G, heads or 1, N, N] with G dividing B") : -1;
-  if (bias) a->bias_g = bias->dims[0], a->bias_h = bias->dims[1];
-  a->qkv_floats = (a->b * a->n * 3 * a->e + 15) / 16 * 16;
-  a->pack_floats = (a->n + nr - 1) / nr * nr * a->hd;
+  const char *why = ir_attention_shape(n, &a->s);
+  if (why) return d ? ir_error(d, NULL, n, "%s", why) : -1;
+  a->koff = a->s.wcols - 2 * a->s.e;
+  a->voff = a->s.wcols - a->s.e;
+  a->qkv_floats = (a->s.b * a->s.n * a->s.wcols + 15) / 16 * 16;
+  a->pack_floats = (a->s.n + nr - 1) / nr * nr * a->s.hd;
   return 0;
 }
 
 uint64_t cg_scratch_attention(const Node *n) {
   AttnDims a;
   if (attn_dims(n, ATTN_MAX_NR, &a, NULL)) return 0;
-  uint64_t bytes = (uint64_t)(a.qkv_floats + a.b * a.heads * a.pack_floats) * sizeof(float) +
-                   (uint64_t)ir_quant_layout(ir_node_precision(n), a.b * a.n, a.c).bytes; /* bf16/int8: x's rows */
+  uint64_t bytes = (uint64_t)(a.qkv_floats + a.s.b * a.s.heads * a.pack_floats) * sizeof(float) +
+                   (uint64_t)ir_quant_layout(ir_node_precision(n), a.s.b * a.s.n, a.s.c).bytes; /* bf16/int8: x's rows */
   assert(bytes == plan_scratch_bytes(n)); /* the planner's copy of this layout, for `vitc ir --stats` */
   return bytes;
 }
@@ -59,32 +52,33 @@ static LLVMValueRef attn_divmod(CgCtx *c, LLVMValueRef x, int64_t den, LLVMValue
 /* Kernel 2 (args: scratch): for each (batch, head, panel of NR tokens) and
  * each of the head's hd columns, NR tokens' k values, zero past the last token. */
 static LLVMValueRef attn_pack_kernel(CgCtx *c, const AttnDims *a, Diag *d) {
+  const AttnShape *as = &a->s;
   CgGemmShape s = cg_gemm_shape(c);
-  int64_t panels = (a->n + s.nr - 1) / s.nr;
+  int64_t panels = (as->n + s.nr - 1) / s.nr, ew = as->wcols;
   char key[160];
-  snprintf(key, sizeof key, "attn_pack_k.%lldx%lldx%lld.h%lld.nr%d", (long long)a->b, (long long)a->n,
-           (long long)a->e, (long long)a->heads, s.nr);
+  snprintf(key, sizeof key, "attn_pack_k.%lldx%lldx%lld.w%lld.h%lld.nr%d", (long long)as->b, (long long)as->n,
+           (long long)as->e, (long long)ew, (long long)as->heads, s.nr);
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (fn || !(fn = cg_kernel_begin(c, key, 1, d))) return fn;
   LLVMValueRef begin, end, h, jp;
-  cg_kernel_parallel(c, a->b * a->heads * panels, a->hd * s.nr, &begin, &end);
+  cg_kernel_parallel(c, as->b * as->heads * panels, as->hd * s.nr, &begin, &end);
   CgLoop l = cg_loop_begin(c, begin, end, 1);
-  LLVMValueRef bh = attn_divmod(c, l.iv, panels, &jp), b = attn_divmod(c, bh, a->heads, &h);
+  LLVMValueRef bh = attn_divmod(c, l.iv, panels, &jp), b = attn_divmod(c, bh, as->heads, &h);
   LLVMValueRef tok0 = LLVMBuildMul(c->b, jp, cg_i64(c, s.nr), "");
-  LLVMValueRef row = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, b, cg_i64(c, a->n), ""), tok0, ""),
-                                  cg_i64(c, 3 * a->e), "");
-  LLVMValueRef k0 = cg_gep(c, DT_F32, c->args[0], LLVMBuildAdd(c->b, row, LLVMBuildAdd(c->b, cg_i64(c, a->e),
-                                                                      LLVMBuildMul(c->b, h, cg_i64(c, a->hd), ""), ""), ""));
+  LLVMValueRef row = LLVMBuildMul(c->b, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, b, cg_i64(c, as->n), ""), tok0, ""),
+                                  cg_i64(c, ew), "");
+  LLVMValueRef k0 = cg_gep(c, DT_F32, c->args[0], LLVMBuildAdd(c->b, row, LLVMBuildAdd(c->b, cg_i64(c, a->koff),
+                                                                      LLVMBuildMul(c->b, h, cg_i64(c, as->hd), ""), ""), ""));
   LLVMValueRef dst = cg_gep(c, DT_F32, c->args[0],
                             LLVMBuildAdd(c->b, cg_i64(c, a->qkv_floats),
                                          LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bh, cg_i64(c, a->pack_floats), ""),
-                                                      LLVMBuildMul(c->b, jp, cg_i64(c, s.nr * a->hd), ""), ""), ""));
-  LLVMValueRef left = LLVMBuildSub(c->b, cg_i64(c, a->n), tok0, "");
+                                                      LLVMBuildMul(c->b, jp, cg_i64(c, s.nr * as->hd), ""), ""), ""));
+  LLVMValueRef left = LLVMBuildSub(c->b, cg_i64(c, as->n), tok0, "");
   LLVMTypeRef vt = cg_vec_type(c, DT_F32), tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
-  CgLoop dl = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, a->hd), 1);
+  CgLoop dl = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, as->hd), 1);
   for (int v = 0; v < s.nv; v++) {
     LLVMValueRef idx[CG_VW];
-    for (int t = 0; t < CG_VW; t++) idx[t] = cg_i64(c, (16 * v + t) * 3 * a->e);
+    for (int t = 0; t < CG_VW; t++) idx[t] = cg_i64(c, (16 * v + t) * ew);
     LLVMValueRef iv = LLVMConstVector(idx, CG_VW), base = cg_gep(c, DT_F32, k0, dl.iv);
     LLVMValueRef mask = cg_tail_mask(c, LLVMBuildSub(c->b, left, cg_i64(c, 16 * v), ""));
     LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->t_f32, base, &iv, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask,
@@ -99,67 +93,80 @@ static LLVMValueRef attn_pack_kernel(CgCtx *c, const AttnDims *a, Diag *d) {
   return fn;
 }
 
-/* Rows [i0, i0 + rows) of (batch b, head h): s, softmax, p v. */
-static void attn_rows(CgCtx *c, const AttnDims *a, double scale, LLVMValueRef sbuf, LLVMValueRef b, LLVMValueRef h,
-                      LLVMValueRef i0, int64_t rows) {
-  int64_t e3 = 3 * a->e, npad = (a->n + CG_VW - 1) / CG_VW * CG_VW;
-  LLVMValueRef qkv = c->args[0], out = c->args[1], zero = cg_i64(c, 0);
-  LLVMValueRef tok0 = LLVMBuildMul(c->b, b, cg_i64(c, a->n), ""), hcol = LLVMBuildMul(c->b, h, cg_i64(c, a->hd), "");
-  LLVMValueRef q = cg_gep(c, DT_F32, qkv, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, tok0, i0, ""),
-                                                                          cg_i64(c, e3), ""), hcol, ""));
-  LLVMValueRef bh = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, b, cg_i64(c, a->heads), ""), h, "");
-  LLVMValueRef kp = cg_gep(c, DT_F32, qkv, LLVMBuildAdd(c->b, cg_i64(c, a->qkv_floats),
-                                                        LLVMBuildMul(c->b, bh, cg_i64(c, a->pack_floats), ""), ""));
-  LLVMValueRef v = cg_gep(c, DT_F32, qkv, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, tok0, cg_i64(c, e3), ""),
-                                                       LLVMBuildAdd(c->b, cg_i64(c, 2 * a->e), hcol, ""), ""));
-  LLVMValueRef o = cg_gep(c, DT_F32, out, LLVMBuildAdd(c->b, LLVMBuildMul(c->b, LLVMBuildAdd(c->b, tok0, i0, ""),
-                                                                          cg_i64(c, a->e), ""), hcol, ""));
-  CgMat none = {NULL, 0, 0}, bias = none;
-  if (a->bias_g) { /* rows [i0, i0 + rows) of bias[b % G, h or 0] */
-    LLVMValueRef bg = LLVMBuildURem(c->b, b, cg_i64(c, a->bias_g), "");
-    LLVMValueRef bh2 = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bg, cg_i64(c, a->bias_h), ""), a->bias_h > 1 ? h : zero, "");
-    LLVMValueRef at = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bh2, cg_i64(c, a->n * a->n), ""), LLVMBuildMul(c->b, i0, cg_i64(c, a->n), ""), "");
-    bias = (CgMat){cg_gep(c, DT_F32, c->args[2], at), a->n, 1};
-  }
-  CgGemmBlock s = {rows, a->n, a->hd, {q, e3, 1}, {kp, 0, 0}, {sbuf, npad, 1}, none, bias, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
-  cg_gemm_block(c, &s, zero, cg_i64(c, rows), zero, cg_i64(c, a->n));
-  for (int64_t r = 0; r < rows; r++) {
-    LLVMValueRef row = cg_gep(c, DT_F32, sbuf, cg_i64(c, r * npad));
-    cg_softmax_row(c, row, row, a->n);
-  }
-  CgGemmBlock pv = {rows, a->hd, a->n, {sbuf, npad, 1}, {v, e3, 1}, {o, a->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
-  cg_gemm_block(c, &pv, zero, cg_i64(c, rows), zero, cg_i64(c, a->hd));
+/* i64 a * x + y. */
+static LLVMValueRef attn_madd(CgCtx *c, LLVMValueRef x, int64_t a, LLVMValueRef y) {
+  return LLVMBuildAdd(c->b, LLVMBuildMul(c->b, x, cg_i64(c, a), ""), y, "");
 }
 
-/* Kernel 3 (args: scratch, out, score bias when there is one): one block of MR query rows of one
- * (batch, head) per work item. */
+/* Query rows [i0, i0 + rows) of (batch b, head h): s, softmax, p v. The kernel's arguments: scratch, out,
+ * then the score bias and the query when the node has them (bias_arg, q_arg; -1 when absent). */
+static void attn_rows(CgCtx *c, const AttnDims *a, double scale, int bias_arg, int q_arg, LLVMValueRef sbuf,
+                      LLVMValueRef b, LLVMValueRef h, LLVMValueRef i0, int64_t rows) {
+  const AttnShape *as = &a->s;
+  int64_t ew = as->wcols, npad = (as->n + CG_VW - 1) / CG_VW * CG_VW;
+  LLVMValueRef qkv = c->args[0], out = c->args[1], zero = cg_i64(c, 0);
+  LLVMValueRef tok0 = LLVMBuildMul(c->b, b, cg_i64(c, as->n), ""), hcol = LLVMBuildMul(c->b, h, cg_i64(c, as->hd), "");
+  LLVMValueRef qrow0 = attn_madd(c, b, as->m, i0); /* this block's first output row (b * M + i0) */
+  CgMat qm; /* self-attention: the q columns of qkv; cross-attention: rows of q [Bq, M, E] */
+  if (q_arg < 0) {
+    qm = (CgMat){cg_gep(c, DT_F32, qkv, attn_madd(c, qrow0, ew, hcol)), ew, 1};
+  } else {
+    LLVMValueRef qb = as->bq == 1 ? zero : b;
+    qm = (CgMat){cg_gep(c, DT_F32, c->args[q_arg], attn_madd(c, attn_madd(c, qb, as->m, i0), as->e, hcol)), as->e, 1};
+  }
+  LLVMValueRef bh = attn_madd(c, b, as->heads, h);
+  LLVMValueRef kp = cg_gep(c, DT_F32, qkv, attn_madd(c, bh, a->pack_floats, cg_i64(c, a->qkv_floats)));
+  LLVMValueRef v = cg_gep(c, DT_F32, qkv, attn_madd(c, tok0, ew, LLVMBuildAdd(c->b, cg_i64(c, a->voff), hcol, "")));
+  LLVMValueRef o = cg_gep(c, DT_F32, out, attn_madd(c, qrow0, as->e, hcol));
+  CgMat none = {NULL, 0, 0}, bias = none;
+  if (bias_arg >= 0) { /* rows [i0, i0 + rows) of bias[b % G, h or 0] */
+    LLVMValueRef bg = LLVMBuildURem(c->b, b, cg_i64(c, as->bias_g), "");
+    LLVMValueRef bh2 = attn_madd(c, bg, as->bias_h, as->bias_h > 1 ? h : zero);
+    LLVMValueRef at = attn_madd(c, bh2, as->m * as->n, LLVMBuildMul(c->b, i0, cg_i64(c, as->n), ""));
+    bias = (CgMat){cg_gep(c, DT_F32, c->args[bias_arg], at), as->n, 1};
+  }
+  CgGemmBlock s = {rows, as->n, as->hd, qm, {kp, 0, 0}, {sbuf, npad, 1}, none, bias, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+  cg_gemm_block(c, &s, zero, cg_i64(c, rows), zero, cg_i64(c, as->n));
+  for (int64_t r = 0; r < rows; r++) {
+    LLVMValueRef row = cg_gep(c, DT_F32, sbuf, cg_i64(c, r * npad));
+    cg_softmax_row(c, row, row, as->n);
+  }
+  CgGemmBlock pv = {rows, as->hd, as->n, {sbuf, npad, 1}, {v, ew, 1}, {o, as->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+  cg_gemm_block(c, &pv, zero, cg_i64(c, rows), zero, cg_i64(c, as->hd));
+}
+
+/* Kernel 3 (args: scratch, out, then the score bias and the query when there are): one block of MR query
+ * rows of one (batch, head) per work item. */
 static LLVMValueRef attn_core_kernel(CgCtx *c, const AttnDims *a, double scale, Diag *d) {
+  const AttnShape *as = &a->s;
   CgGemmShape s = cg_gemm_shape(c);
-  int64_t blocks = (a->n + s.mr - 1) / s.mr, edge = a->n % s.mr, npad = (a->n + CG_VW - 1) / CG_VW * CG_VW;
-  char key[200];
-  snprintf(key, sizeof key, "attn_core.%lldx%lldx%lld.h%lld.s%.9g.nr%d.bias%lldx%lld", (long long)a->b, (long long)a->n,
-           (long long)a->e, (long long)a->heads, scale, s.nr, (long long)a->bias_g, (long long)a->bias_h);
+  int64_t blocks = (as->m + s.mr - 1) / s.mr, edge = as->m % s.mr, npad = (as->n + CG_VW - 1) / CG_VW * CG_VW;
+  int bias_arg = as->bias_g ? 2 : -1, q_arg = as->cross ? 2 + (as->bias_g > 0) : -1;
+  char key[240];
+  snprintf(key, sizeof key, "attn_core.%lldx%lldx%lld.w%lld.h%lld.s%.9g.nr%d.bias%lldx%lld.q%lldx%lld",
+           (long long)as->b, (long long)as->n, (long long)as->e, (long long)as->wcols, (long long)as->heads, scale, s.nr,
+           (long long)as->bias_g, (long long)as->bias_h, (long long)(as->cross ? as->bq : 0), (long long)as->m);
   LLVMValueRef fn = cg_kernel_find(c, key);
-  if (fn || !(fn = cg_kernel_begin(c, key, a->bias_g ? 3 : 2, d))) return fn;
+  if (fn || !(fn = cg_kernel_begin(c, key, 2 + (bias_arg >= 0) + (q_arg >= 0), d))) return fn;
   LLVMValueRef begin, end, ib, h;
-  cg_kernel_parallel(c, a->b * a->heads * blocks, s.mr * a->n * a->hd * 4, &begin, &end);
+  cg_kernel_parallel(c, as->b * as->heads * blocks, s.mr * as->n * as->hd * 4, &begin, &end);
   LLVMValueRef sbuf = LLVMBuildAlloca(c->b, LLVMArrayType2(c->t_f32, (uint64_t)(s.mr * npad)), "s");
   LLVMSetAlignment(sbuf, CG_ALIGN);
   CgLoop l = cg_loop_begin(c, begin, end, 1);
-  LLVMValueRef bh = attn_divmod(c, l.iv, blocks, &ib), b = attn_divmod(c, bh, a->heads, &h);
+  LLVMValueRef bh = attn_divmod(c, l.iv, blocks, &ib), b = attn_divmod(c, bh, as->heads, &h);
   LLVMValueRef i0 = LLVMBuildMul(c->b, ib, cg_i64(c, s.mr), "i0");
   if (!edge) {
-    attn_rows(c, a, scale, sbuf, b, h, i0, s.mr);
+    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, b, h, i0, s.mr);
   } else {
     LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_done");
     LLVMBasicBlockRef fullb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_full");
     LLVMBasicBlockRef edgeb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_edge");
     LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, ib, cg_i64(c, blocks - 1), ""), fullb, edgeb);
     LLVMPositionBuilderAtEnd(c->b, fullb);
-    attn_rows(c, a, scale, sbuf, b, h, i0, s.mr);
+    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, b, h, i0, s.mr);
     LLVMBuildBr(c->b, cont);
     LLVMPositionBuilderAtEnd(c->b, edgeb);
-    attn_rows(c, a, scale, sbuf, b, h, i0, edge);
+    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, b, h, i0, edge);
     LLVMBuildBr(c->b, cont);
     LLVMPositionBuilderAtEnd(c->b, cont);
   }
@@ -168,15 +175,45 @@ static LLVMValueRef attn_core_kernel(CgCtx *c, const AttnDims *a, double scale, 
   return fn;
 }
 
+/* Cross-attention over no keys: every output is 0 (the interpreter's empty sums). */
+static int attn_zero(CgCtx *c, const Node *n, Diag *d) {
+  uint64_t bytes = tensor_bytes(&n->out[0]->t);
+  char key[64];
+  snprintf(key, sizeof key, "attn_zero.%llu", (unsigned long long)bytes);
+  LLVMValueRef fn = cg_kernel_find(c, key);
+  if (!fn) {
+    if (!(fn = cg_kernel_begin(c, key, 1, d))) return -1;
+    LLVMBuildMemSet(c->b, c->args[0], LLVMConstInt(c->t_i8, 0, 0), cg_i64(c, (int64_t)bytes), 4);
+    cg_kernel_end(c);
+  }
+  LLVMValueRef out = cg_value_ptr(c, n->out[0], d);
+  if (!out) return -1;
+  cg_kernel_call_args(c, fn, &out, 1);
+  return 0;
+}
+
+/* Calls the pack and core kernels after the projection (args: scratch, out, score bias?, query?). */
+static int attn_call_core(CgCtx *c, const Node *n, const AttnDims *a, LLVMValueRef pack, LLVMValueRef core,
+                          LLVMValueRef scratch, LLVMValueRef out, Diag *d) {
+  LLVMValueRef cargs[4] = {scratch, out, NULL, NULL};
+  int k = 2;
+  if (a->s.bias_g && !(cargs[k++] = cg_value_ptr(c, n->in[3], d))) return -1;
+  if (a->s.cross && !(cargs[k++] = cg_value_ptr(c, n->in[4], d))) return -1;
+  cg_kernel_call_args(c, pack, &scratch, 1);
+  cg_kernel_call_args(c, core, cargs, k);
+  return 0;
+}
+
 /* A bf16 or int8 attention (docs/precision.md): only the projection x @ w_qkv is narrow. x's rows are
  * quantised into the end of the scratch (after qkv and the packed k), then the GEMM of that kind (args:
  * quantised x, w, bias, scratch, int8's column data and row data) and kernels 2 and 3 as in fp32. */
 static int attn_narrow(CgCtx *c, const Node *n, const AttnDims *a, CgGemm *g, double scale, Diag *d) {
+  const AttnShape *as = &a->s;
   const Value *w = n->in[1];
   if (c->plan.loc[w->id].kind != CG_LOC_WEIGHTS || !w->t.data)
     return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
-  QuantLayout q = ir_quant_layout(ir_node_precision(n), a->b * a->n, a->c);
-  int64_t colq = -1, packed = cg_quant_pack_b(c, g->kind, w->t.data, a->c, 3 * a->e, &colq, d);
+  QuantLayout q = ir_quant_layout(ir_node_precision(n), as->b * as->n, as->c);
+  int64_t colq = -1, packed = cg_quant_pack_b(c, g->kind, w->t.data, as->c, as->wcols, &colq, d);
   if (packed < 0) return -1;
   g->k = cg_gemm_narrow_k(g->kind, &q);
   g->b_packed = 1;
@@ -184,26 +221,22 @@ static int attn_narrow(CgCtx *c, const Node *n, const AttnDims *a, CgGemm *g, do
   g->rowq = (CgGemmOperand){5, 2, 0, {0}};
   g->colq_arg = 4;
   g->n_args = 6;
-  LLVMValueRef quant = cg_quant_rows_kernel(c, g->kind, a->b * a->n, a->c, d);
+  LLVMValueRef quant = cg_quant_rows_kernel(c, g->kind, as->b * as->n, as->c, d);
   LLVMValueRef proj = quant ? cg_gemm_kernel(c, g, d) : NULL, pack = proj ? attn_pack_kernel(c, a, d) : NULL;
   LLVMValueRef core = pack ? attn_core_kernel(c, a, scale, d) : NULL;
   LLVMValueRef scratch = core ? cg_scratch_ptr(c, n, d) : NULL, x = scratch ? cg_value_ptr(c, n->in[0], d) : NULL;
   LLVMValueRef bias = !x ? NULL : n->n_in > 2 && n->in[2] ? cg_value_ptr(c, n->in[2], d) : LLVMConstNull(c->t_ptr);
   LLVMValueRef out = bias ? cg_value_ptr(c, n->out[0], d) : NULL;
   if (!out) return -1;
-  LLVMValueRef off = cg_i64(c, (a->qkv_floats + a->b * a->heads * a->pack_floats) * 4);
+  LLVMValueRef off = cg_i64(c, (a->qkv_floats + as->b * as->heads * a->pack_floats) * 4);
   LLVMValueRef xq = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, scratch, &off, 1, "xq");
   off = cg_i64(c, q.rowq_off * 4);
   LLVMValueRef rowq = LLVMBuildInBoundsGEP2(c->rb, c->t_i8, xq, &off, 1, "rowq");
   LLVMValueRef qargs[2] = {x, xq}, pargs[6] = {xq, cg_weights_ptr(c, packed), bias, scratch,
                                                colq >= 0 ? cg_weights_ptr(c, colq) : LLVMConstNull(c->t_ptr), rowq};
-  LLVMValueRef cargs[3] = {scratch, out, a->bias_g ? cg_value_ptr(c, n->in[3], d) : NULL};
-  if (a->bias_g && !cargs[2]) return -1;
   cg_kernel_call_args(c, quant, qargs, 2);
   cg_kernel_call_args(c, proj, pargs, 6);
-  cg_kernel_call_args(c, pack, &scratch, 1);
-  cg_kernel_call_args(c, core, cargs, a->bias_g ? 3 : 2);
-  return 0;
+  return attn_call_core(c, n, a, pack, core, scratch, out, d);
 }
 
 int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
@@ -212,20 +245,22 @@ int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
     if (n->in[i] && n->in[i]->t.dtype != DT_F32) return ir_error(d, NULL, n, "operands must be f32");
   if (attn_dims(n, cg_gemm_shape(c).nr, &a, d)) return -1;
   if (tensor_numel(&n->out[0]->t) == 0) return 0;
-  double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)a.hd)));
+  if (a.s.n == 0) return attn_zero(c, n, d);
+  double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)a.s.hd)));
   int has_bias = n->n_in > 2 && n->in[2];
+  int64_t ew = a.s.wcols;
   const Value *w = n->in[1];
-  CgGemm g = {.m = a.b * a.n, .n = 3 * a.e, .k = a.c, .alpha = 1, .beta = 1, .n_args = 4};
-  g.a = (CgGemmOperand){0, a.c, 1, {0}};
-  g.b = (CgGemmOperand){1, 3 * a.e, 1, {0}};
-  g.y = (CgGemmOperand){3, 3 * a.e, 1, {0}};
+  CgGemm g = {.m = a.s.b * a.s.n, .n = ew, .k = a.s.c, .alpha = 1, .beta = 1, .n_args = 4};
+  g.a = (CgGemmOperand){0, a.s.c, 1, {0}};
+  g.b = (CgGemmOperand){1, ew, 1, {0}};
+  g.y = (CgGemmOperand){3, ew, 1, {0}};
   g.pre = (CgGemmOperand){has_bias ? 2 : -1, 0, 1, {0}};
   g.post.arg = -1;
   if ((g.kind = cg_gemm_kind_of(c, n)) != CG_GEMM_F32) return attn_narrow(c, n, &a, &g, scale, d);
   int64_t packed = -1;
   if (c->plan.loc[w->id].kind == CG_LOC_WEIGHTS && w->t.data) {
     g.b_packed = 1;
-    if ((packed = cg_gemm_pack_b(c, w->t.data, 1, a.c, 3 * a.e, 0, d)) < 0) return -1;
+    if ((packed = cg_gemm_pack_b(c, w->t.data, 1, a.s.c, ew, 0, d)) < 0) return -1;
   }
   LLVMValueRef proj = cg_gemm_kernel(c, &g, d), pack = proj ? attn_pack_kernel(c, &a, d) : NULL;
   LLVMValueRef core = pack ? attn_core_kernel(c, &a, scale, d) : NULL;
@@ -234,10 +269,7 @@ int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
   LLVMValueRef bias = !wp ? NULL : has_bias ? cg_value_ptr(c, n->in[2], d) : LLVMConstNull(c->t_ptr);
   LLVMValueRef out = bias ? cg_value_ptr(c, n->out[0], d) : NULL;
   if (!out) return -1;
-  LLVMValueRef pargs[4] = {x, wp, bias, scratch}, cargs[3] = {scratch, out, a.bias_g ? cg_value_ptr(c, n->in[3], d) : NULL};
-  if (a.bias_g && !cargs[2]) return -1;
+  LLVMValueRef pargs[4] = {x, wp, bias, scratch};
   cg_kernel_call_args(c, proj, pargs, 4);
-  cg_kernel_call_args(c, pack, &scratch, 1);
-  cg_kernel_call_args(c, core, cargs, a.bias_g ? 3 : 2);
-  return 0;
+  return attn_call_core(c, n, &a, pack, core, scratch, out, d);
 }

@@ -16,10 +16,10 @@ double ir_node_flops(const Node *n) {
     const Tensor *w = &n->in[1]->t;
     return 2.0 * (double)tensor_numel(y) * (double)(tensor_numel(w) / (w->dims[0] ? w->dims[0] : 1));
   }
-  case OP_ATTENTION: { /* projection, scores, probabilities times values */
-    const Tensor *x = &n->in[0]->t;
-    double b = (double)x->dims[0], nt = (double)x->dims[1], e = (double)y->dims[2];
-    return 2.0 * b * nt * (double)x->dims[2] * 3 * e + 4.0 * b * nt * nt * e;
+  case OP_ATTENTION: { /* projection (q, k, v or k, v), scores, probabilities times values */
+    AttnShape a;
+    if (ir_attention_shape(n, &a)) return 0;
+    return 2.0 * (double)(a.b * a.n) * (double)a.c * (double)a.wcols + 4.0 * (double)(a.b * a.m * a.n) * (double)a.e;
   }
   default: return 0;
   }

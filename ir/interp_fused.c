@@ -126,16 +126,16 @@ static void softmax_d(double *s, int64_t len) {
   for (int64_t j = 0; j < len; j++) s[j] /= sum;
 }
 
-/* One (batch, head) of attention: out[i, hD:(h+1)D] = softmax(scale q_i k^T + bias_i) v,
- * reading q, k, v from the packed projection qkv [N, 3E] of this batch (bias: this batch and head's
- * [N, N] score bias, or NULL). */
-static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e, int64_t hd, int64_t h,
-                           double scale, const float *bias, double *s, float *probs) {
-  const double *q = qkv + h * hd, *k = qkv + e + h * hd, *v = qkv + 2 * e + h * hd;
-  for (int64_t i = 0; i < nt; i++) {
+/* One (batch, head) of attention: out[i, hD:(h+1)D] = softmax(scale q_i k^T + bias_i) v over M queries
+ * (q: row i at q + i * qs) and N keys (k, v: row j at k + j * kvs, v + j * kvs); bias: this batch and
+ * head's [M, N] score bias, or NULL; out rows e apart. */
+static void attention_head(const double *q, int64_t qs, const double *k, const double *v, int64_t kvs, float *out,
+                           int64_t m, int64_t nt, int64_t e, int64_t hd, double scale, const float *bias, double *s,
+                           float *probs) {
+  for (int64_t i = 0; i < m; i++) {
     for (int64_t j = 0; j < nt; j++) {
       double dot = 0;
-      for (int64_t c = 0; c < hd; c++) dot += q[i * 3 * e + c] * k[j * 3 * e + c];
+      for (int64_t c = 0; c < hd; c++) dot += q[i * qs + c] * k[j * kvs + c];
       s[j] = scale * dot + (bias ? bias[i * nt + j] : 0.0);
     }
     softmax_d(s, nt);
@@ -143,59 +143,64 @@ static void attention_head(const double *qkv, float *out, int64_t nt, int64_t e,
       for (int64_t j = 0; j < nt; j++) probs[i * nt + j] = (float)s[j];
     for (int64_t c = 0; c < hd; c++) {
       double o = 0;
-      for (int64_t j = 0; j < nt; j++) o += s[j] * v[j * 3 * e + c];
-      out[i * e + h * hd + c] = (float)o;
+      for (int64_t j = 0; j < nt; j++) o += s[j] * v[j * kvs + c];
+      out[i * e + c] = (float)o;
     }
   }
 }
 
-/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?, bias [G, H', N, N]?) {heads, scale}: the
- * projection x @ w_qkv + b_qkv split into q | k | v, per batch b and head h
- * softmax(scale q k^T + bias[b % G, H' > 1 ? h : 0]) v, heads merged back into [B, N, E]. probs, when not
- * NULL, receives the softmax rows [B, heads, N, N]. */
+/* attention(x [B, N, C], w_qkv [C, 3E] or [C, 2E], b_qkv?, bias [G, H', M, N]?, q [Bq, M, E]?) {heads,
+ * scale}: the projection x @ w_qkv + b_qkv split into q | k | v (k | v when the query q is given), per
+ * batch b and head h softmax(scale q k^T + bias[b % G, H' > 1 ? h : 0]) v, heads merged back into
+ * [B, M, E]. probs, when not NULL, receives the softmax rows [B, heads, M, N]. */
 static int attention_run(const Node *n, const Tensor *in, Tensor *out, float *probs, Diag *d) {
   if (check_f32(n, in, out, d)) return -1;
-  const Tensor *x = &in[0], *w = &in[1];
-  int has_b = interp_has_in(n, in, 2), has_bias = interp_has_in(n, in, 3);
-  int64_t heads = ir_attr_i(n, "heads", 0);
-  if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
-      (w->dims[1] / 3) % heads || (has_b && tensor_numel(&in[2]) != w->dims[1]))
-    return ir_error(d, NULL, n, "operand shapes or heads do not fit [B, N, C] x [C, 3E]");
-  int64_t bt = x->dims[0], nt = x->dims[1], c = x->dims[2], e3 = w->dims[1], e = e3 / 3, hd = e / heads;
-  const Tensor *bias = has_bias ? &in[3] : NULL;
-  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || bt % bias->dims[0] || (bias->dims[1] != 1 && bias->dims[1] != heads) ||
-               bias->dims[2] != nt || bias->dims[3] != nt))
-    return ir_error(d, NULL, n, "the score bias must be [G, heads or 1, N, N] with G dividing B");
+  AttnShape a;
+  const char *why = ir_attention_shape(n, &a);
+  if (why) return ir_error(d, NULL, n, "%s", why);
+  const Tensor *x = &in[0], *w = &in[1], *bias = a.bias_g ? &in[3] : NULL;
+  int has_b = interp_has_in(n, in, 2);
+  int64_t nt = a.n, c = a.c, ew = a.wcols, e = a.e, hd = a.hd, m = a.m;
   double scale = ir_attr_f(n, "scale", (float)(1.0 / sqrt((double)hd)));
   QuantOperands q; /* the projection x @ w_qkv at the node's precision; the rest stays fp32 */
   if (quant_begin(n, w, c, &q, d)) return -1;
-  double *qkv = malloc((size_t)(nt * e3 > 0 ? nt * e3 : 1) * sizeof *qkv);
+  double *qkv = malloc((size_t)(nt * ew > 0 ? nt * ew : 1) * sizeof *qkv);
+  double *qq = a.cross ? malloc((size_t)(m * e > 0 ? m * e : 1) * sizeof *qq) : NULL;
   double *s = malloc((size_t)(nt > 0 ? nt : 1) * sizeof *s);
-  if (!qkv || !s) {
+  if (!qkv || !s || (a.cross && !qq)) {
     free(qkv);
+    free(qq);
     free(s);
     quant_end(&q);
     return ir_error(d, NULL, n, "out of memory");
   }
   const float *xv = x->data, *wv = q.w ? q.w : w->data, *bv = has_b ? in[2].data : NULL;
-  for (int64_t b = 0; b < bt; b++) {
+  for (int64_t b = 0; b < a.b; b++) {
     for (int64_t i = 0; i < nt; i++) {
-      double *row = qkv + i * e3;
+      double *row = qkv + i * ew;
       const float *xr = quant_row(&q, xv + (b * nt + i) * c, c);
-      for (int64_t j = 0; j < e3; j++) row[j] = bv ? bv[j] : 0.0;
+      for (int64_t j = 0; j < ew; j++) row[j] = bv ? bv[j] : 0.0;
       for (int64_t p = 0; p < c; p++) {
-        double a = xr[p];
-        for (int64_t j = 0; j < e3; j++) row[j] += a * wv[p * e3 + j];
+        double av = xr[p];
+        for (int64_t j = 0; j < ew; j++) row[j] += av * wv[p * ew + j];
       }
     }
-    for (int64_t h = 0; h < heads; h++)
-      attention_head(qkv, (float *)out->data + b * nt * e, nt, e, hd, h, scale,
-                     bias ? (const float *)bias->data +
-                                ((b % bias->dims[0]) * bias->dims[1] + (bias->dims[1] > 1 ? h : 0)) * nt * nt
+    const double *k = qkv + ew - 2 * e, *v = qkv + ew - e, *qp = qkv;
+    int64_t qs = ew;
+    if (a.cross) { /* this batch's queries, widened to double */
+      const float *qv = (const float *)in[4].data + (b % a.bq) * m * e;
+      for (int64_t i = 0; i < m * e; i++) qq[i] = qv[i];
+      qp = qq, qs = e;
+    }
+    for (int64_t h = 0; h < a.heads; h++)
+      attention_head(qp + h * hd, qs, k + h * hd, v + h * hd, ew, (float *)out->data + b * m * e + h * hd, m, nt, e, hd,
+                     scale,
+                     bias ? (const float *)bias->data + ((b % a.bias_g) * a.bias_h + (a.bias_h > 1 ? h : 0)) * m * nt
                           : NULL,
-                     s, probs ? probs + (b * heads + h) * nt * nt : NULL);
+                     s, probs ? probs + (b * a.heads + h) * m * nt : NULL);
   }
   free(qkv);
+  free(qq);
   free(s);
   quant_end(&q);
   return 0;

@@ -368,9 +368,19 @@ int ir_interpret(const Graph *g, const Tensor *inputs, Tensor *outputs, Diag *d)
 typedef int (*InterpObserver)(void *ctx, const Node *n, const Tensor *in, const Tensor *out, Diag *d);
 int ir_interpret_observed(const Graph *g, const Tensor *inputs, Tensor *outputs, InterpObserver observe,
                           void *ctx, Diag *d);
-/* The softmax probabilities [B, heads, N, N] of an `attention` node given the
+/* The dims of an `attention` node (docs/ir.md): x [B, N, C]; self-attention w_qkv [C, 3E]; with the
+ * query input q [Bq, M, E] (Bq 1 or B), w_qkv [C, 2E] (k | v) and M queries; without it M = N, Bq = B.
+ * wcols is w_qkv's width (3E or 2E); bias_g, bias_h the score bias [G, H', M, N] (0, 0 without one). */
+typedef struct AttnShape {
+  int64_t b, n, c, e, heads, hd, m, bq, wcols, bias_g, bias_h;
+  int cross; /* the query is input 4 */
+} AttnShape;
+/* Reads and checks n's operand shapes into *a (dtypes are not checked); NULL, or what is wrong. */
+const char *ir_attention_shape(const Node *n, AttnShape *a);
+
+/* The softmax probabilities [B, heads, M, N] of an `attention` node given the
  * inputs and output type it ran with (what an observer sees); probs holds
- * B*heads*N*N floats. */
+ * B*heads*M*N floats (M = N for self-attention). */
 int ir_attention_probs(const Node *n, const Tensor *in, const Tensor *out, float *probs, Diag *d);
 
 /* One node's kernel: in[i] are the inputs (dtype DT_UNDEF for absent ones),

@@ -80,23 +80,46 @@ int shape_fused_linear(Node *n, Diag *d) {
   return 0;
 }
 
-/* attention(x [B, N, C], w_qkv [C, 3E], b_qkv [3E]?, bias [G, H or 1, N, N]?) {heads, scale}: [B, N, E]. */
+const char *ir_attention_shape(const Node *n, AttnShape *a) {
+  const Tensor *x = in_t(n, 0), *w = in_t(n, 1), *b = in_t(n, 2), *bias = in_t(n, 3), *q = in_t(n, 4);
+  memset(a, 0, sizeof *a);
+  if (!x || !w) return "x and w_qkv are required";
+  if (x->rank != 3) return "x must be [B, N, C]";
+  a->cross = q != NULL;
+  int parts = a->cross ? 2 : 3;
+  if (w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % parts || w->dims[1] == 0)
+    return a->cross ? "w_qkv must be [C, 2*E] (k | v; the query is input 4) with C the last dim of x"
+                    : "w_qkv must be [C, 3*E] with C the last dim of x";
+  a->b = x->dims[0], a->n = x->dims[1], a->c = x->dims[2], a->wcols = w->dims[1], a->e = w->dims[1] / parts;
+  a->heads = ir_attr_i(n, "heads", 0);
+  if (a->heads < 1 || a->e % a->heads) return "heads must be >= 1 and divide E (the width of q, k and v)";
+  a->hd = a->e / a->heads;
+  a->m = a->n, a->bq = a->b;
+  if (q && (q->rank != 3 || (q->dims[0] != 1 && q->dims[0] != a->b) || q->dims[2] != a->e))
+    return "the query q must be [1 or B, M, E]";
+  if (q) a->bq = q->dims[0], a->m = q->dims[1];
+  if (b && (b->rank != 1 || b->dims[0] != a->wcols)) return "b_qkv must be 1-D, as wide as w_qkv";
+  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || a->b % bias->dims[0] ||
+               (bias->dims[1] != 1 && bias->dims[1] != a->heads) || bias->dims[2] != a->m || bias->dims[3] != a->n))
+    return "the score bias must be [G, heads or 1, M, N] with G dividing B (M = N without a query input)";
+  if (bias) a->bias_g = bias->dims[0], a->bias_h = bias->dims[1];
+  return NULL;
+}
+
+/* attention(x [B, N, C], w_qkv [C, 3E] or [C, 2E], b_qkv?, bias [G, H or 1, M, N]?, q [1 or B, M, E]?)
+ * {heads, scale}: [B, M, E] (M = N without q). */
 int shape_fused_attention(Node *n, Diag *d) {
-  const Tensor *x = in_t(n, 0), *w = in_t(n, 1), *b = in_t(n, 2), *bias = in_t(n, 3);
-  if (need_f32(n, x, "input x", d) || need_f32(n, w, "weight w_qkv", d)) return -1;
-  if (x->rank != 3) return ir_error(d, NULL, n, "x must be [B, N, C]");
-  if (w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || w->dims[1] == 0)
-    return ir_error(d, NULL, n, "w_qkv must be [C, 3*E] with C = %lld", (long long)x->dims[2]);
-  int64_t e = w->dims[1] / 3, heads = ir_attr_i(n, "heads", 0);
-  if (heads < 1 || e % heads) return ir_error(d, NULL, n, "heads (%lld) must be >= 1 and divide E = %lld", (long long)heads, (long long)e);
-  if (b && (need_f32(n, b, "bias b_qkv", d) || b->rank != 1 || b->dims[0] != 3 * e))
-    return d->has_error ? -1 : ir_error(d, NULL, n, "b_qkv must be 1-D of size %lld", (long long)(3 * e));
-  if (bias && need_f32(n, bias, "score bias", d)) return -1;
-  if (bias && (bias->rank != 4 || bias->dims[0] < 1 || x->dims[0] % bias->dims[0] ||
-               (bias->dims[1] != 1 && bias->dims[1] != heads) || bias->dims[2] != x->dims[1] || bias->dims[3] != x->dims[1]))
-    return ir_error(d, NULL, n, "the score bias must be [G, %lld or 1, %lld, %lld] with G dividing B = %lld", (long long)heads,
-                    (long long)x->dims[1], (long long)x->dims[1], (long long)x->dims[0]);
-  int64_t dims[3] = {x->dims[0], x->dims[1], e};
+  for (int i = 0; i < 5; i++) {
+    static const char *const what[] = {"input x", "weight w_qkv", "bias b_qkv", "score bias", "query q"};
+    const Tensor *t = in_t(n, i);
+    if (t && need_f32(n, t, what[i], d)) return -1;
+  }
+  AttnShape a;
+  const char *why = ir_attention_shape(n, &a);
+  if (why && strncmp(why, "heads", 5) == 0)
+    return ir_error(d, NULL, n, "heads (%lld) must be >= 1 and divide E = %lld", (long long)a.heads, (long long)a.e);
+  if (why) return ir_error(d, NULL, n, "%s", why);
+  int64_t dims[3] = {a.b, a.m, a.e};
   set_out(n, 3, dims);
   return 0;
 }

@@ -50,16 +50,11 @@ uint64_t plan_scratch_bytes(const Node *n) {
   if (n->op == OP_LINEAR) return (uint64_t)quant_bytes(n);
   if (n->op == OP_TOP_K) /* the indices the compiled TopK sorts with when the node has no Indices output */
     return n->n_out > 1 && n->out[1] ? 0 : (uint64_t)tensor_numel(&n->out[0]->t) * sizeof(int64_t);
-  if (n->op != OP_ATTENTION || n->n_in < 2 || !n->in[0] || !n->in[1]) return 0;
-  const Tensor *x = &n->in[0]->t, *w = &n->in[1]->t;
-  int64_t heads = ir_attr_i(n, "heads", 0);
-  if (x->rank != 3 || w->rank != 2 || w->dims[0] != x->dims[2] || w->dims[1] % 3 || heads < 1 ||
-      (w->dims[1] / 3) % heads)
-    return 0;
-  int64_t b = x->dims[0], tok = x->dims[1], e = w->dims[1] / 3;
-  int64_t qkv = (b * tok * 3 * e + 15) / 16 * 16;
-  int64_t pack = (tok + PLAN_ATTN_NR - 1) / PLAN_ATTN_NR * PLAN_ATTN_NR * (e / heads);
-  return (uint64_t)(qkv + b * heads * pack) * sizeof(float) + (uint64_t)quant_bytes(n); /* x's quantised rows last */
+  AttnShape a;
+  if (n->op != OP_ATTENTION || ir_attention_shape(n, &a)) return 0;
+  int64_t qkv = (a.b * a.n * a.wcols + 15) / 16 * 16; /* x @ w_qkv: q | k | v, or k | v */
+  int64_t pack = (a.n + PLAN_ATTN_NR - 1) / PLAN_ATTN_NR * PLAN_ATTN_NR * a.hd;
+  return (uint64_t)(qkv + a.b * a.heads * pack) * sizeof(float) + (uint64_t)quant_bytes(n); /* x's quantised rows last */
 }
 
 /* The root of v's storage group (path halving). */

@@ -176,9 +176,22 @@ static void gen_linear(Case *cs, Rng *r, int k) {
 }
 
 /* attention(x [B,N,C], w_qkv [C,3E], b_qkv?, bias?) {heads, scale?}; cases 3 and 4 add a score bias
- * [G, heads or 1, N, N] repeating over B = 4 with period G = 2 (Swin's windows) or 1. */
+ * [G, heads or 1, N, N] repeating over B = 4 with period G = 2 (Swin's windows) or 1. Cases 5 to 9 are
+ * cross-attention: a query q [1 or B, M, E] (a constant, as a learned probe folds to, or a run-time input),
+ * w_qkv [C, 2E] (k | v), M = 1 (MAP heads), 2, 7 or 19 (a block and a ragged edge of query rows), case 8
+ * with a score bias [G, heads or 1, M, N]. */
 static void gen_attention(Case *cs, Rng *r, int k) {
   int heads = k % 3 + 1, hd = (int)rng_int(r, 3, 9), nt = rdim(r), c = rdim(r), bt = k >= 3 ? 4 : 2;
+  if (k >= 5) {
+    static const int ms[] = {1, 2, 7, 19, 1};
+    int m = ms[k - 5], e = heads * hd, bq = k % 2 ? bt : 1;
+    case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%c_w: f32[%d,%d]\ninput %%c_b: f32[%d]\ninput %%%s: f32[%d,%d,%d]\n",
+             bt, nt, c, c, 2 * e, 2 * e, k == 7 ? "q" : "c_q", bq, m, e);
+    if (k == 8) case_put(cs, "input %%c_s: f32[2,%d,%d,%d]\n", heads, m, nt);
+    case_put(cs, "%%y: undef[] = attention(%%x, %%c_w, %s, %s, %%%s) {heads=%d%s} @\"t\"\noutput %%y\n",
+             k == 6 ? "_" : "%c_b", k == 8 ? "%c_s" : "_", k == 7 ? "q" : "c_q", heads, k == 6 ? ", scale=0.25" : "");
+    return;
+  }
   case_put(cs, "input %%x: f32[%d,%d,%d]\ninput %%c_w: f32[%d,%d]\ninput %%c_b: f32[%d]\n", bt, nt, c, c,
            3 * heads * hd, 3 * heads * hd);
   if (k >= 3) case_put(cs, "input %%c_s: f32[%d,%d,%d,%d]\n", k == 3 ? 2 : 1, k == 3 ? heads : 1, nt, nt);
@@ -792,7 +805,8 @@ static void zero_linear(Case *cs, Rng *r, int k) {
   case_put(cs, "output %%y\n");
 }
 
-/* attention: a batch of 0, no tokens, no input channels (q, k and v are the bias). */
+/* attention: a batch of 0, no tokens, no input channels (q, k and v are the bias); cross-attention with no
+ * keys (every output 0), no queries, no batches. */
 static void zero_attention(Case *cs, Rng *r, int k) {
   static const char *const v[] = {
     "input %%x: f32[0,5,8]\ninput %%c_w: f32[8,24]\ninput %%c_b: f32[24]\n"
@@ -801,7 +815,14 @@ static void zero_attention(Case *cs, Rng *r, int k) {
     "input %%x: f32[2,3,0]\ninput %%c_w: f32[0,12]\ninput %%c_b: f32[12]\n"
     "%%y: f32[2,3,4] = attention(%%x, %%c_w, %%c_b) {heads=2, scale=0.5} @\"t\"\n",
     "input %%x: f32[0,3,8]\ninput %%c_w: f32[8,24]\ninput %%c_s: f32[2,2,3,3]\n" /* a score bias, no batches */
-    "%%y: f32[0,3,8] = attention(%%x, %%c_w, _, %%c_s) {heads=2} @\"t\"\n"};
+    "%%y: f32[0,3,8] = attention(%%x, %%c_w, _, %%c_s) {heads=2} @\"t\"\n",
+    /* cross-attention: no keys (every output 0), no queries, no batches */
+    "input %%x: f32[2,0,8]\ninput %%c_w: f32[8,16]\ninput %%c_b: f32[16]\ninput %%c_q: f32[1,3,8]\n"
+    "%%y: f32[2,3,8] = attention(%%x, %%c_w, %%c_b, _, %%c_q) {heads=2} @\"t\"\n",
+    "input %%x: f32[2,5,8]\ninput %%c_w: f32[8,16]\ninput %%q: f32[2,0,8]\n"
+    "%%y: f32[2,0,8] = attention(%%x, %%c_w, _, _, %%q) {heads=4} @\"t\"\n",
+    "input %%x: f32[0,5,8]\ninput %%c_w: f32[8,16]\ninput %%c_q: f32[1,1,8]\n"
+    "%%y: f32[0,1,8] = attention(%%x, %%c_w, _, _, %%c_q) {heads=2} @\"t\"\n"};
   (void)r;
   case_put(cs, v[k]);
   case_put(cs, "output %%y\n");
@@ -1102,7 +1123,7 @@ const OpCases backend_zero_cases[] = {
   {"concat", TOL_EXACT, 3, zero_concat}, {"split", TOL_EXACT, 3, zero_split}, {"shape", TOL_EXACT, 2, zero_shape},
   {"size", TOL_EXACT, 2, zero_size}, {"constant_of_shape", TOL_EXACT, 3, zero_constant_of_shape},
   {"range", TOL_EXACT, 3, zero_range}, {"gelu", TOL_MATH, 4, zero_gelu}, {"linear", TOL_LINALG, 4, zero_linear},
-  {"attention", TOL_LINALG, 4, zero_attention},
+  {"attention", TOL_LINALG, 7, zero_attention},
   {"less", TOL_EXACT, 9, zero_less}, {"less_or_equal", TOL_EXACT, 9, zero_less_or_equal},
   {"greater", TOL_EXACT, 9, zero_greater}, {"greater_or_equal", TOL_EXACT, 9, zero_greater_or_equal},
   {"not", TOL_EXACT, 2, zero_not}, {"and", TOL_EXACT, 3, zero_and}, {"or", TOL_EXACT, 3, zero_or},
@@ -1138,7 +1159,7 @@ const OpCases backend_op_cases[] = {
   {"concat", TOL_EXACT, 4, gen_concat}, {"split", TOL_EXACT, 3, gen_split}, {"shape", TOL_EXACT, 3, gen_shape},
   {"size", TOL_EXACT, 2, gen_size}, {"constant_of_shape", TOL_EXACT, 5, gen_constant_of_shape},
   {"range", TOL_EXACT, 3, gen_range}, {"gelu", TOL_MATH, 6, gen_gelu}, {"linear", TOL_LINALG, 12, gen_linear},
-  {"attention", TOL_LINALG, 5, gen_attention},
+  {"attention", TOL_LINALG, 10, gen_attention},
   /* issue 12's elementwise ops */
   {"less", TOL_EXACT, 15, gen_less}, {"less_or_equal", TOL_EXACT, 15, gen_less_or_equal},
   {"greater", TOL_EXACT, 15, gen_greater}, {"greater_or_equal", TOL_EXACT, 15, gen_greater_or_equal},

@@ -1,6 +1,6 @@
 /* `vitc run MODEL --image FILE --attention-map OUT.png`: attention rollout
  * (Abnar & Zuidema) through the reference interpreter. An observer collects
- * the softmax probabilities of every fused `attention` node for the first
+ * the softmax probabilities of every fused self-`attention` node for the first
  * image; per layer the heads are averaged, the identity added (the residual
  * path) and the rows renormalised; the layers' matrices are multiplied in
  * order. The class token's row over the patch tokens, laid out as the patch
@@ -60,6 +60,7 @@ static int rollout_layer(Rollout *ro, const float *probs, int64_t heads, int64_t
 /* Interpreter observer: every attention node's probabilities into the rollout. */
 static int observe_attention(void *ctx, const Node *n, const Tensor *in, const Tensor *out, Diag *d) {
   if (n->op != OP_ATTENTION) return 0;
+  if (n->n_in > 4 && n->in[4]) return 0; /* cross-attention (a pooling head) maps no token to a token: not rolled out */
   int64_t b = out->dims[0], nt = out->dims[1], heads = ir_attr_i(n, "heads", 1);
   float *probs = malloc((size_t)(b * heads * nt * nt) * sizeof *probs);
   if (!probs) return ir_error(d, NULL, n, "out of memory");

@@ -85,6 +85,7 @@ static int inspect_so(const char *path) {
 typedef struct Summary {
   int64_t params, patch_h, patch_w, softmax_before;
   int64_t width, depth, heads, mlp, tokens;
+  int64_t attention; /* attention nodes: the depth plus pooling heads (cross-attention) */
   double flops; /* per image, a multiply-add counted as 2 */
 } Summary;
 
@@ -115,7 +116,8 @@ static void scan_optimized(const Graph *g, Summary *s) {
   for (int i = 0; i < g->n_nodes; i++) {
     const Node *n = g->nodes[i];
     s->flops += ir_node_flops(n) / (double)(batch > 0 ? batch : 1);
-    if (n->op == OP_ATTENTION) {
+    s->attention += n->op == OP_ATTENTION;
+    if (n->op == OP_ATTENTION && !(n->n_in > 4 && n->in[4])) { /* an encoder layer (not a pooling head) */
       s->depth++;
       s->heads = ir_attr_i(n, "heads", 0);
       s->width = n->in[0]->t.dims[2];
@@ -148,7 +150,7 @@ static void print_summary(const Graph *g, const Summary *s) {
   else if (s->flops >= 1e6) printf("  FLOPs per image %.3g M", s->flops / 1e6);
   else printf("  FLOPs per image %.3g", s->flops);
   printf(" (multiply-add = 2; linear, matmul, conv, attention)\n");
-  printf("  fusion: %lld of %lld softmax fused into attention; after the optimizer:", (long long)s->depth,
+  printf("  fusion: %lld of %lld softmax fused into attention; after the optimizer:", (long long)s->attention,
          (long long)s->softmax_before);
   int counts[OP_COUNT] = {0};
   for (int i = 0; i < g->n_nodes; i++) counts[g->nodes[i]->op]++;
