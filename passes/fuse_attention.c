@@ -5,7 +5,10 @@
  * tensors such as a relative-position bias or a window mask, and whose
  * result feeds MatMul(P, V); Q, K and V are followed back to projections of
  * one input (packed qkv, separate q/k/v linears, torchvision's in_proj)
- * through any layout ops; see fuse_attention.h for how that is checked. */
+ * through any layout ops; see fuse_attention.h for how that is checked.
+ * When Q is a known tensor (an attention-pooling head's learned query,
+ * projected and folded), K and V alone must be projections of x and the
+ * attention takes Q as its query input (cross-attention). */
 #include "fuse_attention.h"
 #include <stdlib.h>
 #include <string.h>
@@ -50,11 +53,14 @@ static int match_core(Attn *a, Node *sm) {
   if (r < 2 || k->rank != r || v->rank != r || st->rank != r) return attn_fail(a, "Q, K^T and V differ in rank");
   for (int i = 0; i + 2 < r; i++)
     if (k->dims[i] != q->dims[i] || v->dims[i] != q->dims[i]) return attn_fail(a, "Q, K^T and V differ in batch dims");
-  a->n = q->dims[r - 2];
+  a->nq = q->dims[r - 2];
+  a->n = k->dims[r - 1];
   a->dh = q->dims[r - 1];
-  if (k->dims[r - 2] != a->dh || k->dims[r - 1] != a->n || v->dims[r - 2] != a->n || v->dims[r - 1] != a->dh)
-    return attn_fail(a, "Q, K^T and V are not [.., N, D], [.., D, N], [.., N, D] (self-attention)");
-  a->g = a->n > 0 && a->dh > 0 ? tensor_numel(q) / (a->n * a->dh) : 0;
+  if (fuse_data(a->qk->in[0]) && a->qk->in[0]->t.dtype == DT_F32) a->qknown = a->qk->in[0]; /* a learned query */
+  if (k->dims[r - 2] != a->dh || v->dims[r - 2] != a->n || v->dims[r - 1] != a->dh || (!a->qknown && a->nq != a->n))
+    return attn_fail(a, a->qknown ? "Q, K^T and V are not [.., M, D], [.., D, N], [.., N, D]"
+                                  : "Q, K^T and V are not [.., N, D], [.., D, N], [.., N, D] (self-attention)");
+  a->g = a->nq > 0 && a->dh > 0 ? tensor_numel(q) / (a->nq * a->dh) : 0;
   return 1;
 }
 
@@ -80,23 +86,27 @@ static int match_proj(Attn *a, Value *src, AttnProj *p) {
   return 1;
 }
 
-/* Q, K, V chains back to their projections, which must share one input x. */
+/* Q, K, V chains back to their projections, which must share one input x (K and V only when Q is known). */
 static int match_inputs(Attn *a) {
   Value *ends[3] = {a->qk->in[0], a->qk->in[1], a->pv->in[1]};
   double s[3] = {1, 1, 1};
-  for (int p = 0; p < 3; p++) {
+  for (int p = a->qknown ? ATTN_K : ATTN_Q; p < 3; p++) {
     Value *src = fuse_trace_back(ends[p], a->ch[p], &a->nch[p], &s[p]);
     add_steps(a, a->ch[p], a->nch[p]);
     if (!match_proj(a, src, &a->pr[p])) return 0;
   }
   a->scale *= s[ATTN_Q] * s[ATTN_K];
   a->vscale = s[ATTN_V];
-  a->x = a->pr[0].f.x;
-  if (a->pr[1].f.x != a->x || a->pr[2].f.x != a->x) return attn_fail(a, "Q, K and V are not projections of one input");
+  a->x = a->pr[ATTN_K].f.x;
+  if ((!a->qknown && a->pr[ATTN_Q].f.x != a->x) || a->pr[ATTN_V].f.x != a->x)
+    return attn_fail(a, a->qknown ? "K and V are not projections of one input"
+                                  : "Q, K and V are not projections of one input");
   const Tensor *xt = &a->x->t;
   a->c = xt->rank ? xt->dims[xt->rank - 1] : 0;
   a->t = a->c ? tensor_numel(xt) / a->c : 0;
   if (xt->rank < 2 || xt->dtype != DT_F32) return attn_fail(a, "the projected input is not f32 rows [.., C]");
+  if (a->n == 0 || a->t % a->n) return attn_fail(a, "the input rows are not a whole number of sequences");
+  a->ty = a->t / a->n * a->nq;
   return 1;
 }
 

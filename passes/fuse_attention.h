@@ -11,7 +11,12 @@
  * rows form a sequence, whatever the spelling of the reshapes and permutes.
  * The rewrite (fuse_attention_emit.c) picks the input layout (batch-first
  * [B, N, C], or sequence-first [N, B, C], seeing through Transposes), absorbs
- * the out-projection when the rows line up, and builds the nodes. */
+ * the out-projection when the rows line up, and builds the nodes.
+ *
+ * Cross-attention (attention-pooling heads): when Q is a known tensor (a
+ * learned probe's projection, folded), only K and V must be projections of
+ * x; Q's M rows per group become the attention's query input, and each
+ * output row is (the batch of its group's keys, query i). */
 #ifndef VITC_FUSE_ATTENTION_H
 #define VITC_FUSE_ATTENTION_H
 #include "fuse_util.h"
@@ -38,9 +43,12 @@ typedef struct Attn {
   double vscale;                  /* on v: folded into the weights */
   AttnProj pr[3];
   Value *x;                       /* the projections' common input [..., C] */
-  /* Core shapes: q is [G.., N, D], k^T [G.., D, N], v [G.., N, D]. */
-  int64_t g, n, dh, c, t;         /* groups, tokens, head size, width of x, rows of x */
-  /* Per group and position: the row of x (q: query i, k: key j). */
+  Value *qknown;                  /* cross-attention: Q itself, a known tensor [G.., M, D]; else NULL */
+  /* Core shapes: q is [G.., M, D], k^T [G.., D, N], v [G.., N, D] (M = N for self-attention). */
+  int64_t g, nq, n, dh, c, t;     /* groups, queries (M), keys (N), head size, width of x, rows of x */
+  int64_t ty;                     /* rows of the merged output Y: t, or (t / N) * M for cross-attention */
+  /* Per group and position: q: the row of x of query i (cross-attention: its row of Y, set by
+   * attn_merge); k: the row of x of key j. */
   int64_t *qrow, *krow;
   int32_t *gcol[3];               /* [g * dh + dd]: projection column of q, k, v in group g */
   /* Set by attn_merge for the chosen Y. */
@@ -63,9 +71,13 @@ int attn_flip_layouts(Graph *g, PassCtx *ctx, Diag *d);
 /* Follows the softmax's input back to Q K^T through scales, row-keeping reshapes and additions of known
  * tensors: sets a->qk, a->scale and a->bias, adds the steps to the match; 0 with a->why when it fails. */
 int attn_score_chain(Attn *a, Value *scores);
-/* The score bias as the attention node reads it, [B, heads, N, N] folded to its shortest period over B:
- * *out (malloc'd) holds groups x heads x N x N floats. arow: x row -> attention row. -1 on OOM. */
-int attn_score_bias(const Attn *a, const int64_t *arow, int64_t b, float **out, int64_t *groups);
+/* The score bias as the attention node reads it, [B, heads, M, N] folded to its shortest period over B:
+ * *out (malloc'd) holds groups x heads x M x N floats. krows: x row -> attention row (keys); qrows: query
+ * row (a->qrow's) -> attention output row (b * M + i). -1 on OOM. */
+int attn_score_bias(const Attn *a, const int64_t *krows, const int64_t *qrows, int64_t b, float **out,
+                    int64_t *groups);
+/* Shortest period over the b leading blocks of per floats of full (b when none is shorter). */
+int64_t attn_period(const float *full, int64_t b, int64_t per);
 /* Works out rows and columns of q, k, v (1) or why not (0, a->why). */
 int attn_columns(Attn *a);
 /* Checks the output steps [0, ny) produce the merged heads: sets y, e, heads, col. */

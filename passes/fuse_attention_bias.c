@@ -106,30 +106,31 @@ int attn_score_chain(Attn *a, Value *scores) {
   return 1;
 }
 
-int attn_score_bias(const Attn *a, const int64_t *arow, int64_t b, float **out, int64_t *groups) {
-  int64_t n = a->n, per = a->heads * n * n, total = b * per;
-  float *full = malloc((size_t)(total > 0 ? total : 1) * sizeof *full);
-  if (!full) return -1;
-  for (int64_t g = 0; g < a->g; g++)
-    for (int64_t i = 0; i < n; i++) {
-      int64_t q = arow[a->qrow[g * n + i]], s = q / n;
-      for (int64_t j = 0; j < n; j++) {
-        int64_t kj = arow[a->krow[g * n + j]] % n;
-        full[((s * a->heads + a->ghead[g]) * n + q % n) * n + kj] = (float)a->bias[(g * n + i) * n + j];
-      }
-    }
-  /* The shortest period over the batches: Swin's mask repeats per image (G = windows per image). */
-  int64_t period = b > 0 ? b : 1;
+int64_t attn_period(const float *full, int64_t b, int64_t per) {
   for (int64_t p = 1; p < b; p++) {
     if (b % p) continue;
     int same = 1;
     for (int64_t s = p; s < b && same; s++) same = !memcmp(full + s * per, full + (s % p) * per, (size_t)per * sizeof *full);
-    if (same) {
-      period = p;
-      break;
-    }
+    if (same) return p;
   }
+  return b > 0 ? b : 1;
+}
+
+int attn_score_bias(const Attn *a, const int64_t *krows, const int64_t *qrows, int64_t b, float **out,
+                    int64_t *groups) {
+  int64_t m = a->nq, n = a->n, per = a->heads * m * n, total = b * per;
+  float *full = malloc((size_t)(total > 0 ? total : 1) * sizeof *full);
+  if (!full) return -1;
+  for (int64_t g = 0; g < a->g; g++)
+    for (int64_t i = 0; i < m; i++) {
+      int64_t q = qrows[a->qrow[g * m + i]], s = q / m;
+      for (int64_t j = 0; j < n; j++) {
+        int64_t kj = krows[a->krow[g * n + j]] % n;
+        full[((s * a->heads + a->ghead[g]) * m + q % m) * n + kj] = (float)a->bias[(g * m + i) * n + j];
+      }
+    }
+  /* The shortest period over the batches: Swin's mask repeats per image (G = windows per image). */
   *out = full;
-  *groups = period;
+  *groups = attn_period(full, b, per);
   return 0;
 }

@@ -8,11 +8,12 @@
 
 /* The chosen input: attention reads xsrc as [B, N, C] (or [N, B, C] when
  * seq_first, transposed first); arow[r] is the attention row (b*N + n) of
- * row r of x, which is also row r of the merged output Y. */
+ * row r of x; yrow[r] the attention's output row (b*M + i) of row r of the
+ * merged output Y (for self-attention the same rows: yrow = arow). */
 typedef struct Plan {
   Value *xsrc;
   int seq_first;
-  int64_t b, *arow;
+  int64_t b, *arow, *yrow;
   /* The out-projection, when absorbed: Y -> l1 -> mm (+ add) -> l2 -> z. */
   FuseLinear f;
   FuseStep l1[FUSE_MAX_STEPS], l2[FUSE_MAX_STEPS];
@@ -31,13 +32,13 @@ static int row_order(const int64_t *rows, int64_t t, int64_t nb, int64_t n) {
   return id ? 0 : sf ? 1 : -1;
 }
 
-/* Whether every group's queries and keys are N distinct rows of one
+/* Whether every group's queries (unless Q is known) and keys are N distinct rows of one
  * sequence of xsrc (rm: x row -> xsrc row), sequences being blocks
  * (batch-first) or strided (sequence-first). */
 static int sequences(const Attn *a, const int64_t *rm, int seq_first, int64_t nb, int64_t *stamp) {
   for (int64_t r = 0; r < 2 * a->t; r++) stamp[r] = -1;
   for (int64_t g = 0; g < a->g; g++)
-    for (int64_t kind = 0, key = -1; kind < 2; kind++) {
+    for (int64_t kind = a->qknown ? 1 : 0, key = -1; kind < 2; kind++) {
       const int64_t *rows = (kind ? a->krow : a->qrow) + g * a->n;
       int64_t *st = stamp + kind * a->t;
       for (int64_t i = 0; i < a->n; i++) {
@@ -53,14 +54,14 @@ static int sequences(const Attn *a, const int64_t *rm, int seq_first, int64_t nb
 /* Row maps of the out-projection tail for z = the value after k2 steps of l2; the order (0, 1) or -1. */
 static int tail_order(Attn *a, Plan *p, const Value *po, const int64_t *rows1, int k2, int64_t *rows2) {
   const Value *z = k2 ? p->l2v[k2 - 1] : po;
-  if (z->t.rank < 1 || z->t.dims[z->t.rank - 1] != p->f.n || tensor_numel(&z->t) != a->t * p->f.n) return -1;
+  if (z->t.rank < 1 || z->t.dims[z->t.rank - 1] != p->f.n || tensor_numel(&z->t) != a->ty * p->f.n) return -1;
   int32_t *map = fuse_index_map(po, p->l2, k2);
-  int ok = map && fuse_rows_of(map, a->t, p->f.n, rows2) == 0;
+  int ok = map && fuse_rows_of(map, a->ty, p->f.n, rows2) == 0;
   free(map);
   if (!ok) return -1;
-  for (int64_t r = 0; r < a->t; r++) rows2[r] = p->arow[rows1[rows2[r]]];
+  for (int64_t r = 0; r < a->ty; r++) rows2[r] = p->yrow[rows1[rows2[r]]];
   p->z = (Value *)z;
-  return row_order(rows2, a->t, p->b, a->n);
+  return row_order(rows2, a->ty, p->b, a->nq);
 }
 
 /* Absorbs Y -> layout -> MatMul/Gemm (+ bias) -> layout -> z when the rows of z
@@ -71,13 +72,13 @@ static int find_tail(Attn *a, Plan *p, int64_t *rows1, int64_t *rows2) {
   Value *pin = p->n1 ? l1v[p->n1 - 1] : a->y;
   Node *mm = fuse_sole_user(a->u, pin);
   if (!mm || (mm->op != OP_MATMUL && mm->op != OP_GEMM) || mm->in[0] != pin || fuse_linear_check(mm, &p->f) ||
-      p->f.residual || p->f.k != a->e || tensor_numel(&pin->t) != a->t * a->e)
+      p->f.residual || p->f.k != a->e || tensor_numel(&pin->t) != a->ty * a->e)
     return 0;
   Value *po = mm->out[0];
   Node *add = fuse_sole_user(a->u, po);
   if (add && !p->f.c && add->op == OP_ADD && !fuse_linear_check_bias(add, po, &p->f)) po = add->out[0];
   int32_t *map = fuse_index_map(a->y, p->l1, p->n1);
-  int ok = map && fuse_rows_of(map, a->t, a->e, rows1) == 0;
+  int ok = map && fuse_rows_of(map, a->ty, a->e, rows1) == 0;
   free(map);
   if (!ok) return 0;
   int n2 = fuse_trace_fwd(a->u, po, p->l2, p->l2v, FUSE_MAX_STEPS);
@@ -93,6 +94,26 @@ static int find_tail(Attn *a, Plan *p, int64_t *rows1, int64_t *rows2) {
   return 0;
 }
 
+/* Fills p->yrow: a query's row of x (self-attention), or (cross-attention) query i of a group whose keys
+ * are sequence b: b*M + i, the same for every head; 0 when Y's rows do not line up so. */
+static int output_rows(Attn *a, Plan *p) {
+  if (!a->qknown) {
+    memcpy(p->yrow, p->arow, sizeof *p->yrow * (size_t)a->t);
+    return 1;
+  }
+  for (int64_t r = 0; r < a->ty; r++) p->yrow[r] = -1;
+  for (int64_t g = 0; g < a->g; g++) {
+    int64_t b = p->arow[a->krow[g * a->n]] / a->n;
+    for (int64_t i = 0; i < a->nq; i++) {
+      int64_t r = a->qrow[g * a->nq + i];
+      if (p->yrow[r] >= 0 && p->yrow[r] != b * a->nq + i)
+        return attn_fail(a, "an output row mixes the queries or batches of its heads");
+      p->yrow[r] = b * a->nq + i;
+    }
+  }
+  return 1;
+}
+
 /* Tries xsrc (rm: x row -> xsrc row) as the attention input; 1 when a full plan results. */
 static int try_input(Attn *a, Plan *p, Value *xsrc, const int64_t *rm, int64_t *scratch) {
   int64_t nb = a->t / a->n;
@@ -103,9 +124,10 @@ static int try_input(Attn *a, Plan *p, Value *xsrc, const int64_t *rm, int64_t *
   if (p->seq_first == 2) return attn_fail(a, "queries and keys do not form whole sequences");
   for (int64_t r = 0; r < a->t; r++)
     p->arow[r] = p->seq_first ? (rm[r] % nb) * a->n + rm[r] / nb : rm[r];
+  if (!output_rows(a, p)) return 0;
   p->tail = 0;
-  if (find_tail(a, p, scratch, scratch + a->t)) return 1;
-  if (row_order(p->arow, a->t, nb, a->n) >= 0) return 1;
+  if (find_tail(a, p, scratch, scratch + a->ty)) return 1;
+  if (row_order(p->yrow, a->ty, nb, a->nq) >= 0) return 1;
   return attn_fail(a, "the output rows are permuted");
 }
 
@@ -143,25 +165,49 @@ static double lin_b(const FuseLinear *f, int64_t m) {
   return b;
 }
 
-/* w_qkv [C, 3E] and b_qkv [3E] (NULL when no projection has a bias). */
+/* w_qkv [C, 3E] and b_qkv [3E] (NULL when no projection has a bias); [C, 2E] and [2E] (k | v) when Q is
+ * known. */
 static int qkv_consts(Graph *g, const Attn *a, const char *name, Value **w, Value **b, Diag *d) {
-  int64_t e3 = 3 * a->e, dims[2] = {a->c, e3};
+  int first = a->qknown ? ATTN_K : ATTN_Q;
+  int64_t e3 = (3 - first) * a->e, dims[2] = {a->c, e3};
   char buf[512];
   snprintf(buf, sizeof buf, "%.480s.w_qkv", name);
   if (!(*w = fuse_const_alloc(g, buf, DT_F32, 2, dims, d))) return -1;
-  int bias = a->pr[0].f.c || a->pr[0].f.add_bias || a->pr[1].f.c || a->pr[1].f.add_bias || a->pr[2].f.c ||
-             a->pr[2].f.add_bias;
+  int bias = 0;
+  for (int p = first; p < 3; p++) bias |= a->pr[p].f.c || a->pr[p].f.add_bias;
   snprintf(buf, sizeof buf, "%.480s.b_qkv", name);
   *b = NULL;
   if (bias && !(*b = fuse_const_alloc(g, buf, DT_F32, 1, &e3, d))) return -1;
   float *wv = (*w)->t.data, *bv = bias ? (*b)->t.data : NULL;
-  for (int p = 0; p < 3; p++) {
+  for (int p = first; p < 3; p++) {
     double s = p == ATTN_V ? a->vscale : 1.0;
+    int64_t at = (p - first) * a->e;
     for (int64_t c = 0; c < a->c; c++)
-      for (int64_t j = 0; j < a->e; j++) wv[c * e3 + p * a->e + j] = (float)(s * lin_w(&a->pr[p].f, c, a->col[p][j]));
-    for (int64_t j = 0; bv && j < a->e; j++) bv[p * a->e + j] = (float)(s * lin_b(&a->pr[p].f, a->col[p][j]));
+      for (int64_t j = 0; j < a->e; j++) wv[c * e3 + at + j] = (float)(s * lin_w(&a->pr[p].f, c, a->col[p][j]));
+    for (int64_t j = 0; bv && j < a->e; j++) bv[at + j] = (float)(s * lin_b(&a->pr[p].f, a->col[p][j]));
   }
   return 0;
+}
+
+/* The query input [1 or B, M, E] from the known Q [G.., M, D]: head ghead[g] of the output rows of group
+ * g's queries; one batch when every batch has the same queries (a learned probe expanded to the batch). */
+static Value *query(Graph *g, const char *name, const Attn *a, const Plan *p, Diag *d) {
+  int64_t per = a->nq * a->e, total = p->b * per;
+  float *full = calloc((size_t)(total > 0 ? total : 1), sizeof *full);
+  if (!full) return ir_error(d, g->file, a->softmax, "out of memory"), NULL;
+  const float *qv = fuse_data(a->qknown)->data;
+  for (int64_t gi = 0; gi < a->g; gi++)
+    for (int64_t i = 0; i < a->nq; i++) {
+      int64_t orow = p->yrow[a->qrow[gi * a->nq + i]]; /* b * M + i */
+      for (int64_t dd = 0; dd < a->dh; dd++) full[orow * a->e + a->ghead[gi] * a->dh + dd] = qv[(gi * a->nq + i) * a->dh + dd];
+    }
+  int64_t dims[3] = {attn_period(full, p->b, per) == 1 ? 1 : p->b, a->nq, a->e};
+  char buf[512];
+  snprintf(buf, sizeof buf, "%.480s.q", name);
+  Value *v = fuse_const_alloc(g, buf, DT_F32, 3, dims, d);
+  if (v) memcpy(v->t.data, full, (size_t)tensor_numel(&v->t) * sizeof *full);
+  free(full);
+  return v;
 }
 
 /* The value a producer of [B, N, W] (batch-first) must define so that dst
@@ -192,8 +238,9 @@ static Value *source(Graph *g, const char *name, const Attn *a, const Plan *p, D
 static Value *score_bias(Graph *g, const char *name, const Attn *a, const Plan *p, Diag *d) {
   float *data;
   int64_t groups;
-  if (attn_score_bias(a, p->arow, p->b, &data, &groups)) return ir_error(d, g->file, a->softmax, "out of memory"), NULL;
-  int64_t dims[4] = {groups, a->heads, a->n, a->n};
+  if (attn_score_bias(a, p->arow, p->yrow, p->b, &data, &groups))
+    return ir_error(d, g->file, a->softmax, "out of memory"), NULL;
+  int64_t dims[4] = {groups, a->heads, a->nq, a->n};
   char buf[512];
   snprintf(buf, sizeof buf, "%.480s.bias", name);
   Value *v = fuse_const_alloc(g, buf, DT_F32, 4, dims, d);
@@ -213,21 +260,22 @@ static int emit(Graph *g, Attn *a, const Plan *p, FuseMatch *m, Diag *d) {
   if (!x || qkv_consts(g, a, name, &w, &b, d)) return -1;
   int64_t e = p->tail ? p->f.n : a->e;
   Value *dst = p->tail ? p->z : a->y;
-  Value *o = sink(g, p->tail ? pname : name, p->tail ? p->tail_sf : row_order(p->arow, a->t, p->b, a->n), p->b,
-                  a->n, e, dst, d);
+  Value *o = sink(g, p->tail ? pname : name, p->tail ? p->tail_sf : row_order(p->yrow, a->ty, p->b, a->nq), p->b,
+                  a->nq, e, dst, d);
   if (!o) return -1;
   if (p->tail) {
-    int64_t ad[3] = {p->b, a->n, a->e};
+    int64_t ad[3] = {p->b, a->nq, a->e};
     Value *lw, *lb, *att = fuse_value(g, name, 3, ad, d);
     if (!att || fuse_linear_build(g, &p->f, &lw, &lb, d)) return -1;
     Value *in[3] = {att, lw, lb};
     if (!fuse_emit(g, OP_LINEAR, pname, in, lb ? 3 : 2, o, d)) return -1;
     o = att;
   }
-  Value *bias = NULL;
+  Value *bias = NULL, *q = NULL;
   if (a->bias && !(bias = score_bias(g, name, a, p, d))) return -1;
-  Value *in[4] = {x, w, b, bias};
-  Node *n = fuse_emit(g, OP_ATTENTION, name, in, bias ? 4 : b ? 3 : 2, o, d);
+  if (a->qknown && !(q = query(g, name, a, p, d))) return -1;
+  Value *in[5] = {x, w, b, bias, q};
+  Node *n = fuse_emit(g, OP_ATTENTION, name, in, q ? 5 : bias ? 4 : b ? 3 : 2, o, d);
   if (!n || fuse_attr_i(g, n, "heads", a->heads, d) || fuse_attr_f(g, n, "scale", (float)a->scale, d)) return -1;
   return 1;
 }
@@ -235,10 +283,11 @@ static int emit(Graph *g, Attn *a, const Plan *p, FuseMatch *m, Diag *d) {
 /* Chooses the layouts, checks the match is closed, emits; 1 when fused, 0 when not, -1 on OOM. */
 int attn_rewrite(Graph *g, Attn *a, Diag *d) {
   Plan *p = calloc(1, sizeof *p);
-  int64_t *rm = malloc(sizeof *rm * (size_t)(a->t + 1)), *scratch = malloc(sizeof *scratch * (size_t)(2 * a->t + 1));
-  if (p) p->arow = malloc(sizeof *p->arow * (size_t)(a->t + 1));
+  int64_t rows = a->t > a->ty ? a->t : a->ty;
+  int64_t *rm = malloc(sizeof *rm * (size_t)(a->t + 1)), *scratch = malloc(sizeof *scratch * (size_t)(2 * rows + 1));
+  if (p) p->arow = malloc(sizeof *p->arow * (size_t)(a->t + 1)), p->yrow = malloc(sizeof *p->yrow * (size_t)(rows + 1));
   int rc = 0;
-  if (!p || !rm || !scratch || !p->arow) {
+  if (!p || !rm || !scratch || !p->arow || !p->yrow) {
     rc = ir_error(d, g->file, a->softmax, "out of memory");
   } else if (choose_input(a, p, rm, scratch)) {
     FuseMatch m = a->m;
@@ -251,7 +300,7 @@ int attn_rewrite(Graph *g, Attn *a, Diag *d) {
     if (leak || m.overflow) attn_fail(a, leak ? "an intermediate value has other readers" : "too many nodes");
     else rc = emit(g, a, p, &m, d);
   }
-  if (p) free(p->arow);
+  if (p) free(p->arow), free(p->yrow);
   free(p);
   free(rm);
   free(scratch);
