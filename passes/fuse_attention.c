@@ -59,7 +59,9 @@ static int match_core(Attn *a, Node *sm) {
   if (fuse_data(a->qk->in[0]) && a->qk->in[0]->t.dtype == DT_F32) a->qknown = a->qk->in[0]; /* a learned query */
   if (k->dims[r - 2] != a->dh || v->dims[r - 2] != a->n || v->dims[r - 1] != a->dh || (!a->qknown && a->nq != a->n))
     return attn_fail(a, a->qknown ? "Q, K^T and V are not [.., M, D], [.., D, N], [.., N, D]"
-                                  : "Q, K^T and V are not [.., N, D], [.., D, N], [.., N, D] (self-attention)");
+                        : a->nq != a->n && k->dims[r - 2] == a->dh
+                            ? "Q has M != N rows but is computed at run time (cross-attention needs a known query)"
+                            : "Q, K^T and V are not [.., N, D], [.., D, N], [.., N, D] (self-attention)");
   a->g = a->nq > 0 && a->dh > 0 ? tensor_numel(q) / (a->nq * a->dh) : 0;
   return 1;
 }
