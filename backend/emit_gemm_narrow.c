@@ -198,8 +198,10 @@ static void quant_row_int8(CgCtx *c, LLVMValueRef x, LLVMValueRef q, LLVMValueRe
   cg_loop_end(c, &l);
   /* the loop exits from its header, where the phis hold the final values */
   LLVMValueRef slo = reduce(c, "llvm.vector.reduce.fmin", lo), shi = reduce(c, "llvm.vector.reduce.fmax", hi);
-  LLVMValueRef spo = LLVMBuildFMul(c->b, reduce(c, "llvm.vector.reduce.fmax", po), LLVMConstReal(c->t_f32, 0), "");
-  spo = LLVMBuildFAdd(c->b, spo, reduce(c, "llvm.vector.reduce.fmin", po), ""); /* NaN if a lane is NaN */
+  /* an ordered sum keeps a NaN lane (reduce.fmin/fmax would skip it): NaN when x has a NaN or an infinity */
+  LLVMTypeRef vt1 = LLVMTypeOf(po);
+  LLVMValueRef sum_args[2] = {LLVMConstReal(c->t_f32, -0.0), po};
+  LLVMValueRef spo = cg_intrinsic(c, "llvm.vector.reduce.fadd", &vt1, 1, sum_args, 2);
   LLVMValueRef range = LLVMBuildFDiv(c->b, LLVMBuildFSub(c->b, shi, slo, ""), LLVMConstReal(c->t_f32, IR_INT8_ACT_MAX), "");
   LLVMValueRef s = LLVMBuildSelect(c->b, LLVMBuildFCmp(c->b, LLVMRealOGT, shi, slo, ""), range, LLVMConstReal(c->t_f32, 1), "");
   s = LLVMBuildFAdd(c->b, s, spo, "scale");
