@@ -52,6 +52,12 @@ check "examples/classify_image.c agrees with vitc run" \
 "$vitc" run "$fixture.onnx" --image "$images/photo.jpg" --attention-map "$tmp/attention.png" >"$tmp/att.txt"
 check "attention map: side by side 448 + 8 + 448 pixels" '[ "$(png_size "$tmp/attention.png")" = 904x448 ]'
 check "attention map line" 'grep -q "^attention map: .*rollout over 2 layers, heads averaged, class token to 8x8 patches" "$tmp/att.txt"'
+# Swin attends within windows: no rollout, one error line, no picture.
+swin=$(dirname "$fixture")/swin_tv_tiny_op17.onnx
+"$vitc" run "$swin" --image "$images/photo.jpg" --attention-map "$tmp/swin.png" >"$tmp/swin.out" 2>"$tmp/swin.err"
+rc=$?
+check "attention map of windowed attention (Swin): refused" \
+  '[ $rc = 1 ] && [ ! -e "$tmp/swin.png" ] && grep -q "attention runs over 9 sequences for 1 image(s), windows of 16 tokens" "$tmp/swin.err"'
 
 "$vitc" inspect "$fixture.onnx" >"$tmp/inspect.txt"
 check "inspect: patch, width, depth, heads, MLP, parameters, fusion" \

@@ -14,6 +14,7 @@
 
 /* Rollout state: r = A_L ... A_1 over nt tokens. */
 typedef struct Rollout {
+  int64_t images; /* the model's batch: an attention over more sequences attends within windows */
   int64_t nt;
   double *r, *tmp;
   int layers;
@@ -62,6 +63,11 @@ static int observe_attention(void *ctx, const Node *n, const Tensor *in, const T
   if (n->op != OP_ATTENTION) return 0;
   if (n->n_in > 4 && n->in[4]) return 0; /* cross-attention (a pooling head) maps no token to a token: not rolled out */
   int64_t b = out->dims[0], nt = out->dims[1], heads = ir_attr_i(n, "heads", 1);
+  Rollout *ro = ctx;
+  if (b != ro->images) /* Swin, MaxViT: each sequence is a window or grid cell, not an image's tokens */
+    return ir_error(d, NULL, n, "--attention-map: this attention runs over %lld sequences for %lld image(s), "
+                    "windows of %lld tokens, not over each image's tokens; rollout needs global attention (ViT, "
+                    "DeiT, CLIP)", (long long)b, (long long)ro->images, (long long)nt);
   float *probs = malloc((size_t)(b * heads * nt * nt) * sizeof *probs);
   if (!probs) return ir_error(d, NULL, n, "out of memory");
   int rc = ir_attention_probs(n, in, out, probs, d);
@@ -160,6 +166,7 @@ int cli_attention_map(const Graph *g, const VitimgPrep *p, const char *image, co
   Rollout ro = {0};
   int rc = in && out ? 0 : ir_error(d, NULL, NULL, "out of memory");
   if (!rc && g->n_inputs != 1) rc = ir_error(d, g->file, NULL, "--attention-map needs a model with one input");
+  if (!rc) ro.images = in0->t.rank ? in0->t.dims[0] : 1;
   if (!rc) {
     in[0] = in0->t;
     in[0].data = calloc((size_t)tensor_numel(&in0->t), sizeof(float)); /* image 0, zero padding after it */
