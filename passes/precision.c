@@ -67,9 +67,9 @@ int pass_precision(Graph *g, PassCtx *ctx, Diag *d) {
       continue;
     }
     rc = fuse_attr_s(g, n, "precision", ir_precision_name(p), d);
-    if (n->op == OP_ATTENTION)
-      pass_explain(ctx, "precision", n, "runs its q/k/v projection in %s; q k^T, softmax and p v stay fp32",
-                   ir_precision_name(p));
+    if (n->op == OP_ATTENTION) /* with a query input (a pooling head) only k and v are projected */
+      pass_explain(ctx, "precision", n, "runs its %s projection in %s; q k^T, softmax and p v stay fp32",
+                   n->n_in > 4 && n->in[4] ? "k/v" : "q/k/v", ir_precision_name(p));
     else
       pass_explain(ctx, "precision", n, "runs its matrix product in %s", ir_precision_name(p));
   }
