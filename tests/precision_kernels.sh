@@ -6,7 +6,8 @@
 # bf16 and attention 1e-5 (fp32 accumulation of K exact products instead of the interpreter's double;
 # attention's softmax and p v in fp32).
 # Shapes: K not a multiple of 4, K over one K block (3072: partial int32 sums through the output), N past
-# a panel edge, M past a tile edge, batch dims, bias/residual/every activation, attention, threads.
+# a panel edge, M past a tile edge, batch dims, bias/residual/every activation, attention (self, and a
+# pooling head's with a known query), rows with NaN or infinity, threads.
 # Paths: the native CPU's, x86-64 (plain IR, no SIMD assumptions) and x86-64-v3 (AVX2) when the CPU runs
 # them; AVX-512BW, VNNI (AVX-512 and AVX-VNNI) and AVX512-BF16 are compiled for a CPU that has them and
 # the assembly checked for their instructions; each run on this CPU only if it has them, else the test
@@ -49,6 +50,16 @@ for name, xd, n, act, bias, res in cases:
     np.save(f"{name}.x.npy", rng.uniform(-2, 2, xd).astype(np.float32))
     if res:
         np.save(f"{name}.r.npy", rng.uniform(-2, 2, xd[:-1] + (n,)).astype(np.float32))
+# A pooling head: attention with a known query [1, M, E] (only k | v projected, narrow).
+c, e, heads, m = 48, 32, 2, 3
+w = rng.uniform(-0.5, 0.5, (c, 2 * e)).astype(np.float32)
+b = rng.uniform(-0.5, 0.5, (2 * e,)).astype(np.float32)
+q = rng.uniform(-1, 1, (1, m, e)).astype(np.float32)
+for prec in ("int8", "bf16"):
+    with open(f"attn_pool_{prec}.vir", "w") as f:
+        f.write(f'graph "attn_pool" opset 17\ninput %x: f32[2,29,{c}]\n' + const("w", w) + const("b", b) + const("q", q))
+        f.write(f'%y: f32[2,{m},{e}] = attention(%x, %w, %b, _, %q) {{heads={heads}, precision="{prec}"}} @"t"\noutput %y\n')
+np.save("attn_pool.x.npy", rng.uniform(-2, 2, (2, 29, c)).astype(np.float32))
 # Rows with a NaN or an infinity: int8 gives the whole row NaN (the row's scale is poisoned, as
 # ir_quant_row_int8 defines), bf16 what fp32 would give; every other row stays finite.
 w = rng.uniform(-1, 1, (20, 8)).astype(np.float32)
