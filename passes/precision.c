@@ -5,6 +5,7 @@
  * --keep-fp32 (shell patterns, comma-separated). With fp32 (the default) the pass changes nothing. */
 #include "fuse_util.h"
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,8 +59,11 @@ int pass_precision(Graph *g, PassCtx *ctx, Diag *d) {
     for (int i = 0; i < n->n_in; i++)
       if (n->in[i]) after[n->in[i]->id] |= (unsigned char)down;
   }
+  int products = 0, narrow = 0;
   for (int k = 0; !rc && k < g->n_nodes; k++) {
     Node *n = g->nodes[k];
+    products += is_product(n) && !n->removed;
+    narrow += is_product(n) && !n->removed && ir_node_precision(n) != PREC_FP32;
     if (!is_product(n) || ir_attr_find(n, "precision")) continue;
     const char *why = kept_because(n, before, after, ctx->opt->keep_fp32);
     if (why) {
@@ -72,6 +76,13 @@ int pass_precision(Graph *g, PassCtx *ctx, Diag *d) {
                    n->n_in > 4 && n->in[4] ? "k/v" : "q/k/v", ir_precision_name(p));
     else
       pass_explain(ctx, "precision", n, "runs its matrix product in %s", ir_precision_name(p));
+    narrow++;
+  }
+  if (!rc && narrow) { /* what a compiled model's info and `vitc inspect` say about it */
+    char what[128];
+    snprintf(what, sizeof what, "%s: %d of %d linear/attention products (the others fp32)", ir_precision_name(p), narrow,
+             products);
+    rc = ir_meta_set(g, "vitc.precision", what, d);
   }
   free(before);
   free(after);
