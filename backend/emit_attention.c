@@ -212,6 +212,9 @@ static int attn_narrow(CgCtx *c, const Node *n, const AttnDims *a, CgGemm *g, do
   const Value *w = n->in[1];
   if (c->plan.loc[w->id].kind != CG_LOC_WEIGHTS || !w->t.data)
     return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
+  if (g->kind == CG_GEMM_INT8 && as->c > IR_INT8_MAX_K)
+    return ir_error(d, NULL, n, "int8 dot products of %lld terms could overflow their int32 sums (at most %d)",
+                    (long long)as->c, IR_INT8_MAX_K);
   QuantLayout q = ir_quant_layout(ir_node_precision(n), as->b * as->n, as->c);
   int64_t colq = -1, packed = cg_quant_pack_b(c, g->kind, w->t.data, as->c, as->wcols, &colq, d);
   if (packed < 0) return -1;

@@ -127,6 +127,9 @@ uint64_t cg_scratch_linear(const Node *n) {
 static int linear_narrow(CgCtx *c, const Node *n, CgGemm *g, int64_t rows, Diag *d) {
   if (!linalg_is_const(c, n->in[1]))
     return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
+  if (g->kind == CG_GEMM_INT8 && g->k > IR_INT8_MAX_K)
+    return ir_error(d, NULL, n, "int8 dot products of %lld terms could overflow their int32 sums (at most %d)",
+                    (long long)g->k, IR_INT8_MAX_K);
   int64_t k = g->k, colq = -1;
   QuantLayout q = ir_quant_layout(ir_node_precision(n), rows, k);
   int64_t packed = cg_quant_pack_b(c, g->kind, n->in[1]->t.data, k, g->n, &colq, d);

@@ -397,6 +397,8 @@ int ir_interp_node(const Node *n, const Tensor *in, Tensor *out, Diag *d);
 typedef enum Precision { PREC_FP32, PREC_BF16, PREC_INT8, PREC_INVALID } Precision;
 #define IR_INT8_WEIGHT_MAX 127.0
 #define IR_INT8_ACT_MAX 127.0
+/* The longest int8 dot product whose int32 sum cannot overflow: K * 127 * 127 < 2^31 (K < 133145). */
+#define IR_INT8_MAX_K 131072
 Precision ir_precision_parse(const char *s); /* "fp32", "bf16", "int8"; else PREC_INVALID */
 const char *ir_precision_name(Precision p);
 Precision ir_node_precision(const Node *n); /* its "precision" attribute; fp32 when absent */

@@ -26,7 +26,7 @@ static int name_kept(const char *list, const char *name) {
 /* Why node n (a product) stays fp32, or NULL when it is reduced. before/after: by value id, whether a
  * matrix product is upstream of / downstream from the value. */
 static const char *kept_because(const Node *n, const unsigned char *before, const unsigned char *after,
-                                const char *keep) {
+                                const char *keep, Precision p) {
   int up = 0, down = 0;
   for (int i = 0; i < n->n_in; i++) up |= n->in[i] && before[n->in[i]->id];
   for (int i = 0; i < n->n_out; i++) down |= after[n->out[i]->id];
@@ -34,6 +34,8 @@ static const char *kept_because(const Node *n, const unsigned char *before, cons
   if (!down) return "the last matrix product on its path (the head)";
   if (name_kept(keep, n->name)) return "named by --keep-fp32";
   if (n->in[1]->kind != VK_CONST) return "its weights are not constant";
+  if (p == PREC_INT8 && n->in[1]->t.rank == 2 && n->in[1]->t.dims[0] > IR_INT8_MAX_K)
+    return "its dot products are too long for exact int32 sums (K over 131072)";
   return NULL;
 }
 
@@ -65,7 +67,7 @@ int pass_precision(Graph *g, PassCtx *ctx, Diag *d) {
     products += is_product(n) && !n->removed;
     narrow += is_product(n) && !n->removed && ir_node_precision(n) != PREC_FP32;
     if (!is_product(n) || ir_attr_find(n, "precision")) continue;
-    const char *why = kept_because(n, before, after, ctx->opt->keep_fp32);
+    const char *why = kept_because(n, before, after, ctx->opt->keep_fp32, p);
     if (why) {
       pass_explain(ctx, "precision", n, "stays fp32: %s", why);
       continue;

@@ -70,6 +70,10 @@ for prec in ("int8", "bf16"):
 x = rng.uniform(-2, 2, (4, 20)).astype(np.float32)
 x[1, 3], x[2, 17] = np.nan, np.inf
 np.save("nonfinite.x.npy", x)
+# An int8 product too long for exact int32 sums (K = 131073: 131073 * 127 * 127 > 2^31) is refused.
+with open("too_long.vir", "w") as f:
+    f.write('graph "too_long" opset 17\ninput %x: f32[2,131073]\n' + const("w", rng.uniform(-1, 1, (131073, 2)).astype(np.float32)))
+    f.write('%y: f32[2,2] = linear(%x, %w) {precision="int8"} @"t"\noutput %y\n')
 for name, (bt, nt, c, heads, hd) in (("attn", (2, 29, 48, 3, 16)), ("attn_wide", (1, 50, 64, 4, 16))):
     e = heads * hd
     w = rng.uniform(-0.5, 0.5, (c, 3 * e)).astype(np.float32)
@@ -124,6 +128,10 @@ target() {
   done
 }
 
+if "$vitc" compile too_long.vir -o too_long.so 2>too_long.err; then echo "FAIL: an int8 product of K = 131073 compiled"; exit 1; fi
+grep -q "int8 dot products of 131073 terms could overflow their int32 sums (at most 131072)" too_long.err ||
+  { echo "FAIL: too_long: $(cat too_long.err)"; exit 1; }
+echo "too_long: refused: $(cat too_long.err)"
 for v in *_int8.vir *_bf16.vir; do
   base=${v%.vir}
   # shellcheck disable=SC2046
