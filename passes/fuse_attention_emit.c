@@ -189,6 +189,17 @@ static int qkv_consts(Graph *g, const Attn *a, const char *name, Value **w, Valu
   return 0;
 }
 
+/* A new constant NAME.SUFFIX of dims holding the first elements of data (malloc'd; freed here). */
+static Value *const_of(Graph *g, const char *name, const char *suffix, int rank, const int64_t *dims, float *data,
+                       Diag *d) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%.480s.%s", name, suffix);
+  Value *v = fuse_const_alloc(g, buf, DT_F32, rank, dims, d);
+  if (v) memcpy(v->t.data, data, (size_t)tensor_numel(&v->t) * sizeof *data);
+  free(data);
+  return v;
+}
+
 /* The query input [1 or B, M, E] from the known Q [G.., M, D]: head ghead[g] of the output rows of group
  * g's queries; one batch when every batch has the same queries (a learned probe expanded to the batch). */
 static Value *query(Graph *g, const char *name, const Attn *a, const Plan *p, Diag *d) {
@@ -202,12 +213,7 @@ static Value *query(Graph *g, const char *name, const Attn *a, const Plan *p, Di
       for (int64_t dd = 0; dd < a->dh; dd++) full[orow * a->e + a->ghead[gi] * a->dh + dd] = qv[(gi * a->nq + i) * a->dh + dd];
     }
   int64_t dims[3] = {attn_period(full, p->b, per) == 1 ? 1 : p->b, a->nq, a->e};
-  char buf[512];
-  snprintf(buf, sizeof buf, "%.480s.q", name);
-  Value *v = fuse_const_alloc(g, buf, DT_F32, 3, dims, d);
-  if (v) memcpy(v->t.data, full, (size_t)tensor_numel(&v->t) * sizeof *full);
-  free(full);
-  return v;
+  return const_of(g, name, "q", 3, dims, full, d);
 }
 
 /* The value a producer of [B, N, W] (batch-first) must define so that dst
@@ -241,12 +247,7 @@ static Value *score_bias(Graph *g, const char *name, const Attn *a, const Plan *
   if (attn_score_bias(a, p->arow, p->yrow, p->b, &data, &groups))
     return ir_error(d, g->file, a->softmax, "out of memory"), NULL;
   int64_t dims[4] = {groups, a->heads, a->nq, a->n};
-  char buf[512];
-  snprintf(buf, sizeof buf, "%.480s.bias", name);
-  Value *v = fuse_const_alloc(g, buf, DT_F32, 4, dims, d);
-  if (v) memcpy(v->t.data, data, (size_t)tensor_numel(&v->t) * sizeof *data);
-  free(data);
-  return v;
+  return const_of(g, name, "bias", 4, dims, data, d);
 }
 
 /* Removes the match and builds the replacement; 1, or -1 on OOM. */
