@@ -100,6 +100,14 @@ LLVMValueRef cg_splat(CgCtx *c, LLVMValueRef s) {
   return LLVMBuildShuffleVector(c->b, one, LLVMGetUndef(vt), LLVMConstNull(LLVMVectorType(c->t_i32, CG_VW)), "");
 }
 
+LLVMValueRef cg_load_cols(CgCtx *c, LLVMValueRef row, LLVMValueRef first, LLVMValueRef idx, int unit, LLVMValueRef mask,
+                          LLVMValueRef fill) {
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32), tys[2] = {vt, unit ? c->t_ptr : LLVMVectorType(c->t_ptr, CG_VW)};
+  LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->t_f32, row, unit ? &first : &idx, 1, ""), LLVMConstInt(c->t_i32, 4, 0),
+                          mask, fill};
+  return cg_intrinsic(c, unit ? "llvm.masked.load" : "llvm.masked.gather", tys, 2, args, 4);
+}
+
 LLVMValueRef cg_intrinsic(CgCtx *c, const char *name, LLVMTypeRef *tys, int n_tys, LLVMValueRef *args, int n_args) {
   unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
   LLVMValueRef fn = LLVMGetIntrinsicDeclaration(c->mod, id, tys, (size_t)n_tys);

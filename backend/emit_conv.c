@@ -69,16 +69,8 @@ static LLVMValueRef conv_input(CgCtx *c, const ConvGeom *g, const ConvAt *at, LL
   LLVMValueRef iw = LLVMBuildAdd(b, cg_splat(c, iw0), LLVMConstVector(lanes, CG_VW), "iw");
   LLVMValueRef mask = LLVMBuildAnd(b, at->cols, LLVMBuildICmp(b, LLVMIntULT, iw, cg_splat(c, cg_i64(c, g->w)), ""), "");
   mask = LLVMBuildAnd(b, mask, cg_splat(c, ih_ok), "");
-  LLVMTypeRef vt = cg_vec_type(c, DT_F32);
-  LLVMValueRef base = LLVMBuildGEP2(b, c->t_f32, c->args[0], &row, 1, ""), zero = LLVMConstNull(vt);
-  if (g->sw == 1) {
-    LLVMTypeRef tys[2] = {vt, c->t_ptr};
-    LLVMValueRef args[4] = {LLVMBuildGEP2(b, c->t_f32, base, &iw0, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask, zero};
-    return cg_intrinsic(c, "llvm.masked.load", tys, 2, args, 4);
-  }
-  LLVMTypeRef tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
-  LLVMValueRef args[4] = {LLVMBuildGEP2(b, c->t_f32, base, &iw, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask, zero};
-  return cg_intrinsic(c, "llvm.masked.gather", tys, 2, args, 4);
+  LLVMValueRef base = LLVMBuildGEP2(b, c->t_f32, c->args[0], &row, 1, "");
+  return cg_load_cols(c, base, iw0, iw, g->sw == 1, mask, LLVMConstNull(cg_vec_type(c, DT_F32)));
 }
 
 /* acc[j] += w[m0 + j, c, kh, kw] * x for the block's mb channels. */

@@ -47,26 +47,40 @@ static LLVMValueRef data_kernel(CgCtx *c, const Node *n, const char *key, size_t
   return cg_kernel_begin(c, key, n_args, d);
 }
 
+/* ---- run-time index checks ---- */
+
+/* The flag an index check loop ORs into: an i32 on the stack, 0. */
+static LLVMValueRef index_check_begin(CgCtx *c) {
+  LLVMValueRef bad = LLVMBuildAlloca(c->b, c->t_i32, "bad");
+  LLVMBuildStore(c->b, LLVMConstInt(c->t_i32, 0, 0), bad);
+  return bad;
+}
+
+/* Ends the check's loop l: bad |= out (this index is out of range), then, once after the loop, ORs bad into
+ * the run's error flag (VitcRunCtx.error, so session_run returns VITC_ERR_INDEX). */
+static void index_check_end(CgCtx *c, CgLoop *l, LLVMValueRef bad, LLVMValueRef out) {
+  LLVMValueRef acc = LLVMBuildOr(c->b, LLVMBuildLoad2(c->b, c->t_i32, bad, ""), LLVMBuildZExt(c->b, out, c->t_i32, ""), "");
+  LLVMBuildStore(c->b, acc, bad);
+  cg_loop_end(c, l);
+  LLVMValueRef off = cg_i64(c, 8); /* VitcRunCtx.error, after the pool pointer */
+  LLVMValueRef err = LLVMBuildInBoundsGEP2(c->b, c->t_i8, c->kctx, &off, 1, "error");
+  LLVMBuildAtomicRMW(c->b, LLVMAtomicRMWBinOpOr, err, LLVMBuildLoad2(c->b, c->t_i32, bad, ""),
+                     LLVMAtomicOrderingMonotonic, 0);
+}
+
 /* ---- gather ---- */
 
 /* Sets the run's error flag (VitcRunCtx.error, so session_run returns
  * VITC_ERR_INDEX) when any of the ni run-time indices is outside [-dim, dim);
  * runs once per call in the kernel, before the parallel part. */
 static void gather_check_indices(CgCtx *c, DType idx_type, int64_t ni, int64_t dim) {
-  LLVMValueRef bad = LLVMBuildAlloca(c->b, c->t_i32, "bad");
-  LLVMBuildStore(c->b, LLVMConstInt(c->t_i32, 0, 0), bad);
+  LLVMValueRef bad = index_check_begin(c);
   CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, ni), 1);
   LLVMValueRef k = LLVMBuildLoad2(c->b, cg_elem_type(c, idx_type), cg_gep(c, idx_type, c->args[1], l.iv), "");
   if (idx_type == DT_I32) k = LLVMBuildSExt(c->b, k, c->t_i64, "");
   LLVMValueRef out = LLVMBuildOr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, k, cg_i64(c, -dim), ""),
                                  LLVMBuildICmp(c->b, LLVMIntSGE, k, cg_i64(c, dim), ""), "");
-  LLVMValueRef acc = LLVMBuildOr(c->b, LLVMBuildLoad2(c->b, c->t_i32, bad, ""), LLVMBuildZExt(c->b, out, c->t_i32, ""), "");
-  LLVMBuildStore(c->b, acc, bad);
-  cg_loop_end(c, &l);
-  LLVMValueRef off = cg_i64(c, 8); /* VitcRunCtx.error, after the pool pointer */
-  LLVMValueRef err = LLVMBuildInBoundsGEP2(c->b, c->t_i8, c->kctx, &off, 1, "error");
-  LLVMBuildAtomicRMW(c->b, LLVMAtomicRMWBinOpOr, err, LLVMBuildLoad2(c->b, c->t_i32, bad, ""),
-                     LLVMAtomicOrderingMonotonic, 0);
+  index_check_end(c, &l, bad, out);
 }
 
 /* Gather along `axis`: out[o, q, :] = x[o, idx[q], :] with i64 or i32 indices
@@ -270,8 +284,7 @@ int cg_emit_size(CgCtx *c, const Node *n, Diag *d) {
 /* Sets the run's error flag when any of the `tuples` index tuples (k entries each, args[1]) is outside
  * [-dim, dim) on its axis; once per call, before the parallel part (as gather_check_indices). */
 static void scatter_check_indices(CgCtx *c, int64_t tuples, int k, const int64_t *dims) {
-  LLVMValueRef bad = LLVMBuildAlloca(c->b, c->t_i32, "bad");
-  LLVMBuildStore(c->b, LLVMConstInt(c->t_i32, 0, 0), bad);
+  LLVMValueRef bad = index_check_begin(c);
   CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, tuples), 1);
   LLVMValueRef out = LLVMConstInt(c->t_i1, 0, 0);
   for (int j = 0; j < k; j++) {
@@ -280,13 +293,7 @@ static void scatter_check_indices(CgCtx *c, int64_t tuples, int k, const int64_t
     out = LLVMBuildOr(c->b, out, LLVMBuildICmp(c->b, LLVMIntSLT, v, cg_i64(c, -dims[j]), ""), "");
     out = LLVMBuildOr(c->b, out, LLVMBuildICmp(c->b, LLVMIntSGE, v, cg_i64(c, dims[j]), ""), "");
   }
-  LLVMValueRef acc = LLVMBuildOr(c->b, LLVMBuildLoad2(c->b, c->t_i32, bad, ""), LLVMBuildZExt(c->b, out, c->t_i32, ""), "");
-  LLVMBuildStore(c->b, acc, bad);
-  cg_loop_end(c, &l);
-  LLVMValueRef off = cg_i64(c, 8); /* VitcRunCtx.error, after the pool pointer */
-  LLVMValueRef err = LLVMBuildInBoundsGEP2(c->b, c->t_i8, c->kctx, &off, 1, "error");
-  LLVMBuildAtomicRMW(c->b, LLVMAtomicRMWBinOpOr, err, LLVMBuildLoad2(c->b, c->t_i32, bad, ""),
-                     LLVMAtomicOrderingMonotonic, 0);
+  index_check_end(c, &l, bad, out);
 }
 
 /* acc `red` v for one element of type t (1 add, 2 mul, 3 max, 4 min; NaN wins for f32 max and min, integers

@@ -27,16 +27,8 @@ static LLVMValueRef pool_input(CgCtx *c, const PoolGeom *g, LLVMValueRef p, LLVM
   LLVMValueRef iw = LLVMBuildAdd(b, cg_splat(c, iw0), LLVMConstVector(lanes, CG_VW), "iw");
   LLVMValueRef mask = LLVMBuildAnd(b, cols, LLVMBuildICmp(b, LLVMIntULT, iw, cg_splat(c, cg_i64(c, g->in[1])), ""), "");
   mask = LLVMBuildAnd(b, mask, cg_splat(c, ih_ok), "");
-  LLVMTypeRef vt = cg_vec_type(c, DT_F32);
   LLVMValueRef base = LLVMBuildGEP2(b, c->t_f32, c->args[0], &row, 1, "");
-  if (g->st[1] == 1) {
-    LLVMTypeRef tys[2] = {vt, c->t_ptr};
-    LLVMValueRef args[4] = {LLVMBuildGEP2(b, c->t_f32, base, &iw0, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask, fill};
-    return cg_intrinsic(c, "llvm.masked.load", tys, 2, args, 4);
-  }
-  LLVMTypeRef tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
-  LLVMValueRef args[4] = {LLVMBuildGEP2(b, c->t_f32, base, &iw, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask, fill};
-  return cg_intrinsic(c, "llvm.masked.gather", tys, 2, args, 4);
+  return cg_load_cols(c, base, iw0, iw, g->st[1] == 1, mask, fill);
 }
 
 /* The kernel body (arguments: x, table of counts or NULL, out). */
