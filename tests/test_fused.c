@@ -1,6 +1,6 @@
 /* Unit tests of the fused ops' reference kernels (gelu, linear, attention)
  * and a differential test of the fusion passes: every golden fusion case
- * (tests/golden/fuse_*.vir, and canon_*.vir: canonicalize rewrites that change arithmetic) is interpreted before and after the whole
+ * (tests/golden/fuse_*.vir, prune_*.vir, and canon_*.vir: canonicalize rewrites that change arithmetic) is interpreted before and after the whole
  * pipeline on seeded random inputs, and every output must agree. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -352,7 +352,7 @@ static void test_golden_cases_keep_values(void **state) {
   int files = 0;
   for (struct dirent *e; (e = readdir(dir));) {
     size_t len = strlen(e->d_name);
-    if ((strncmp(e->d_name, "fuse_", 5) && strncmp(e->d_name, "canon_", 6)) || len < 4 ||
+    if ((strncmp(e->d_name, "fuse_", 5) && strncmp(e->d_name, "canon_", 6) && strncmp(e->d_name, "prune_", 6)) || len < 4 ||
         strcmp(e->d_name + len - 4, ".vir"))
       continue;
     assert_true(diff_file(e->d_name) >= 2);

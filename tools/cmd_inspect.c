@@ -86,7 +86,8 @@ typedef struct Summary {
   int64_t params, patch_h, patch_w, softmax_before;
   int64_t width, depth, heads, mlp, tokens;
   int64_t attention; /* attention nodes: the depth plus pooling heads (cross-attention) */
-  double flops; /* per image, a multiply-add counted as 2 */
+  double flops;        /* per image, a multiply-add counted as 2 */
+  double flops_pruned; /* the same after prune_rows */
 } Summary;
 
 /* Parameters (f32 initializers) of the imported graph. */
@@ -111,11 +112,18 @@ static void scan_folded(const Graph *g, Summary *s) {
 }
 
 /* Width, depth, heads, MLP width and FLOPs from the optimized graph. */
-static void scan_optimized(const Graph *g, Summary *s) {
+/* Matrix-product FLOPs per image of g. */
+static double graph_flops(const Graph *g) {
   int64_t batch = g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1;
+  double f = 0;
+  for (int i = 0; i < g->n_nodes; i++) f += ir_node_flops(g->nodes[i]) / (double)(batch > 0 ? batch : 1);
+  return f;
+}
+
+static void scan_optimized(const Graph *g, Summary *s) {
+  s->flops = graph_flops(g);
   for (int i = 0; i < g->n_nodes; i++) {
     const Node *n = g->nodes[i];
-    s->flops += ir_node_flops(n) / (double)(batch > 0 ? batch : 1);
     s->attention += n->op == OP_ATTENTION;
     if (n->op == OP_ATTENTION && !(n->n_in > 4 && n->in[4])) { /* an encoder layer (not a pooling head) */
       s->depth++;
@@ -150,6 +158,10 @@ static void print_summary(const Graph *g, const Summary *s) {
   else if (s->flops >= 1e6) printf("  FLOPs per image %.3g M", s->flops / 1e6);
   else printf("  FLOPs per image %.3g", s->flops);
   printf(" (multiply-add = 2; linear, matmul, conv, attention)\n");
+  if (s->flops_pruned < s->flops * (1 - 1e-9))
+    printf("  computed: %.3g %s per image (%.1f %% fewer: prune_rows computes only the rows the outputs read)\n",
+           s->flops_pruned / (s->flops >= 1e9 ? 1e9 : 1e6), s->flops >= 1e9 ? "GFLOPs" : "MFLOPs",
+           100 * (1 - s->flops_pruned / s->flops));
   printf("  fusion: %lld of %lld softmax fused into attention; after the optimizer:", (long long)s->attention,
          (long long)s->softmax_before);
   int counts[OP_COUNT] = {0};
@@ -175,12 +187,21 @@ static int inspect_graph(Graph *g, const InspectArgs *a, Diag *d) {
   if (fold_only(g, d)) return -1;
   scan_folded(g, &s);
   if (a->pos_embed) return cli_pos_embed_map(g, a->pos_embed, d);
+  /* The model's shape from the optimized graph with every row computed; then what prune_rows leaves to
+   * compute (a class-token head needs one row of the last block). */
   PassOptions po = {0};
+  po.disabled[PASS_prune_rows] = 1;
   PassCtx ctx = {0};
   int rc = cli_optimize(g, &po, &ctx, d);
   pass_ctx_free(&ctx);
   if (rc) return -1;
   scan_optimized(g, &s);
+  for (int p = 0; p < PASS_COUNT; p++) po.disabled[p] = p != PASS_prune_rows;
+  PassCtx pctx = {0};
+  rc = cli_optimize(g, &po, &pctx, d);
+  pass_ctx_free(&pctx);
+  if (rc) return -1;
+  s.flops_pruned = graph_flops(g);
   print_summary(g, &s);
   return 0;
 }

@@ -135,6 +135,8 @@ int cmd_run(int argc, char **argv) {
   int rc = parse_run_args(argc, argv, &a, &d);
   /* A symbolic batch takes the images several at a time (the interpreter runs one batch per call). */
   if (!rc && a.img.n_images) a.lo.default_batch = a.img.n_images < 8 ? a.img.n_images : 8;
+  /* The rollout needs every token's attention row in every layer: keep the rows prune_rows would drop. */
+  if (!rc && a.img.attention_map) a.po.disabled[PASS_prune_rows] = 1;
   Graph *g = rc ? NULL : cli_load(a.model, &a.lo, &d);
   cli_load_options_free(&a.lo);
   if (rc || !g) cli_image_options_free(&a.img);
