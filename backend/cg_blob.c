@@ -94,7 +94,8 @@ static int cg_blob_write_elf(CgBlob *b) {
   uint64_t shoff = (shstr + sizeof shstrtab + 7) & ~7ull;
   Elf64_Shdr sh[SH_COUNT] = {{0}};
   sh[SH_WEIGHTS] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_X86_64_LARGE,
-                                .sh_offset = b->base, .sh_size = size, .sh_addralign = CG_BLOB_ALIGN};
+                                .sh_offset = b->base, .sh_size = size,
+                                .sh_addralign = cg_blob_huge(b->bytes) ? CG_BLOB_HUGE_ALIGN : CG_BLOB_ALIGN};
   sh[SH_SYMTAB] = (Elf64_Shdr){.sh_name = 23, .sh_type = SHT_SYMTAB, .sh_offset = symtab, .sh_size = sizeof syms,
                                .sh_link = SH_STRTAB, .sh_info = 1 /* first global */, .sh_addralign = 8,
                                .sh_entsize = sizeof(Elf64_Sym)};

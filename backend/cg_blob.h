@@ -1,6 +1,6 @@
 /* cg_blob: the model's weights (constants and their packed copies), streamed to a file as they are placed.
  * For a shared library or an object file the file is an x86-64 ELF relocatable object whose one section,
- * `.lrodata.vitc_weights` (SHF_X86_64_LARGE, 64-byte aligned), defines the hidden symbol `vitc_weights`:
+ * `.lrodata.vitc_weights` (SHF_X86_64_LARGE, 64-byte aligned, 2 MiB from CG_BLOB_HUGE_BYTES), defines the hidden symbol `vitc_weights`:
  * the linker puts large sections after everything else, so code and data stay within the 2 GiB reach of
  * the small code model however big the weights are (a .so over 2 GiB links). For `--emit asm` and
  * `--emit llvm` it is the raw bytes (OUT.weights, pulled in with `.incbin`). */
@@ -9,6 +9,14 @@
 
 #include "ir.h"
 #include <stdint.h>
+
+/* Weights of at least this size are aligned to 2 MiB in the file and in memory (the .so is linked with a
+ * 2 MiB max page size), so the kernel can map them with huge pages (the runtime asks it to): fewer page
+ * walks while a large model streams its weights. Smaller models keep 64-byte alignment and small files. */
+#define CG_BLOB_HUGE_BYTES ((uint64_t)16 << 20)
+#define CG_BLOB_HUGE_ALIGN ((uint64_t)2 << 20)
+/* Whether weights of that many bytes get the huge-page layout. */
+static inline int cg_blob_huge(uint64_t bytes) { return bytes >= CG_BLOB_HUGE_BYTES; }
 
 typedef struct CgBlobPiece {
   uint64_t offset, bytes, hash; /* hash: of the bytes, when pieces are shared */

@@ -129,7 +129,7 @@ static int cg_finish(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d, dou
     if (cg_emit_file(c, CG_EMIT_OBJ, f->obj_tmp, d)) return -1;
     LLVMDisposeModule(c->mod); /* what the linker runs beside is this process's memory too */
     c->mod = NULL;
-    if (o->emit == CG_EMIT_SO ? cg_link(o, f->obj_tmp, f->blob_tmp, f->out_tmp, d)
+    if (o->emit == CG_EMIT_SO ? cg_link(o, f->obj_tmp, f->blob_tmp, cg_blob_huge(c->blob.bytes), f->out_tmp, d)
                               : cg_link_objects(o, f->obj_tmp, f->blob_tmp, f->out_tmp, d))
       return -1;
   } else if (cg_emit_file(c, o->emit, f->out_tmp, d) || (o->emit == CG_EMIT_ASM && cg_append_weights(c, f, d))) {

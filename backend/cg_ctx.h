@@ -184,8 +184,9 @@ int cg_emit_file(CgCtx *c, CgEmitKind kind, const char *path, Diag *d);
 /* ---- linking and files (cg_link.c, cg_header.c) ---- */
 
 /* Links the code object and the weights object (cg_blob.h) into a shared library at so_path with the
- * runtime library. */
-int cg_link(const CompileOptions *o, const char *object, const char *weights, const char *so_path, Diag *d);
+ * runtime library; huge (cg_blob_huge): with a 2 MiB max page size, so the weights keep their 2 MiB
+ * alignment in the file and in memory. */
+int cg_link(const CompileOptions *o, const char *object, const char *weights, int huge, const char *so_path, Diag *d);
 /* Joins the code object and the weights object into one relocatable object at out (`cc -r`). */
 int cg_link_objects(const CompileOptions *o, const char *object, const char *weights, const char *out, Diag *d);
 /* Writes the model header (ABI declarations, inputs, outputs, sizes) to path. */

@@ -95,7 +95,7 @@ static const char *cg_driver(const CompileOptions *o) {
   return o->cc ? o->cc : getenv("VITC_CC") ? getenv("VITC_CC") : "cc";
 }
 
-int cg_link(const CompileOptions *o, const char *object, const char *weights, const char *so_path, Diag *d) {
+int cg_link(const CompileOptions *o, const char *object, const char *weights, int huge, const char *so_path, Diag *d) {
   char libbuf[4096];
   const char *rt = cg_runtime_lib(o, libbuf, sizeof libbuf);
   if (!cg_readable(rt))
@@ -105,7 +105,7 @@ int cg_link(const CompileOptions *o, const char *object, const char *weights, co
   /* The whole archive: nothing in the object refers to the exported entry points. */
   char *argv[] = {(char *)cg_driver(o), "-shared", "-o", (char *)so_path, (char *)object, (char *)weights,
                   "-Wl,--whole-archive", (char *)rt, "-Wl,--no-whole-archive", "-lm", "-lpthread",
-                  "-Wl,-z,noexecstack", "-Wl,--no-undefined", NULL};
+                  "-Wl,-z,noexecstack", "-Wl,--no-undefined", huge ? "-Wl,-z,max-page-size=0x200000" : NULL, NULL};
   return cg_run_driver(argv, so_path, d);
 }
 
