@@ -46,7 +46,10 @@ extra=""
 for name in vit_s16_op17 vit_b16_op17 vit_l16_op17 swin_t_op17 maxvit_t_op17; do
   p=$dir/$name
   [ -e "$p.onnx" ] || continue
-  gflop=$("$vitc" inspect "$p.onnx" | sed -n 's/.*FLOPs per image \([0-9.]*\) G.*/\1/p')
+  # FLOPs the compiled code performs (after prune_rows, when it computes fewer than the model's).
+  info=$("$vitc" inspect "$p.onnx")
+  gflop=$(echo "$info" | sed -n 's/^  computed: \([0-9.]*\) GFLOPs per image.*/\1/p')
+  [ -n "$gflop" ] || gflop=$(echo "$info" | sed -n 's/.*FLOPs per image \([0-9.]*\) G.*/\1/p')
   c1=$(measure "$vitc" compile "$p.onnx" --batch 1 -o "$tmp/$name.b1.so" -q) || { echo "compile failed: $(cat "$tmp/cmd.err")"; continue; }
   first=$(measure "$vitc" run "$tmp/$name.b1.so" --threads 2 --input "$p.input.npy" --output "$tmp/first.npy")
   extra="$extra
