@@ -70,8 +70,9 @@ models/large/.exported: tools/export_vit.py
 test-models-large: models-large
 	scripts/test-models.sh $(BUILD)/vitc models/large
 
-# vitc against ONNX Runtime (npm's onnxruntime-node, installed into bench/): ViT-S/16 and ViT-B/16 (and
-# ViT-L/16 when models/ has it) at batch 1 and 8 on 1 and 2 threads (docs/PERFORMANCE.md).
+# vitc against ONNX Runtime (npm's onnxruntime-node, installed into bench/): ViT-S/16 and ViT-B/16 at batch 1
+# and 8, and ViT-L/16 at batch 1 when `make models-large` has exported it, on 1 and 2 threads
+# (docs/PERFORMANCE.md).
 bench: models
 	bench/bench.sh $(BUILD)/vitc models 10
 	bench/precision.sh $(BUILD)/vitc models 10

@@ -1,7 +1,7 @@
 #!/bin/sh
-# bench.sh VITC DIR [RUNS]: `make bench`. For each of DIR/vit_s16_op17, vit_b16_op17, vit_l16_op17, swin_t_op17
-# and maxvit_t_op17 that exists (tools/export_vit.py --large --batch-outputs 3,8; batch 8 only where its
-# input was written), at batch 1 and 8 on 1 and 2 threads, times vitc
+# bench.sh VITC DIR [RUNS]: `make bench`. For each of DIR/vit_s16_op17, vit_b16_op17, vit_l16_op17 (or
+# DIR/large/vit_l16_op17, `make models-large`), swin_t_op17 and maxvit_t_op17 that exists (tools/export_vit.py
+# --large --batch-outputs 3,8; batch 8 only where its input was written), at batch 1 and 8 on 1 and 2 threads, times vitc
 # and ONNX Runtime (npm's onnxruntime-node, installed into bench/) alternately and prints one markdown row:
 # medians and minimums of RUNS runs, images/s, vitc/ORT (below 1: vitc is faster) and vitc's share of this
 # machine's FMA peak (`vitc peak`); then each model's compile time, compiler peak RSS, run peak RSS and time
@@ -45,6 +45,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|"
 extra=""
 for name in vit_s16_op17 vit_b16_op17 vit_l16_op17 swin_t_op17 maxvit_t_op17; do
   p=$dir/$name
+  [ -e "$p.onnx" ] || p=$dir/large/$name # ViT-L/16 from `make models-large` (batch 1 only: no batch-8 input)
   [ -e "$p.onnx" ] || continue
   # FLOPs the compiled code performs (after prune_rows, when it computes fewer than the model's).
   info=$("$vitc" inspect "$p.onnx")
