@@ -10,18 +10,62 @@
 #define OPSET_MIN 9
 #define OPSET_MAX 21
 
-/* What an imported graph borrows, released with it (Graph.release): constants point into the unpacked
- * message's raw_data and into the mapped external-data files. */
+/* What an imported graph borrows, released with it (Graph.release): constants point into the mapped model
+ * (initializers' raw_data, onnx_strip.c), the unpacked message and the mapped external-data files. */
 typedef struct ModelHold {
   Onnx__ModelProto *model;
+  MappedFile file;     /* the model, kept mapped when initializers' raw_data points into it */
+  int raw_in_file;     /* the model's initializers' raw_data point into `file` (reset before freeing) */
   ExternalFiles external;
 } ModelHold;
 
 static void release_model(void *ctx) {
   ModelHold *h = ctx;
-  onnx__model_proto__free_unpacked(h->model, NULL);
+  if (h->model && h->raw_in_file) /* not protobuf-c's to free */
+    for (size_t i = 0; i < h->model->graph->n_initializer; i++) {
+      h->model->graph->initializer[i]->raw_data.data = NULL;
+      h->model->graph->initializer[i]->raw_data.len = 0;
+    }
+  if (h->model) onnx__model_proto__free_unpacked(h->model, NULL);
+  onnx_unmap_file(&h->file);
   onnx_external_free(&h->external);
   free(h);
+}
+
+/* Unpacks the model mapped in h->file without copying its initializers' raw_data: the stripped message is
+ * unpacked and each initializer's raw_data pointed back into the mapping (h->raw_in_file). NULL when the
+ * file is not laid out as expected or the result does not match it (then the caller unpacks the file). */
+static Onnx__ModelProto *unpack_in_place(ModelHold *h) {
+  uint8_t *buf;
+  size_t len;
+  OnnxRawSpans spans;
+  if (onnx_strip_raw_data(h->file.ptr, h->file.size, &buf, &len, &spans)) return NULL;
+  Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
+  free(buf);
+  int ok = m && m->graph && m->graph->n_initializer == spans.n;
+  for (size_t i = 0; ok && i < spans.n; i++) {
+    const Onnx__TensorProto *tp = m->graph->initializer[i];
+    ok = spans.v[i].p ? tp->has_raw_data && tp->raw_data.len == 0 && !tp->raw_data.data : !tp->has_raw_data;
+  }
+  for (size_t i = 0; ok && i < spans.n; i++)
+    if (spans.v[i].p) {
+      m->graph->initializer[i]->raw_data.data = (uint8_t *)spans.v[i].p;
+      m->graph->initializer[i]->raw_data.len = spans.v[i].len;
+    }
+  free(spans.v);
+  if (!ok && m) onnx__model_proto__free_unpacked(m, NULL);
+  h->raw_in_file = ok;
+  return ok ? m : NULL;
+}
+
+/* Maps and unpacks the model at path into h (h->model); -1 with d filled. */
+static int load_model(const char *path, ModelHold *h, Diag *d) {
+  if (onnx_map_file(path, &h->file, d) < 0) return -1;
+  if (!h->file.ptr) return ir_error(d, path, NULL, "not a valid ONNX model (empty file)");
+  if ((h->model = unpack_in_place(h))) return 0;
+  h->model = onnx__model_proto__unpack(NULL, h->file.size, h->file.ptr);
+  onnx_unmap_file(&h->file); /* protobuf-c copied every bytes field it kept */
+  return h->model ? 0 : ir_error(d, path, NULL, "not a valid ONNX model (protobuf parse failed)");
 }
 
 /* True for the names of the default ONNX operator domain. */
@@ -70,7 +114,7 @@ Value *import_value(ImportCtx *c, const char *name, ValueKind kind) {
 static int import_initializers(ImportCtx *c) {
   if (c->gp->n_sparse_initializer)
     return ir_error(c->d, c->file, NULL, "sparse initializers are not supported");
-  TensorSink sink = {&c->g->arena, 1, c->external};
+  TensorSink sink = {&c->g->arena, 1, c->external, c->model_file};
   for (size_t i = 0; i < c->gp->n_initializer; i++) {
     const Onnx__TensorProto *tp = c->gp->initializer[i];
     char what[300];
@@ -247,16 +291,16 @@ static int import_metadata(const Onnx__ModelProto *m, Graph *g, Diag *d) {
 
 /* Imports an ONNX model file; see onnx_import.h. */
 Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
-  Onnx__ModelProto *m =
-      (Onnx__ModelProto *)onnx_unpack_file(path, &onnx__model_proto__descriptor, "ONNX model", d);
-  if (!m) return NULL;
   ModelHold *h = calloc(1, sizeof *h);
   if (!h) {
-    onnx__model_proto__free_unpacked(m, NULL);
     ir_error(d, path, NULL, "out of memory");
     return NULL;
   }
-  h->model = m;
+  if (load_model(path, h, d)) {
+    release_model(h);
+    return NULL;
+  }
+  Onnx__ModelProto *m = h->model;
   if (!m->graph) {
     ir_error(d, path, NULL, "model has no graph");
     release_model(h);
@@ -274,7 +318,7 @@ Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
   g->release_ctx = h;
   h->external.model = g->file; /* locations are resolved against the model's folder */
   ImportCtx c = {.file = path, .d = d, .g = g, .gp = m->graph, .opt = opt, .opset = opset,
-                 .external = &h->external};
+                 .external = &h->external, .model_file = h->raw_in_file ? &h->file : NULL};
   if (import_metadata(m, g, d) < 0 || import_graph(&c) < 0) {
     ir_graph_free(g); /* also frees the message and unmaps the external data through g->release */
     return NULL;

@@ -25,6 +25,25 @@ void onnx_unmap_file(MappedFile *mf);
 ProtobufCMessage *onnx_unpack_file(const char *path, const ProtobufCMessageDescriptor *desc, const char *what,
                                    Diag *d);
 
+/* Gives the pages wholly inside [p, p + n) of mapping mf back (madvise MADV_DONTNEED: a private read-only
+ * file mapping reads them from the file again if touched); nothing when the range is not inside mf. */
+void onnx_release_pages(const MappedFile *mf, const void *p, size_t n);
+
+/* ---- onnx_strip.c ---- */
+
+/* Where one initializer's raw_data is in the serialized model (p NULL: it has none). */
+typedef struct OnnxRawSpan {
+  const uint8_t *p;
+  size_t len;
+} OnnxRawSpan;
+typedef struct OnnxRawSpans {
+  OnnxRawSpan *v; /* one per GraphProto.initializer, in order (malloc'd) */
+  size_t n, cap;
+} OnnxRawSpans;
+/* A malloc'd copy of the serialized ModelProto buf[0..len) in which every initializer's raw_data is an
+ * empty field, and where the bytes were; -1 when buf is not laid out as expected (then unpack buf itself). */
+int onnx_strip_raw_data(const void *buf, size_t len, uint8_t **out, size_t *out_len, OnnxRawSpans *spans);
+
 /* A possibly-NULL protobuf string as a C string ("" for NULL). */
 static inline const char *pb_str(const char *s) { return s ? s : ""; }
 
@@ -54,6 +73,7 @@ typedef struct TensorSink {
   Arena *arena; /* copies are allocated here; NULL means malloc (caller frees) */
   int borrow;   /* data may point into the message's buffers when no conversion is needed */
   ExternalFiles *external; /* where external data is read from; NULL: external data is refused */
+  const MappedFile *mapped; /* raw_data may point into this mapping: its pages are given back once copied */
 } TensorSink;
 
 /* Decodes a TensorProto into *out (dtype, shape, data; FLOAT16 becomes f32).
@@ -91,6 +111,7 @@ typedef struct ImportCtx {
   int64_t opset;
   NameMap values; /* value name -> Value* */
   ExternalFiles *external; /* the files of external-data initializers and Constant values (Graph.release frees them) */
+  const MappedFile *model_file; /* the mapped model when initializers' raw_data point into it, else NULL */
   int batch_pinned; /* inputs whose symbolic first dim --batch pinned */
   const char *batch_fixed_input; /* the first input whose model-fixed first dim differs from --batch */
   int64_t batch_fixed_dim;

@@ -324,7 +324,7 @@ static int constant_tensor(const NodeSet *s, size_t i, const Onnx__AttributeProt
     if (!ap->t) return node_error(s, i, "attribute 'value' holds no tensor");
     char what[400];
     snprintf(what, sizeof what, "node '%.256s' (Constant): value", s->info[i].name);
-    TensorSink sink = {&c->g->arena, 1, c->external};
+    TensorSink sink = {&c->g->arena, 1, c->external, NULL};
     return onnx_decode_tensor(ap->t, &sink, t, c->file, what, c->d) == 0 ? 0 : -1;
   }
   if (strcmp(name, "value_float") == 0) return arena_tensor(c, DT_F32, 0, 1, &ap->f, t);
@@ -481,7 +481,7 @@ static int fill_attr(const NodeSet *s, size_t i, Attr *a, const Onnx__AttributeP
     char what[400];
     snprintf(what, sizeof what, "node '%.256s' (%s): attribute '%s'", s->info[i].name,
              pb_str(s->c->gp->node[i]->op_type), ap->name);
-    TensorSink sink = {arena, 1, NULL};
+    TensorSink sink = {arena, 1, NULL, NULL};
     p = a->t = arena_alloc(arena, sizeof *a->t);
     if (p && onnx_decode_tensor(ap->t, &sink, a->t, s->c->file, what, s->c->d) != 0) return -1;
     break;

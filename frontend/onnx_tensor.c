@@ -153,6 +153,7 @@ static int decode_data(const Onnx__TensorProto *tp, int onnx_type, const TensorS
   if (!out->data) return ir_error(d, file, NULL, "%s: out of memory", what);
   if (convert) convert_elements(&s, onnx_type, numel, out->data);
   else if (need) memcpy(out->data, s.p, need);
+  onnx_release_pages(sink->mapped, s.p, need); /* a misaligned raw_data in the model's mapping: held once */
   return 0;
 }
 
@@ -188,7 +189,7 @@ int onnx_read_tensor_file(const char *path, Tensor *out, char **name, Diag *d) {
   char what[300];
   if (tp->name && *tp->name) snprintf(what, sizeof what, "tensor '%.256s'", tp->name);
   else snprintf(what, sizeof what, "tensor");
-  TensorSink sink = {NULL, 0, NULL};
+  TensorSink sink = {NULL, 0, NULL, NULL};
   int rc = onnx_decode_tensor(tp, &sink, out, path, what, d);
   if (rc == 0 && name && tp->name && *tp->name && !(*name = strdup(tp->name))) {
     free(out->data);

@@ -46,6 +46,15 @@ void onnx_unmap_file(MappedFile *mf) {
   mf->size = 0;
 }
 
+void onnx_release_pages(const MappedFile *mf, const void *p, size_t n) {
+  uintptr_t lo = (uintptr_t)p, hi = lo + n, base = (uintptr_t)(mf ? mf->ptr : NULL);
+  if (!base || lo < base || hi > base + mf->size) return;
+  uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+  lo = (lo + page - 1) & ~(page - 1);
+  hi &= ~(page - 1);
+  if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
 /* Maps `path` and unpacks one message of type `desc` from it; NULL with d
  * filled ("not a valid WHAT (...)") on error. */
 ProtobufCMessage *onnx_unpack_file(const char *path, const ProtobufCMessageDescriptor *desc, const char *what,

@@ -395,6 +395,98 @@ static void test_typed_initializers(void **state) {
   ir_graph_free(g);
 }
 
+/* Initializers' raw_data is used from the mapped model (onnx_strip.c): values come out the same whatever
+ * their alignment in the file, next to typed-field initializers; the stripped message has each raw_data
+ * emptied and the spans point at the original bytes. */
+static void test_raw_data_in_place(void **state) {
+  (void)state;
+  static float w[8][37];
+  static const int64_t d37[] = {37};
+  static float fd[] = {1.5f, -2.0f};
+  static const int64_t d2[] = {2};
+  for (int i = 0; i < 8; i++)
+    for (int j = 0; j < 37; j++) w[i][j] = (float)(i * 100 + j) * 0.25f;
+  MB *m = mb_new(13);
+  char name[16];
+  for (int i = 0; i < 8; i++) { /* names of growing length move each raw_data's offset in the file */
+    snprintf(name, sizeof name, "w%.*s", i, "xxxxxxx");
+    Onnx__TensorProto *t = mb_tensor(m, name, F32, 1, d37);
+    set_raw(t, w[i], sizeof w[i]);
+    m->init_ptrs[m->graph.n_initializer++] = t;
+  }
+  Onnx__TensorProto *t = mb_tensor(m, "typed", F32, 1, d2);
+  t->n_float_data = 2, t->float_data = fd;
+  m->init_ptrs[m->graph.n_initializer++] = t;
+  mb_output(m, "typed");
+  size_t n = onnx__model_proto__get_packed_size(&m->model);
+  uint8_t *buf = malloc(n), *out = NULL;
+  onnx__model_proto__pack(&m->model, buf);
+  size_t out_len = 0;
+  OnnxRawSpans spans;
+  assert_int_equal(onnx_strip_raw_data(buf, n, &out, &out_len, &spans), 0);
+  assert_int_equal(spans.n, 9);
+  for (int i = 0; i < 8; i++) {
+    assert_int_equal(spans.v[i].len, sizeof w[i]);
+    assert_memory_equal(spans.v[i].p, w[i], sizeof w[i]);
+  }
+  int aligned = 0;
+  for (int i = 0; i < 8; i++) aligned += (spans.v[i].p - buf) % 4 == 0;
+  assert_true(aligned > 0 && aligned < 8); /* both kinds: borrowed in place, and copied */
+  assert_null(spans.v[8].p);
+  assert_true(out_len < n - 8 * sizeof w[0]);
+  Onnx__ModelProto *sm = onnx__model_proto__unpack(NULL, out_len, out);
+  assert_non_null(sm);
+  assert_int_equal(sm->graph->n_initializer, 9);
+  for (int i = 0; i < 8; i++)
+    assert_true(sm->graph->initializer[i]->has_raw_data && sm->graph->initializer[i]->raw_data.len == 0);
+  assert_int_equal(sm->graph->initializer[8]->n_float_data, 2);
+  onnx__model_proto__free_unpacked(sm, NULL);
+  free(out);
+  free(spans.v);
+  free(buf);
+  Graph *g = import_ok(m, NULL);
+  for (int i = 0; i < 8; i++) {
+    snprintf(name, sizeof name, "w%.*s", i, "xxxxxxx");
+    const Value *v = ir_value_find(g, name);
+    assert_non_null(v);
+    assert_memory_equal(v->t.data, w[i], sizeof w[i]);
+  }
+  assert_memory_equal(ir_value_find(g, "typed")->t.data, fd, sizeof fd);
+  ir_graph_free(g);
+}
+
+/* What the stripper refuses (the importer then unpacks the file itself): two graph fields, two raw_data in
+ * one tensor, a group; and no prefix of a model makes it read past its end (ASan checks the reads). */
+static void test_strip_refuses(void **state) {
+  (void)state;
+  /* ModelProto: graph (7) { initializer (5) { raw_data (9) "ab" } } */
+  static const uint8_t one[] = {0x3a, 0x06, 0x2a, 0x04, 0x4a, 0x02, 'a', 'b'};
+  static const uint8_t two_graphs[] = {0x3a, 0x06, 0x2a, 0x04, 0x4a, 0x02, 'a', 'b', 0x3a, 0x00};
+  static const uint8_t two_raw[] = {0x3a, 0x0a, 0x2a, 0x08, 0x4a, 0x02, 'a', 'b', 0x4a, 0x02, 'c', 'd'};
+  static const uint8_t group[] = {0x3a, 0x02, 0x0b, 0x0c};
+  uint8_t *out;
+  size_t len;
+  OnnxRawSpans s;
+  assert_int_equal(onnx_strip_raw_data(one, sizeof one, &out, &len, &s), 0);
+  static const uint8_t want[] = {0x3a, 0x04, 0x2a, 0x02, 0x4a, 0x00};
+  assert_int_equal(len, sizeof want);
+  assert_memory_equal(out, want, sizeof want);
+  assert_int_equal(s.n, 1);
+  assert_ptr_equal(s.v[0].p, one + 6);
+  assert_int_equal(s.v[0].len, 2);
+  free(out);
+  free(s.v);
+  assert_int_equal(onnx_strip_raw_data(two_graphs, sizeof two_graphs, &out, &len, &s), -1);
+  assert_int_equal(onnx_strip_raw_data(two_raw, sizeof two_raw, &out, &len, &s), -1);
+  assert_int_equal(onnx_strip_raw_data(group, sizeof group, &out, &len, &s), -1);
+  for (size_t cut = 0; cut < sizeof one; cut++) {
+    uint8_t *copy = malloc(cut + 1); /* exactly cut bytes readable */
+    memcpy(copy, one, cut);
+    if (onnx_strip_raw_data(copy, cut, &out, &len, &s) == 0) free(out), free(s.v);
+    free(copy);
+  }
+}
+
 /* Half to float: zeros, normals, subnormals, extremes, infinities, NaN. */
 static void test_half_to_float(void **state) {
   (void)state;
@@ -1221,6 +1313,8 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_basic_graph),
       cmocka_unit_test(test_typed_initializers),
+      cmocka_unit_test(test_raw_data_in_place),
+      cmocka_unit_test(test_strip_refuses),
       cmocka_unit_test(test_half_to_float),
       cmocka_unit_test(test_initializer_errors),
       cmocka_unit_test(test_external_data_refused),
