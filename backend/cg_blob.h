@@ -12,8 +12,10 @@
 
 /* Weights of at least this size are aligned to 2 MiB in the file and in memory (the .so is linked with a
  * 2 MiB max page size), so the kernel can map them with huge pages (the runtime asks it to): fewer page
- * walks while a large model streams its weights. Smaller models keep 64-byte alignment and small files. */
-#define CG_BLOB_HUGE_BYTES ((uint64_t)16 << 20)
+ * walks while a large model streams its weights (ViT-L/16: 1.5-2 % faster; ViT-B/16's 330 MB: no change).
+ * The 2 MiB alignment pads the file by 4-8 MB (mostly holes on disk), so smaller models keep 64-byte
+ * alignment and files of their own size. */
+#define CG_BLOB_HUGE_BYTES ((uint64_t)512 << 20)
 #define CG_BLOB_HUGE_ALIGN ((uint64_t)2 << 20)
 /* Whether weights of that many bytes get the huge-page layout. */
 static inline int cg_blob_huge(uint64_t bytes) { return bytes >= CG_BLOB_HUGE_BYTES; }
