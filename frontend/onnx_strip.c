@@ -49,12 +49,14 @@ static void out_varint(Out *o, uint64_t v) {
   out_put(o, b, (size_t)n);
 }
 
-/* Reads a varint at *p (< end); -1 when truncated or longer than 10 bytes. */
-static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v) {
+/* Reads a varint of at most max_bytes at *p (< end); -1 when truncated or longer. protobuf-c reads tags and
+ * length prefixes of at most 5 bytes and values of at most 10: the same limits here, so nothing it would
+ * refuse is re-encoded into something it accepts. */
+static int read_varint(const uint8_t **p, const uint8_t *end, int max_bytes, uint64_t *v) {
   *v = 0;
-  for (int shift = 0; shift < 70 && *p < end; shift += 7) {
+  for (int i = 0; i < max_bytes && *p < end; i++) {
     uint8_t b = *(*p)++;
-    *v |= (uint64_t)(b & 0x7f) << shift;
+    *v |= (uint64_t)(b & 0x7f) << (7 * i);
     if (!(b & 0x80)) return 0;
   }
   return -1;
@@ -71,13 +73,13 @@ typedef struct Field {
 static int next_field(const uint8_t *p, const uint8_t *end, Field *f) {
   uint64_t tag, len;
   f->start = p;
-  if (read_varint(&p, end, &tag)) return -1;
+  if (read_varint(&p, end, 5, &tag) || tag > UINT32_MAX) return -1;
   f->num = tag >> 3;
   f->wt = (int)(tag & 7);
   f->val = p;
   switch (f->wt) {
   case WT_VARINT:
-    if (read_varint(&p, end, &len)) return -1;
+    if (read_varint(&p, end, 10, &len)) return -1;
     break;
   case WT_FIXED64:
     if (end - p < 8) return -1;
@@ -88,7 +90,7 @@ static int next_field(const uint8_t *p, const uint8_t *end, Field *f) {
     p += 4;
     break;
   case WT_LEN:
-    if (read_varint(&p, end, &len) || len > (uint64_t)(end - p)) return -1;
+    if (read_varint(&p, end, 5, &len) || len > UINT32_MAX || len > (uint64_t)(end - p)) return -1;
     f->val = p;
     p += len;
     break;
@@ -159,10 +161,14 @@ int onnx_strip_raw_data(const void *buf, size_t len, uint8_t **out, size_t *out_
   Out o = {0};
   int graphs = 0, rc = 0;
   memset(spans, 0, sizeof *spans);
-  for (Field f; !rc && p < end; p = f.next) {
-    if (next_field(p, end, &f)) rc = -1;
-    else if (f.num == MODEL_GRAPH && f.wt == WT_LEN) rc = graphs++ ? -1 : put_stripped(&o, f.num, f.val, f.next, spans, strip_graph);
+  for (Field f; p < end; p = f.next) {
+    if (next_field(p, end, &f)) {
+      rc = -1;
+      break;
+    }
+    if (f.num == MODEL_GRAPH && f.wt == WT_LEN) rc = graphs++ ? -1 : put_stripped(&o, f.num, f.val, f.next, spans, strip_graph);
     else out_put(&o, f.start, (size_t)(f.next - f.start));
+    if (rc) break;
   }
   if (rc || o.err || !graphs) {
     free(o.p);

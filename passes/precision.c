@@ -23,6 +23,17 @@ static int name_kept(const char *list, const char *name) {
   return 0;
 }
 
+/* Whether --keep-fp32 names n: its own name, or for the q projection prune_rows split off an attention
+ * ("NAME.q"), the attention's name, so keeping an attention fp32 keeps all of it. */
+static int node_kept(const char *list, const Node *n) {
+  if (name_kept(list, n->name)) return 1;
+  size_t len = strlen(n->name);
+  if (n->op != OP_LINEAR || len < 3 || strcmp(n->name + len - 2, ".q") != 0) return 0;
+  char base[512];
+  snprintf(base, sizeof base, "%.*s", (int)(len - 2 < sizeof base - 1 ? len - 2 : sizeof base - 1), n->name);
+  return name_kept(list, base);
+}
+
 /* Why node n (a product) stays fp32, or NULL when it is reduced. before/after: by value id, whether a
  * matrix product is upstream of / downstream from the value. */
 static const char *kept_because(const Node *n, const unsigned char *before, const unsigned char *after,
@@ -32,7 +43,7 @@ static const char *kept_because(const Node *n, const unsigned char *before, cons
   for (int i = 0; i < n->n_out; i++) down |= after[n->out[i]->id];
   if (!up) return "the first matrix product on its path (the patch embedding)";
   if (!down) return "the last matrix product on its path (the head)";
-  if (name_kept(keep, n->name)) return "named by --keep-fp32";
+  if (node_kept(keep, n)) return "named by --keep-fp32";
   if (n->in[1]->kind != VK_CONST) return "its weights are not constant";
   if (p == PREC_INT8 && n->in[1]->t.rank == 2 && n->in[1]->t.dims[0] > IR_INT8_MAX_K)
     return "its dot products are too long for exact int32 sums (K over 131072)";

@@ -5,8 +5,9 @@
  *
  * A ViT classifier reads only the class token of its last block (`x[:, 0]` before the head), so the last
  * block's out-projection, MLP and final norm run on 1 row instead of N, and its attention computes one
- * query (a q linear on that row, then attention with the query input over all N keys and values). The
- * results are the same numbers: each selected row is computed exactly as before. */
+ * query (a q linear on that row, then attention with the query input over all N keys and values). Each
+ * selected row is computed as before; only the interpreter rounds q to float now (its self-attention
+ * kept q in double), as compiled code always did, so interpreted results may move by an ulp. */
 #include "fuse_util.h"
 #include "pass_util.h"
 #include <stdlib.h>
@@ -121,7 +122,7 @@ static Value *take_rows(Graph *g, Value *v, int axis, const RowSet *rs, Diag *d)
   memcpy(dims, v->t.dims, sizeof dims);
   dims[axis] = rs->n;
   snprintf(base, sizeof base, "%.480s/rows", v->name);
-  if (v->kind == VK_CONST) {
+  if (v->kind == VK_CONST && v->t.data) { /* (a parsed `blob` has no data: it gets a Gather like the rest) */
     Value *c = ir_const_new(g, base, v->t.dtype, v->t.rank, dims, NULL, d);
     if (!c) return NULL;
     int64_t outer = 1, inner = (int64_t)dt_size(v->t.dtype);
@@ -153,6 +154,9 @@ static Value *take_broadcast(Graph *g, Value *v, int rank, int axis, const RowSe
   return take_rows(g, v, a, rs, d);
 }
 
+/* Whether v is a constant whose f32 data is here (a parsed `blob` has none). */
+static int known_f32(const Value *v) { return v->kind == VK_CONST && v->t.data && v->t.dtype == DT_F32; }
+
 /* Whether node p computes row r of its output along `axis` from row r of its row-wise inputs only (and
  * whole other inputs); NULL when it does, else why not. */
 static const char *row_wise(const Node *p, int axis) {
@@ -172,9 +176,8 @@ static const char *row_wise(const Node *p, int axis) {
     if (ir_attention_shape(p, &as)) return "its operand shapes are unknown";
     if (as.cross) return "its queries are an input already";
     if (axis != 1) return "only the token axis selects queries";
-    if (p->in[1]->kind != VK_CONST || (p->in[2] && p->in[2]->kind != VK_CONST))
-      return "its projection weights are not constant";
-    if (p->n_in > 3 && p->in[3] && p->in[3]->kind != VK_CONST) return "its score bias is not constant";
+    if (!known_f32(p->in[1]) || (p->in[2] && !known_f32(p->in[2]))) return "its projection weights are not known";
+    if (p->n_in > 3 && p->in[3] && !known_f32(p->in[3])) return "its score bias is not known";
     return NULL;
   }
   default:
@@ -233,6 +236,7 @@ static int attention_rows(Graph *g, Node *p, const RowSet *rs, Value *out, Diag 
   Node *att = fuse_emit(g, OP_ATTENTION, p->name, att_in, 5, out, d);
   if (!att || copy_attrs(g, p, att, d)) return -1;
   ir_node_remove(p);
+  p->out[0]->def = NULL; /* read by nothing once its readers move to out */
   return 0;
 }
 
@@ -263,8 +267,7 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
     }
     p->out[0] = y;
     y->def = p;
-    x->def = NULL;
-    x->kind = VK_NODE;
+    x->def = NULL; /* read by nothing once its readers move to y; compaction drops it */
   }
   int renamed = 0;
   /* The readers: a Gather's indices (a Slice becomes a Gather) now count within the selected rows. */
@@ -273,9 +276,10 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
     const Tensor *it = s->op == OP_GATHER ? known_ints(s->in[1]) : NULL;
     int64_t n_idx = 0, cap = 0, *idx = NULL;
     int axis = rs->axis;
-    if (selector_rows(s, x, &axis, &idx, &n_idx, &cap)) {
+    int rc = selector_rows(s, x, &axis, &idx, &n_idx, &cap);
+    if (rc) {
       free(idx);
-      return ir_error(d, g->file, s, "prune_rows: reader changed while rewriting");
+      return ir_error(d, g->file, s, rc == -2 ? "out of memory" : "internal error: prune_rows: a reader changed while rewriting");
     }
     int identity = !it || it->rank == 1;
     for (int64_t i = 0; i < n_idx; i++) identity &= (idx[i] = row_pos(rs, idx[i])) == i;
@@ -283,7 +287,10 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
       /* It read every remaining row in order: gone, and y takes its name (the one a reader of the IR
        * met first: "V/rows" for an input V a rewrite selected from, or the model's own). */
       free(idx);
-      if (!renamed && y->def && y->def->out[0] == y) {
+      if (y->def && y->def->out[0] != y) { /* a graph output: the producer now defines it, later readers too */
+        y = s->out[0];
+        renamed = 1;
+      } else if (!renamed) {
         renamed = 1;
         const char *name = y->name;
         y->name = s->out[0]->name;

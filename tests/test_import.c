@@ -456,7 +456,7 @@ static void test_raw_data_in_place(void **state) {
 }
 
 /* What the stripper refuses (the importer then unpacks the file itself): two graph fields, two raw_data in
- * one tensor, a group; and no prefix of a model makes it read past its end (ASan checks the reads). */
+ * one tensor, a group, an over-long tag; and no prefix of a model makes it read past its end (ASan checks the reads). */
 static void test_strip_refuses(void **state) {
   (void)state;
   /* ModelProto: graph (7) { initializer (5) { raw_data (9) "ab" } } */
@@ -464,6 +464,8 @@ static void test_strip_refuses(void **state) {
   static const uint8_t two_graphs[] = {0x3a, 0x06, 0x2a, 0x04, 0x4a, 0x02, 'a', 'b', 0x3a, 0x00};
   static const uint8_t two_raw[] = {0x3a, 0x0a, 0x2a, 0x08, 0x4a, 0x02, 'a', 'b', 0x4a, 0x02, 'c', 'd'};
   static const uint8_t group[] = {0x3a, 0x02, 0x0b, 0x0c};
+  /* field 7 with its tag spelled in 6 bytes: protobuf-c reads tags of at most 5, so must the stripper */
+  static const uint8_t long_tag[] = {0xba, 0x80, 0x80, 0x80, 0x80, 0x00, 0x00};
   uint8_t *out;
   size_t len;
   OnnxRawSpans s;
@@ -479,6 +481,7 @@ static void test_strip_refuses(void **state) {
   assert_int_equal(onnx_strip_raw_data(two_graphs, sizeof two_graphs, &out, &len, &s), -1);
   assert_int_equal(onnx_strip_raw_data(two_raw, sizeof two_raw, &out, &len, &s), -1);
   assert_int_equal(onnx_strip_raw_data(group, sizeof group, &out, &len, &s), -1);
+  assert_int_equal(onnx_strip_raw_data(long_tag, sizeof long_tag, &out, &len, &s), -1);
   for (size_t cut = 0; cut < sizeof one; cut++) {
     uint8_t *copy = malloc(cut + 1); /* exactly cut bytes readable */
     memcpy(copy, one, cut);
