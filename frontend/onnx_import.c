@@ -61,11 +61,10 @@ static Onnx__ModelProto *unpack_in_place(ModelHold *h) {
 /* Maps and unpacks the model at path into h (h->model); -1 with d filled. */
 static int load_model(const char *path, ModelHold *h, Diag *d) {
   if (onnx_map_file(path, &h->file, d) < 0) return -1;
-  if (!h->file.ptr) return ir_error(d, path, NULL, "not a valid ONNX model (empty file)");
-  if ((h->model = unpack_in_place(h))) return 0;
-  h->model = onnx__model_proto__unpack(NULL, h->file.size, h->file.ptr);
+  if (h->file.ptr && (h->model = unpack_in_place(h))) return 0;
+  h->model = (Onnx__ModelProto *)onnx_unpack_mapped(&h->file, &onnx__model_proto__descriptor, "ONNX model", path, d);
   onnx_unmap_file(&h->file); /* protobuf-c copied every bytes field it kept */
-  return h->model ? 0 : ir_error(d, path, NULL, "not a valid ONNX model (protobuf parse failed)");
+  return h->model ? 0 : -1;
 }
 
 /* True for the names of the default ONNX operator domain. */

@@ -19,6 +19,10 @@ typedef struct MappedFile {
 
 int onnx_map_file(const char *path, MappedFile *mf, Diag *d);
 void onnx_unmap_file(MappedFile *mf);
+/* Unpacks one message of type `desc` from mf (the file `path`, for messages); NULL with d filled when it is
+ * empty or not such a message ("not a valid WHAT (...)"). protobuf-c copies what it keeps: mf may go. */
+ProtobufCMessage *onnx_unpack_mapped(const MappedFile *mf, const ProtobufCMessageDescriptor *desc, const char *what,
+                                     const char *path, Diag *d);
 /* Maps `path` and unpacks one message of type `desc` (free it with
  * protobuf_c_message_free_unpacked); NULL with d filled when the file cannot
  * be read or is not such a message ("not a valid WHAT (...)"). */

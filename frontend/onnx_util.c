@@ -55,18 +55,24 @@ void onnx_release_pages(const MappedFile *mf, const void *p, size_t n) {
   if (hi > lo) (void)madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
+ProtobufCMessage *onnx_unpack_mapped(const MappedFile *mf, const ProtobufCMessageDescriptor *desc, const char *what,
+                                     const char *path, Diag *d) {
+  if (!mf->ptr) {
+    ir_error(d, path, NULL, "not a valid %s (empty file)", what);
+    return NULL;
+  }
+  ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, mf->size, mf->ptr);
+  if (!m) ir_error(d, path, NULL, "not a valid %s (protobuf parse failed)", what);
+  return m;
+}
+
 /* Maps `path` and unpacks one message of type `desc` from it; NULL with d
  * filled ("not a valid WHAT (...)") on error. */
 ProtobufCMessage *onnx_unpack_file(const char *path, const ProtobufCMessageDescriptor *desc, const char *what,
                                    Diag *d) {
   MappedFile mf;
   if (onnx_map_file(path, &mf, d) < 0) return NULL;
-  if (!mf.ptr) {
-    ir_error(d, path, NULL, "not a valid %s (empty file)", what);
-    return NULL;
-  }
-  ProtobufCMessage *m = protobuf_c_message_unpack(desc, NULL, mf.size, mf.ptr);
+  ProtobufCMessage *m = onnx_unpack_mapped(&mf, desc, what, path, d);
   onnx_unmap_file(&mf); /* protobuf-c copies every string and bytes field it keeps */
-  if (!m) ir_error(d, path, NULL, "not a valid %s (protobuf parse failed)", what);
   return m;
 }
