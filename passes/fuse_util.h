@@ -11,6 +11,10 @@
 /* Relative tolerance for the constants of a pattern (sqrt(2), 0.044715, ...). */
 #define FUSE_RTOL 1e-4
 
+/* The suffix of the q projection prune_rows splits off an attention (node "NAME.q"): --keep-fp32 naming the
+ * attention covers it too (precision.c). */
+#define PASS_QUERY_SUFFIX ".q"
+
 /* ---- readers of each value (fuse_util.c) ---- */
 
 typedef struct FuseUsers {

@@ -24,13 +24,13 @@ static int name_kept(const char *list, const char *name) {
 }
 
 /* Whether --keep-fp32 names n: its own name, or for the q projection prune_rows split off an attention
- * ("NAME.q"), the attention's name, so keeping an attention fp32 keeps all of it. */
+ * ("NAME" PASS_QUERY_SUFFIX), the attention's name, so keeping an attention fp32 keeps all of it. */
 static int node_kept(const char *list, const Node *n) {
   if (name_kept(list, n->name)) return 1;
-  size_t len = strlen(n->name);
-  if (n->op != OP_LINEAR || len < 3 || strcmp(n->name + len - 2, ".q") != 0) return 0;
+  size_t len = strlen(n->name), sfx = strlen(PASS_QUERY_SUFFIX);
+  if (n->op != OP_LINEAR || len <= sfx || strcmp(n->name + len - sfx, PASS_QUERY_SUFFIX) != 0) return 0;
   char base[512];
-  snprintf(base, sizeof base, "%.*s", (int)(len - 2 < sizeof base - 1 ? len - 2 : sizeof base - 1), n->name);
+  snprintf(base, sizeof base, "%.*s", (int)(len - sfx < sizeof base - 1 ? len - sfx : sizeof base - 1), n->name);
   return name_kept(list, base);
 }
 

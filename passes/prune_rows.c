@@ -200,18 +200,6 @@ static Value *const_cols(Graph *g, Value *v, int64_t from, int64_t count, const 
   return c;
 }
 
-/* Copies p's attributes onto n (they live in the same arena). */
-static int copy_attrs(Graph *g, const Node *p, Node *n, Diag *d) {
-  for (int i = 0; i < p->n_attrs; i++) {
-    Attr *a = ir_attr_add(g, n, p->attrs[i].name, p->attrs[i].kind, d);
-    if (!a) return -1;
-    const char *name = a->name;
-    *a = p->attrs[i];
-    a->name = name;
-  }
-  return 0;
-}
-
 /* Self-attention p computing only the selected queries: q = linear(x's rows, w_q, b_q), then attention
  * over all of x with k|v weights and the query input. Its output is out. */
 static int attention_rows(Graph *g, Node *p, const RowSet *rs, Value *out, Diag *d) {
@@ -226,7 +214,7 @@ static int attention_rows(Graph *g, Node *p, const RowSet *rs, Value *out, Diag 
   if (bias && !(bias = take_rows(g, bias, 2, rs, d))) return -1;
   int64_t qd[3] = {as.b, rs->n, as.e};
   char base[512];
-  snprintf(base, sizeof base, "%.480s.q", p->name);
+  snprintf(base, sizeof base, "%.480s" PASS_QUERY_SUFFIX, p->name);
   Value *q = fuse_value(g, base, 3, qd, d);
   Value *lin_in[3] = {xs, wq, bq};
   Node *lin = q ? fuse_emit(g, OP_LINEAR, base, lin_in, bq ? 3 : 2, q, d) : NULL;
@@ -234,7 +222,9 @@ static int attention_rows(Graph *g, Node *p, const RowSet *rs, Value *out, Diag 
   if (!lin || (prec && fuse_attr_s(g, lin, "precision", prec, d))) return -1;
   Value *att_in[5] = {x, wkv, bkv, bias, q};
   Node *att = fuse_emit(g, OP_ATTENTION, p->name, att_in, 5, out, d);
-  if (!att || copy_attrs(g, p, att, d)) return -1;
+  if (!att) return -1;
+  att->attrs = p->attrs; /* p goes: its attributes (heads, scale, precision) move over */
+  att->n_attrs = p->n_attrs;
   ir_node_remove(p);
   p->out[0]->def = NULL; /* read by nothing once its readers move to out */
   return 0;
