@@ -60,10 +60,11 @@ check "attention map of windowed attention (Swin): refused" \
   '[ $rc = 1 ] && [ ! -e "$tmp/swin.png" ] && grep -q "attention runs over 9 sequences for 1 image(s), windows of 16 tokens" "$tmp/swin.err"'
 
 "$vitc" inspect "$fixture.onnx" >"$tmp/inspect.txt"
-check "inspect: patch, width, depth, heads, MLP, parameters, fusion" \
+check "inspect: patch, width, depth, heads, MLP, parameters, fusion, FLOPs computed after prune_rows" \
   'grep -q "^  patch 4x4$" "$tmp/inspect.txt" && grep -q "width 64, depth 2, heads 2, MLP width 128, tokens 65" "$tmp/inspect.txt" &&
    grep -q "parameters 75100 " "$tmp/inspect.txt" && grep -q "2 of 2 softmax fused into attention" "$tmp/inspect.txt" &&
-   grep -q "FLOPs per image 11.1 M" "$tmp/inspect.txt"'
+   grep -q "FLOPs per image 11.1 M" "$tmp/inspect.txt" &&
+   grep -q "^  computed: 6.87 MFLOPs per image (38.0 % fewer: prune_rows" "$tmp/inspect.txt"'
 "$vitc" inspect "$fixture.onnx" --pos-embed "$tmp/pos.png" >"$tmp/pos.txt"
 check "position-embedding grid: 8x8 tiles of 8x8 cells, 20 px each, 2 px gaps" '[ "$(png_size "$tmp/pos.png")" = 1298x1298 ]'
 "$vitc" inspect "$tmp/model.so" >"$tmp/inspect_so.txt"

@@ -111,7 +111,6 @@ static void scan_folded(const Graph *g, Summary *s) {
   }
 }
 
-/* Width, depth, heads, MLP width and FLOPs from the optimized graph. */
 /* Matrix-product FLOPs per image of g. */
 static double graph_flops(const Graph *g) {
   int64_t batch = g->n_inputs && g->inputs[0]->t.rank ? g->inputs[0]->t.dims[0] : 1;
@@ -120,6 +119,7 @@ static double graph_flops(const Graph *g) {
   return f;
 }
 
+/* Width, depth, heads, MLP width and FLOPs from the optimized graph. */
 static void scan_optimized(const Graph *g, Summary *s) {
   s->flops = graph_flops(g);
   for (int i = 0; i < g->n_nodes; i++) {
@@ -171,14 +171,19 @@ static void print_summary(const Graph *g, const Summary *s) {
   printf("\n");
 }
 
+/* Runs the passes po does not disable (the memory plan they leave is not needed here). */
+static int run_passes(Graph *g, const PassOptions *po, Diag *d) {
+  PassCtx ctx = {0};
+  int rc = cli_optimize(g, po, &ctx, d);
+  pass_ctx_free(&ctx);
+  return rc;
+}
+
 /* Runs only the cleanup and fold passes (what the position-embedding search and the patch scan need). */
 static int fold_only(Graph *g, Diag *d) {
   PassOptions po = {0};
   for (int p = 0; p < PASS_COUNT; p++) po.disabled[p] = p != PASS_cleanup && p != PASS_fold;
-  PassCtx ctx = {0};
-  int rc = cli_optimize(g, &po, &ctx, d);
-  pass_ctx_free(&ctx);
-  return rc;
+  return run_passes(g, &po, d);
 }
 
 static int inspect_graph(Graph *g, const InspectArgs *a, Diag *d) {
@@ -191,16 +196,10 @@ static int inspect_graph(Graph *g, const InspectArgs *a, Diag *d) {
    * compute (a class-token head needs one row of the last block). */
   PassOptions po = {0};
   po.disabled[PASS_prune_rows] = 1;
-  PassCtx ctx = {0};
-  int rc = cli_optimize(g, &po, &ctx, d);
-  pass_ctx_free(&ctx);
-  if (rc) return -1;
+  if (run_passes(g, &po, d)) return -1;
   scan_optimized(g, &s);
   for (int p = 0; p < PASS_COUNT; p++) po.disabled[p] = p != PASS_prune_rows;
-  PassCtx pctx = {0};
-  rc = cli_optimize(g, &po, &pctx, d);
-  pass_ctx_free(&pctx);
-  if (rc) return -1;
+  if (run_passes(g, &po, d)) return -1;
   s.flops_pruned = graph_flops(g);
   print_summary(g, &s);
   return 0;
