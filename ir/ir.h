@@ -268,6 +268,9 @@ int ir_graph_compact(Graph *g, Diag *d);
  * works out the values of small integer tensors (Shape, Gather, Concat ... on
  * shapes) so that Reshape, Expand, Slice and friends get static shapes. */
 int ir_infer_shapes(Graph *g, Diag *d);
+/* The number of elements of an integer Range (ceil((limit - start) / delta), at least 0), exact for any
+ * int64 operands; -1 when delta is 0 or the count exceeds int64. */
+int64_t ir_range_count_i64(int64_t start, int64_t limit, int64_t delta);
 /* Conv's output size along one spatial axis (input in, kernel k, stride s,
  * dilation dil) under ONNX padding rules; *pb, *pe are the leading and
  * trailing pads, replaced by what auto_pad ("SAME_UPPER", ...) implies. */

@@ -5,6 +5,7 @@
 #include "ir.h"
 #include "shape_fused.h"
 #include "shape_vision.h"
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -898,19 +899,28 @@ static int shape_constant_of_shape(Node *n, Diag *d) {
   return 0;
 }
 
+int64_t ir_range_count_i64(int64_t start, int64_t limit, int64_t delta) {
+  if (delta == 0) return -1;
+  __int128 span = delta > 0 ? (__int128)limit - start : (__int128)start - limit; /* 128 bits: no overflow */
+  __int128 step = delta > 0 ? (__int128)delta : -(__int128)delta, count = span > 0 ? (span + step - 1) / step : 0;
+  return count <= INT64_MAX ? (int64_t)count : -1;
+}
+
 static int shape_range(Node *n, Diag *d) {
   const Tensor *s = need_data(n, 0, d), *l = s ? need_data(n, 1, d) : NULL, *dl = l ? need_data(n, 2, d) : NULL;
   if (!dl) return -1;
   if (s->dtype != l->dtype || s->dtype != dl->dtype || tensor_numel(s) != 1 || tensor_numel(l) != 1 || tensor_numel(dl) != 1)
     return ir_error(d, NULL, n, "start, limit and delta must be scalars of one type");
-  double start, limit, delta;
+  double cnt;
   if (s->dtype == DT_F32) {
-    start = *(float *)s->data, limit = *(float *)l->data, delta = *(float *)dl->data;
-  } else {
-    start = (double)tensor_get_i64(s, 0), limit = (double)tensor_get_i64(l, 0), delta = (double)tensor_get_i64(dl, 0);
+    double start = *(float *)s->data, limit = *(float *)l->data, delta = *(float *)dl->data;
+    if (delta == 0) return ir_error(d, NULL, n, "delta must not be 0");
+    cnt = __builtin_ceil((limit - start) / delta);
+  } else { /* exactly: in double, ceil((2^63 - 1 - -2^63) / (2^63 - 1)) comes out 2, not 3 */
+    if (tensor_get_i64(dl, 0) == 0) return ir_error(d, NULL, n, "delta must not be 0");
+    int64_t c = ir_range_count_i64(tensor_get_i64(s, 0), tensor_get_i64(l, 0), tensor_get_i64(dl, 0));
+    cnt = c < 0 ? INFINITY : (double)c;
   }
-  if (delta == 0) return ir_error(d, NULL, n, "delta must not be 0");
-  double cnt = __builtin_ceil((limit - start) / delta);
   if (!(cnt <= (double)(IR_MAX_TENSOR_BYTES / 4))) /* also NaN */
     return ir_error(d, NULL, n, "a range of %g elements is too large", cnt);
   int64_t dims[1] = {cnt > 0 ? (int64_t)cnt : 0};
