@@ -17,6 +17,7 @@ Graph *ir_graph_new(const char *file) {
 void ir_graph_free(Graph *g) {
   if (!g) return;
   if (g->release) g->release(g->release_ctx);
+  free(g->name_slot);
   arena_free_all(&g->arena);
   free(g);
 }
@@ -33,6 +34,56 @@ static int grow(Graph *g, void ***items, int n, int *cap) {
   return 0;
 }
 
+/* FNV-1a of a name. */
+static uint64_t name_hash(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  for (; *s; s++) h = (h ^ (unsigned char)*s) * 1099511628211ull;
+  return h;
+}
+
+/* The slot of the name index where a value named `name` is, or the empty slot where it would go. */
+static Value **name_probe(const Graph *g, const char *name) {
+  size_t mask = (size_t)g->name_cap - 1, i = (size_t)name_hash(name) & mask;
+  while (g->name_slot[i] && strcmp(g->name_slot[i]->name, name) != 0) i = (i + 1) & mask;
+  return &g->name_slot[i];
+}
+
+/* (Re)builds the name index with room for twice the values; -1 out of memory (the index stays unbuilt). */
+static int names_build(Graph *g) {
+  int cap = 64;
+  while (cap < 2 * (g->n_values + 1)) cap *= 2;
+  ir_names_forget(g);
+  if (!(g->name_slot = calloc((size_t)cap, sizeof *g->name_slot))) return -1;
+  g->name_cap = cap;
+  for (int i = 0; i < g->n_values; i++) {
+    Value **s = name_probe(g, g->values[i]->name);
+    if (!*s) *s = g->values[i], g->name_used++;
+  }
+  return 0;
+}
+
+void ir_names_forget(Graph *g) {
+  free(g->name_slot);
+  g->name_slot = NULL;
+  g->name_cap = g->name_used = 0;
+}
+
+int ir_name_taken(Graph *g, const char *name) {
+  if (!g->name_cap && names_build(g)) return ir_value_find(g, name) != NULL; /* out of memory: the slow way */
+  return *name_probe(g, name) != NULL;
+}
+
+void ir_value_swap_names(Graph *g, Value *a, Value *b) {
+  if (g->name_cap) { /* each name's slot now holds the other value */
+    Value **sa = name_probe(g, a->name), **sb = name_probe(g, b->name);
+    if (*sa == a && *sb == b) *sa = b, *sb = a;
+    else ir_names_forget(g); /* (duplicate names: rebuild rather than guess) */
+  }
+  const char *t = a->name;
+  a->name = b->name;
+  b->name = t;
+}
+
 Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d) {
   Value *v = arena_alloc(&g->arena, sizeof *v);
   if (!v || grow(g, (void ***)&g->values, g->n_values, &g->cap_values) ||
@@ -43,6 +94,14 @@ Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d) {
   v->kind = kind;
   v->id = g->n_values;
   g->values[g->n_values++] = v;
+  if (g->name_cap) {
+    if (2 * (g->name_used + 1) > g->name_cap) {
+      if (names_build(g)) ir_names_forget(g); /* rebuilt on the next query */
+    } else {
+      Value **s = name_probe(g, v->name);
+      if (!*s) *s = v, g->name_used++;
+    }
+  }
   return v;
 }
 

@@ -218,6 +218,9 @@ typedef struct Graph {
    * file order; vitc reads its image preprocessing from `vitc.*` keys
    * (docs/image.md) and a compiled model carries it in its info. */
   MetaProp *meta; int n_meta;
+  /* Which value names are taken (ir_name_taken): an open-addressing table of values by name, malloc'd,
+   * built on first use and dropped when values are renumbered; 0 slots when not built. */
+  Value **name_slot; int name_cap, name_used;
 } Graph;
 
 Graph *ir_graph_new(const char *file);  /* NULL when out of memory */
@@ -226,6 +229,12 @@ void ir_graph_free(Graph *g);
 /* Builders; all return NULL on allocation failure (and fill d). */
 Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d);
 Value *ir_value_find(const Graph *g, const char *name);
+/* Whether some value of g is named `name` (hashed: passes name new values in a loop). */
+int ir_name_taken(Graph *g, const char *name);
+/* Exchanges the names of a and b (the only way a pass renames a value, so the name index stays true). */
+void ir_value_swap_names(Graph *g, Value *a, Value *b);
+/* Drops the name index (after values were removed); the next ir_name_taken rebuilds it. */
+void ir_names_forget(Graph *g);
 Node *ir_node_new(Graph *g, OpKind op, const char *name, int n_in, int n_out, Diag *d);
 int ir_graph_add_input(Graph *g, Value *v, Diag *d);
 int ir_graph_add_output(Graph *g, Value *v, Diag *d);

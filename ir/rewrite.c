@@ -7,7 +7,7 @@
 const char *ir_unique_name(Graph *g, const char *base, Diag *d) {
   char buf[512];
   snprintf(buf, sizeof buf, "%s", base);
-  for (int k = 1; ir_value_find(g, buf); k++) snprintf(buf, sizeof buf, "%.480s_%d", base, k);
+  for (int k = 1; ir_name_taken(g, buf); k++) snprintf(buf, sizeof buf, "%.480s_%d", base, k);
   const char *s = arena_strdup(&g->arena, buf);
   if (!s) ir_error(d, g->file, NULL, "out of memory");
   return s;
@@ -118,6 +118,7 @@ static int drop_unused_values(Graph *g, Diag *d) {
       n++;
     }
   g->n_values = n;
+  ir_names_forget(g);
   free(uses);
   free(keep);
   return 0;

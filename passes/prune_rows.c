@@ -108,6 +108,11 @@ static int rows_read(const FuseUsers *u, const Value *x, RowSet *rs) {
   return 1;
 }
 
+/* Whether the known i64 indices t hold exactly idx[0..n). */
+static int same_indices(const Tensor *t, const int64_t *idx, int64_t n) {
+  return t && t->dtype == DT_I64 && tensor_numel(t) == n && memcmp(t->data, idx, (size_t)n * sizeof *idx) == 0;
+}
+
 /* Where row r of the full axis sits among the selected rows. */
 static int64_t row_pos(const RowSet *rs, int64_t r) {
   const int64_t *p = bsearch(&r, rs->rows, (size_t)rs->n, sizeof r, cmp_i64);
@@ -230,19 +235,54 @@ static int attention_rows(Graph *g, Node *p, const RowSet *rs, Value *out, Diag 
   return 0;
 }
 
-/* p (whose output's readers take rs) computing only those rows into a new value; its readers then read
- * that. 1 done, -1 error. */
+/* Reader s of x as it will read the selected rows rs: its indices counted within them (*idx, malloc'd,
+ * *n_idx of them; *it its old indices when s is a Gather) and whether that is every selected row in order
+ * with the axis kept (then s reads the pruned value as it is). 0, or -1 with d filled. */
+static int reader_rows(Graph *g, const Node *s, const Value *x, const RowSet *rs, int64_t **idx, int64_t *n_idx,
+                       const Tensor **it, int *identity, Diag *d) {
+  int64_t cap = 0;
+  int axis = rs->axis;
+  *idx = NULL, *n_idx = 0;
+  *it = s->op == OP_GATHER ? known_ints(s->in[1]) : NULL;
+  int rc = selector_rows(s, x, &axis, idx, n_idx, &cap);
+  if (rc) {
+    free(*idx);
+    *idx = NULL;
+    return ir_error(d, g->file, s, rc == -2 ? "out of memory" : "internal error: prune_rows: a reader changed while rewriting");
+  }
+  *identity = !*it || (*it)->rank == 1;
+  for (int64_t i = 0; i < *n_idx; i++) *identity &= ((*idx)[i] = row_pos(rs, (*idx)[i])) == i;
+  *identity &= *n_idx == rs->n;
+  return 0;
+}
+
+/* p (whose output's readers take rs) computing only those rows; its readers then read that. When a
+ * reader takes every selected row in order, p computes that reader's output directly (the reader goes,
+ * and the value keeps its name and readers: no search for them); else a new value "X/rows". 1 done, -1
+ * error. */
 static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *d) {
-  Value *x = p->out[0];
-  int rank = x->t.rank;
-  int64_t dims[IR_MAX_RANK];
-  memcpy(dims, x->t.dims, sizeof dims);
-  dims[rs->axis] = rs->n;
-  char base[512];
-  snprintf(base, sizeof base, "%.480s/rows", x->name);
-  Value *y = fuse_value(g, base, rank, dims, d);
-  if (!y) return -1;
-  y->t.dtype = x->t.dtype;
+  Value *x = p->out[0], *y = NULL;
+  Node *const *readers = u->list + u->start[x->id];
+  int n_readers = u->count[x->id], whole = -1; /* the reader whose output p computes */
+  for (int k = 0; k < n_readers && whole < 0; k++) {
+    int64_t *idx, n_idx;
+    const Tensor *it;
+    int identity;
+    if (reader_rows(g, readers[k], x, rs, &idx, &n_idx, &it, &identity, d)) return -1;
+    free(idx);
+    if (identity) whole = k, y = readers[k]->out[0];
+  }
+  if (!y) {
+    int64_t dims[IR_MAX_RANK];
+    memcpy(dims, x->t.dims, sizeof dims);
+    dims[rs->axis] = rs->n;
+    char base[512];
+    snprintf(base, sizeof base, "%.480s/rows", x->name);
+    if (!(y = fuse_value(g, base, x->t.rank, dims, d))) return -1;
+    y->t.dtype = x->t.dtype;
+  } else {
+    ir_node_remove(readers[whole]);
+  }
   if (p->op == OP_ATTENTION) {
     if (attention_rows(g, p, rs, y, d)) return -1;
   } else {
@@ -251,47 +291,37 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
     int n_rowwise = p->op == OP_LAYER_NORM ? 1 : p->n_in;
     for (int i = 0; i < n_rowwise; i++) {
       if (!p->in[i] || (p->op == OP_LINEAR && (i == 1 || i == 2))) continue;
-      Value *v = take_broadcast(g, p->in[i], rank, rs->axis, rs, d);
+      Value *v = take_broadcast(g, p->in[i], x->t.rank, rs->axis, rs, d);
       if (!v) return -1;
       p->in[i] = v;
     }
     p->out[0] = y;
+    y->kind = VK_NODE;
     y->def = p;
+    y->data_inferred = 0;
     x->def = NULL; /* read by nothing once its readers move to y; compaction drops it */
   }
-  int renamed = 0;
-  /* The readers: a Gather's indices (a Slice becomes a Gather) now count within the selected rows. */
-  for (int k = 0; k < u->count[x->id]; k++) {
-    Node *s = u->list[u->start[x->id] + k];
-    const Tensor *it = s->op == OP_GATHER ? known_ints(s->in[1]) : NULL;
-    int64_t n_idx = 0, cap = 0, *idx = NULL;
-    int axis = rs->axis;
-    int rc = selector_rows(s, x, &axis, &idx, &n_idx, &cap);
-    if (rc) {
+  /* The other readers: a Gather's indices (a Slice becomes a Gather) now count within the selected rows. */
+  for (int k = 0; k < n_readers; k++) {
+    Node *s = readers[k];
+    if (k == whole) continue;
+    int64_t *idx, n_idx;
+    const Tensor *it;
+    int identity;
+    if (reader_rows(g, s, x, rs, &idx, &n_idx, &it, &identity, d)) return -1;
+    if (identity && pass_bypass(g, s, s->out[0], y)) { /* a second reader of every row (CSE merges most) */
       free(idx);
-      return ir_error(d, g->file, s, rc == -2 ? "out of memory" : "internal error: prune_rows: a reader changed while rewriting");
-    }
-    int identity = !it || it->rank == 1;
-    for (int64_t i = 0; i < n_idx; i++) identity &= (idx[i] = row_pos(rs, idx[i])) == i;
-    if (identity && n_idx == rs->n && pass_bypass(g, s, s->out[0], y)) {
-      /* It read every remaining row in order: gone, and y takes its name (the one a reader of the IR
-       * met first: "V/rows" for an input V a rewrite selected from, or the model's own). */
-      free(idx);
-      if (y->def && y->def->out[0] != y) { /* a graph output: the producer now defines it, later readers too */
-        y = s->out[0];
-        renamed = 1;
-      } else if (!renamed) {
-        renamed = 1;
-        const char *name = y->name;
-        y->name = s->out[0]->name;
-        s->out[0]->name = name;
-      }
       continue;
     }
     int irank = it ? it->rank : 1;
     const int64_t *idims = it ? it->dims : &n_idx;
-    snprintf(base, sizeof base, "%.480s.idx", s->out[0]->name);
-    Value *nv = ir_const_new(g, base, DT_I64, irank, idims, idx, d);
+    Value *nv = s->in[1];
+    if (!same_indices(it, idx, n_idx)) { /* (a Gather whose indices did not move keeps them: up a chain of
+                                            row-wise nodes the same reader is rewritten once per node) */
+      char base[512];
+      snprintf(base, sizeof base, "%.480s.idx", s->out[0]->name);
+      nv = ir_const_new(g, base, DT_I64, irank, idims, idx, d);
+    }
     free(idx);
     if (!nv) return -1;
     if (s->op == OP_GATHER) {
@@ -325,6 +355,28 @@ static int try_node(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *p, Diag *d
   return rc;
 }
 
+#define PRUNE_PATCH_INPUTS 16 /* inputs of a rewritten node whose readers are patched in the index */
+
+/* After row-wise node p was pruned in place (its inputs were `before`), its inputs' entries in the
+ * readers index drop p and list the Gather that now reads each instead (none when p now reads a cut
+ * constant). Only earlier nodes are visited after p, so these are the only entries that the
+ * rest of the sweep reads; patching them instead of indexing the graph again keeps a long chain linear. */
+static void users_patch(FuseUsers *u, const Node *p, Value *const *before) {
+  for (int i = 0; i < p->n_in; i++) {
+    Value *v = before[i];
+    if (!v || v == p->in[i] || v->id >= u->n_values) continue;
+    Node *reader = p->in[i]->def && p->in[i]->def->op == OP_GATHER && p->in[i]->def->in[0] == v ? p->in[i]->def : NULL;
+    Node **list = u->list + u->start[v->id];
+    int n = u->count[v->id], j = 0;
+    while (j < n && list[j] != p) j++;
+    if (j == n) continue;
+    /* The Gather is the newest node: it goes last, as indexing the graph again would list it. */
+    memmove(list + j, list + j + 1, (size_t)(n - j - 1) * sizeof *list);
+    if (reader) list[n - 1] = reader;
+    else u->count[v->id]--;
+  }
+}
+
 /* Visits the nodes from the last to the first, so one sweep moves a selection up a whole chain: the
  * Gathers a rewrite puts on a node's inputs are read by earlier nodes. */
 int pass_prune_rows(Graph *g, PassCtx *ctx, Diag *d) {
@@ -333,9 +385,16 @@ int pass_prune_rows(Graph *g, PassCtx *ctx, Diag *d) {
   if (fuse_users_build(g, &u, d)) return -1;
   for (int k = g->n_nodes - 1; k >= 0 && rc >= 0; k--) {
     Node *p = g->nodes[k];
+    Value *before[PRUNE_PATCH_INPUTS];
+    int patch = p->op != OP_ATTENTION && p->n_in <= PRUNE_PATCH_INPUTS;
+    if (patch) memcpy(before, p->in, (size_t)p->n_in * sizeof *before);
     if (p->removed || (rc = try_node(g, ctx, &u, p, d)) <= 0) continue;
     changed = 1;
-    fuse_users_free(&u); /* the rewrite added readers: index them again */
+    if (patch) {
+      users_patch(&u, p, before);
+      continue;
+    }
+    fuse_users_free(&u); /* attention's rewrite adds nodes of its own: index the readers again */
     if (fuse_users_build(g, &u, d)) return -1;
   }
   fuse_users_free(&u);
