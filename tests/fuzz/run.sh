@@ -4,9 +4,11 @@
 # fuzz_onnx (model bytes through import, shapes, verifier, every pass, the planner), fuzz_ir (IR text through
 # the parser, verifier, printer round trip and every pass), fuzz_npy (.npy bytes). A crash, sanitizer report
 # or leak fails the run and names the reproducer file, which belongs under tests/fuzz/regressions/ once
-# fixed (every file there is replayed first).
+# fixed (every file there is replayed first). So does one input that runs for more than UNIT_SECONDS (60): a
+# model of a few hundred kilobytes must not keep the compiler busy for minutes.
 set -e
 seconds=${1:-60}
+unit_seconds=60
 root=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$root"
 CC=clang-19 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVITC_FUZZ=ON -DVITC_WERROR=OFF >/dev/null
@@ -21,10 +23,10 @@ fail=0 failed=0
 for t in onnx ir npy; do
   before=$fail
   if ls tests/fuzz/regressions/$t/* >/dev/null 2>&1; then
-    ./build-fuzz/fuzz_$t tests/fuzz/regressions/$t/* >"$work/$t.replay.log" 2>&1 ||
+    ./build-fuzz/fuzz_$t -timeout="$unit_seconds" tests/fuzz/regressions/$t/* >"$work/$t.replay.log" 2>&1 ||
       { echo "FAIL fuzz_$t: a regression input fails again"; tail -n 20 "$work/$t.replay.log"; fail=1; }
   fi
-  if ./build-fuzz/fuzz_$t "$work/$t" -max_total_time="$seconds" -rss_limit_mb=4096 -max_len=1048576 \
+  if ./build-fuzz/fuzz_$t "$work/$t" -max_total_time="$seconds" -timeout="$unit_seconds" -rss_limit_mb=4096 -max_len=1048576 \
        -artifact_prefix="$work/crash/$t-" >"$work/$t.log" 2>&1; then
     echo "fuzz_$t: $(grep -o 'Done [0-9]* runs in [0-9]* second(s)' "$work/$t.log"), no finding"
   else
