@@ -17,7 +17,7 @@ Graph *ir_graph_new(const char *file) {
 void ir_graph_free(Graph *g) {
   if (!g) return;
   if (g->release) g->release(g->release_ctx);
-  free(g->name_slot);
+  ir_names_forget(g);
   arena_free_all(&g->arena);
   free(g);
 }
@@ -66,6 +66,40 @@ void ir_names_forget(Graph *g) {
   free(g->name_slot);
   g->name_slot = NULL;
   g->name_cap = g->name_used = 0;
+  free(g->hint_slot);
+  g->hint_slot = NULL;
+  g->hint_cap = g->hint_used = 0;
+}
+
+/* One entry of the suffix hints: a base name (in the graph's arena) and its next suffix. */
+struct NameHint {
+  const char *base;
+  int next;
+};
+
+int *ir_name_next_suffix(Graph *g, const char *base) {
+  if (2 * (g->hint_used + 1) > g->hint_cap) { /* grow (or make) the table and rehash */
+    int cap = g->hint_cap ? 2 * g->hint_cap : 64;
+    struct NameHint *t = calloc((size_t)cap, sizeof *t);
+    if (!t) return NULL;
+    for (int i = 0; i < g->hint_cap; i++)
+      if (g->hint_slot[i].base) {
+        size_t j = (size_t)name_hash(g->hint_slot[i].base) & (size_t)(cap - 1);
+        while (t[j].base) j = (j + 1) & (size_t)(cap - 1);
+        t[j] = g->hint_slot[i];
+      }
+    free(g->hint_slot);
+    g->hint_slot = t;
+    g->hint_cap = cap;
+  }
+  size_t mask = (size_t)g->hint_cap - 1, i = (size_t)name_hash(base) & mask;
+  while (g->hint_slot[i].base && strcmp(g->hint_slot[i].base, base) != 0) i = (i + 1) & mask;
+  if (!g->hint_slot[i].base) {
+    if (!(g->hint_slot[i].base = arena_strdup(&g->arena, base))) return NULL;
+    g->hint_slot[i].next = 1;
+    g->hint_used++;
+  }
+  return &g->hint_slot[i].next;
 }
 
 int ir_name_taken(Graph *g, const char *name) {

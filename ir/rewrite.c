@@ -7,7 +7,12 @@
 const char *ir_unique_name(Graph *g, const char *base, Diag *d) {
   char buf[512];
   snprintf(buf, sizeof buf, "%s", base);
-  for (int k = 1; ir_name_taken(g, buf); k++) snprintf(buf, sizeof buf, "%.480s_%d", base, k);
+  if (ir_name_taken(g, buf)) { /* the first free "base_K"; from where the last search for base ended */
+    int *next = ir_name_next_suffix(g, buf), k = next ? *next : 1;
+    do snprintf(buf, sizeof buf, "%.480s_%d", base, k++);
+    while (ir_name_taken(g, buf));
+    if (next) *next = k;
+  }
   const char *s = arena_strdup(&g->arena, buf);
   if (!s) ir_error(d, g->file, NULL, "out of memory");
   return s;

@@ -119,9 +119,57 @@ static int64_t row_pos(const RowSet *rs, int64_t r) {
   return p ? p - rs->rows : -1;
 }
 
+/* The rows this pass took of each value, last take per value (open addressing by the value's address):
+ * nodes reading the same rows of one value share one Gather, so a value read by many pruned nodes (CSE
+ * merges a model's repeated subexpressions into one) gets one reader, not one per node to bypass. */
+typedef struct TakeCache {
+  struct Take {
+    const Value *v;
+    int axis;
+    int64_t n, *rows; /* malloc'd copy */
+    Value *out;
+  } *slot;
+  int cap, used;
+} TakeCache;
+
+static struct Take *take_slot(TakeCache *tc, const Value *v) {
+  size_t mask = (size_t)tc->cap - 1, i = ((uintptr_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 7 & mask;
+  while (tc->slot[i].v && tc->slot[i].v != v) i = (i + 1) & mask;
+  return &tc->slot[i];
+}
+
+static void take_cache_free(TakeCache *tc) {
+  for (int i = 0; i < tc->cap; i++) free(tc->slot[i].rows);
+  free(tc->slot);
+  memset(tc, 0, sizeof *tc);
+}
+
+/* Records that out holds rows rs along axis of v (nothing when memory runs out: the cache only saves work). */
+static void take_remember(TakeCache *tc, const Value *v, int axis, const RowSet *rs, Value *out) {
+  if (2 * (tc->used + 1) > tc->cap) {
+    TakeCache grown = {calloc((size_t)(tc->cap ? 2 * tc->cap : 64), sizeof *tc->slot), tc->cap ? 2 * tc->cap : 64, 0};
+    if (!grown.slot) return;
+    for (int i = 0; i < tc->cap; i++)
+      if (tc->slot[i].v) *take_slot(&grown, tc->slot[i].v) = tc->slot[i], grown.used++;
+    free(tc->slot);
+    *tc = grown;
+  }
+  int64_t *rows = malloc((size_t)rs->n * sizeof *rows);
+  if (!rows) return;
+  memcpy(rows, rs->rows, (size_t)rs->n * sizeof *rows);
+  struct Take *t = take_slot(tc, v);
+  if (!t->v) tc->used++;
+  free(t->rows);
+  *t = (struct Take){v, axis, rs->n, rows, out};
+}
+
 /* v with only the selected rows along `axis` (an axis of v): a new constant when v is one, else a
- * Gather node. NULL on OOM. */
-static Value *take_rows(Graph *g, Value *v, int axis, const RowSet *rs, Diag *d) {
+ * Gather node (the same as an earlier take of those rows of v). NULL on OOM. */
+static Value *take_rows(Graph *g, TakeCache *tc, Value *v, int axis, const RowSet *rs, Diag *d) {
+  struct Take *t = tc->cap ? take_slot(tc, v) : NULL;
+  if (t && t->v && t->axis == axis && t->n == rs->n && memcmp(t->rows, rs->rows, (size_t)rs->n * sizeof *t->rows) == 0)
+    return t->out;
+  Value *out = NULL;
   char base[512];
   int64_t dims[IR_MAX_RANK];
   memcpy(dims, v->t.dims, sizeof dims);
@@ -138,25 +186,27 @@ static Value *take_rows(Graph *g, Value *v, int axis, const RowSet *rs, Diag *d)
     for (int64_t p = 0; p < outer; p++)
       for (int64_t r = 0; r < rs->n; r++)
         memcpy(o + (p * rs->n + r) * inner, s + (p * v->t.dims[axis] + rs->rows[r]) * inner, (size_t)inner);
-    return c;
+    out = c;
+  } else {
+    char ibase[520];
+    snprintf(ibase, sizeof ibase, "%s.idx", base);
+    Value *idx = ir_const_new(g, ibase, DT_I64, 1, &rs->n, rs->rows, d);
+    if (!idx || !(out = fuse_value(g, base, v->t.rank, dims, d))) return NULL;
+    out->t.dtype = v->t.dtype;
+    Value *in[2] = {v, idx};
+    Node *n = fuse_emit(g, OP_GATHER, out->name, in, 2, out, d);
+    if (!n || fuse_attr_i(g, n, "axis", axis, d)) return NULL;
   }
-  char ibase[520];
-  snprintf(ibase, sizeof ibase, "%s.idx", base);
-  Value *idx = ir_const_new(g, ibase, DT_I64, 1, &rs->n, rs->rows, d);
-  Value *out = idx ? fuse_value(g, base, v->t.rank, dims, d) : NULL;
-  if (!out) return NULL;
-  out->t.dtype = v->t.dtype;
-  Value *in[2] = {v, idx};
-  Node *n = fuse_emit(g, OP_GATHER, out->name, in, 2, out, d);
-  return n && fuse_attr_i(g, n, "axis", axis, d) == 0 ? out : NULL;
+  take_remember(tc, v, axis, rs, out);
+  return out;
 }
 
 /* Operand v of an elementwise node whose output has rank `rank`, with its rows taken along the output's
  * `axis` when it varies along it (a broadcast operand is read as it is). */
-static Value *take_broadcast(Graph *g, Value *v, int rank, int axis, const RowSet *rs, Diag *d) {
+static Value *take_broadcast(Graph *g, TakeCache *tc, Value *v, int rank, int axis, const RowSet *rs, Diag *d) {
   int a = axis - (rank - v->t.rank);
   if (a < 0 || v->t.dims[a] == 1) return v;
-  return take_rows(g, v, a, rs, d);
+  return take_rows(g, tc, v, a, rs, d);
 }
 
 /* Whether v is a constant whose f32 data is here (a parsed `blob` has none). */
@@ -207,16 +257,16 @@ static Value *const_cols(Graph *g, Value *v, int64_t from, int64_t count, const 
 
 /* Self-attention p computing only the selected queries: q = linear(x's rows, w_q, b_q), then attention
  * over all of x with k|v weights and the query input. Its output is out. */
-static int attention_rows(Graph *g, Node *p, const RowSet *rs, Value *out, Diag *d) {
+static int attention_rows(Graph *g, TakeCache *tc, Node *p, const RowSet *rs, Value *out, Diag *d) {
   AttnShape as;
   ir_attention_shape(p, &as);
   Value *x = p->in[0], *w = p->in[1], *b = p->n_in > 2 ? p->in[2] : NULL, *bias = p->n_in > 3 ? p->in[3] : NULL;
-  Value *xs = take_rows(g, x, 1, rs, d);
+  Value *xs = take_rows(g, tc, x, 1, rs, d);
   Value *wq = xs ? const_cols(g, w, 0, as.e, ".q", d) : NULL, *wkv = wq ? const_cols(g, w, as.e, 2 * as.e, ".kv", d) : NULL;
   Value *bq = NULL, *bkv = NULL;
   if (!wkv || (b && (!(bq = const_cols(g, b, 0, as.e, ".q", d)) || !(bkv = const_cols(g, b, as.e, 2 * as.e, ".kv", d)))))
     return -1;
-  if (bias && !(bias = take_rows(g, bias, 2, rs, d))) return -1;
+  if (bias && !(bias = take_rows(g, tc, bias, 2, rs, d))) return -1;
   int64_t qd[3] = {as.b, rs->n, as.e};
   char base[512];
   snprintf(base, sizeof base, "%.480s" PASS_QUERY_SUFFIX, p->name);
@@ -260,7 +310,7 @@ static int reader_rows(Graph *g, const Node *s, const Value *x, const RowSet *rs
  * reader takes every selected row in order, p computes that reader's output directly (the reader goes,
  * and the value keeps its name and readers: no search for them); else a new value "X/rows". 1 done, -1
  * error. */
-static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *d) {
+static int prune(Graph *g, TakeCache *tc, const FuseUsers *u, Node *p, const RowSet *rs, Diag *d) {
   Value *x = p->out[0], *y = NULL;
   Node *const *readers = u->list + u->start[x->id];
   int n_readers = u->count[x->id], whole = -1; /* the reader whose output p computes */
@@ -284,14 +334,14 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
     ir_node_remove(readers[whole]);
   }
   if (p->op == OP_ATTENTION) {
-    if (attention_rows(g, p, rs, y, d)) return -1;
+    if (attention_rows(g, tc, p, rs, y, d)) return -1;
   } else {
     /* In place: row-wise inputs take the rows (layer_norm's and linear's x, linear's residual, the
      * operands of an elementwise op); weights, biases and scales stay whole. */
     int n_rowwise = p->op == OP_LAYER_NORM ? 1 : p->n_in;
     for (int i = 0; i < n_rowwise; i++) {
       if (!p->in[i] || (p->op == OP_LINEAR && (i == 1 || i == 2))) continue;
-      Value *v = take_broadcast(g, p->in[i], x->t.rank, rs->axis, rs, d);
+      Value *v = take_broadcast(g, tc, p->in[i], x->t.rank, rs->axis, rs, d);
       if (!v) return -1;
       p->in[i] = v;
     }
@@ -304,7 +354,7 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
   /* The other readers: a Gather's indices (a Slice becomes a Gather) now count within the selected rows. */
   for (int k = 0; k < n_readers; k++) {
     Node *s = readers[k];
-    if (k == whole) continue;
+    if (k == whole || s->removed) continue;
     int64_t *idx, n_idx;
     const Tensor *it;
     int identity;
@@ -338,7 +388,7 @@ static int prune(Graph *g, const FuseUsers *u, Node *p, const RowSet *rs, Diag *
 }
 
 /* Tries node p: 1 pruned, 0 not, -1 error. */
-static int try_node(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *p, Diag *d) {
+static int try_node(Graph *g, PassCtx *ctx, TakeCache *tc, const FuseUsers *u, Node *p, Diag *d) {
   if (p->n_out < 1 || !p->out[0] || p->out[0]->t.dtype == DT_UNDEF) return 0;
   RowSet rs;
   int rc = rows_read(u, p->out[0], &rs);
@@ -350,7 +400,7 @@ static int try_node(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *p, Diag *d
     free(rs.rows);
     return 0;
   }
-  rc = prune(g, u, p, &rs, d);
+  rc = prune(g, tc, u, p, &rs, d);
   free(rs.rows);
   return rc;
 }
@@ -367,12 +417,14 @@ static void users_patch(FuseUsers *u, const Node *p, Value *const *before) {
     if (!v || v == p->in[i] || v->id >= u->n_values) continue;
     Node *reader = p->in[i]->def && p->in[i]->def->op == OP_GATHER && p->in[i]->def->in[0] == v ? p->in[i]->def : NULL;
     Node **list = u->list + u->start[v->id];
-    int n = u->count[v->id], j = 0;
-    while (j < n && list[j] != p) j++;
-    if (j == n) continue;
+    int n = u->count[v->id], j = n - 1;
+    while (j >= 0 && list[j] != p) j--; /* from the end: the sweep meets readers in reverse order */
+    if (j < 0) continue;
     /* The Gather is the newest node: it goes last, as indexing the graph again would list it. */
     memmove(list + j, list + j + 1, (size_t)(n - j - 1) * sizeof *list);
-    if (reader) list[n - 1] = reader;
+    int listed = 0; /* a Gather shared with an earlier rewrite is listed already */
+    for (int k = n - 2; reader && k >= 0 && !listed; k--) listed = list[k] == reader;
+    if (reader && !listed) list[n - 1] = reader;
     else u->count[v->id]--;
   }
 }
@@ -382,21 +434,26 @@ static void users_patch(FuseUsers *u, const Node *p, Value *const *before) {
 int pass_prune_rows(Graph *g, PassCtx *ctx, Diag *d) {
   int changed = 0, rc = 0;
   FuseUsers u;
+  TakeCache tc = {0};
   if (fuse_users_build(g, &u, d)) return -1;
   for (int k = g->n_nodes - 1; k >= 0 && rc >= 0; k--) {
     Node *p = g->nodes[k];
     Value *before[PRUNE_PATCH_INPUTS];
     int patch = p->op != OP_ATTENTION && p->n_in <= PRUNE_PATCH_INPUTS;
     if (patch) memcpy(before, p->in, (size_t)p->n_in * sizeof *before);
-    if (p->removed || (rc = try_node(g, ctx, &u, p, d)) <= 0) continue;
+    if (p->removed || (rc = try_node(g, ctx, &tc, &u, p, d)) <= 0) continue;
     changed = 1;
     if (patch) {
       users_patch(&u, p, before);
       continue;
     }
     fuse_users_free(&u); /* attention's rewrite adds nodes of its own: index the readers again */
-    if (fuse_users_build(g, &u, d)) return -1;
+    if (fuse_users_build(g, &u, d)) {
+      take_cache_free(&tc);
+      return -1;
+    }
   }
   fuse_users_free(&u);
+  take_cache_free(&tc);
   return rc < 0 ? -1 : fuse_finish(g, changed, d);
 }

@@ -21,4 +21,15 @@ awk 'BEGIN { print "graph \"rows\" opset 17"; print "input %x: f32[8,4]"; print 
 "$vitc" ir "$tmp/rows.vir" >"$tmp/rows.txt"
 pruned=$(grep -c '^%v[0-9]*/rows: f32\[1,4\] = relu(' "$tmp/rows.txt")
 [ "$pruned" = 100000 ] || { echo "FAIL: $pruned of 100000 relus pruned to row 0"; exit 1; }
-echo "100000-node chain: optimized and planned; a duplicate name found: $(cat "$tmp/dup.err"); a row-0 reader pruned all 100000 nodes"
+# 20,000 copies of relu(x) (CSE makes them one) summed in a chain, row 0 read: every add takes row 0 of the
+# one relu, which once meant 20,000 Gathers named x/rows_1, x/rows_2 ... (each name found by trying the
+# ones before it) and 20,000 bypasses of the node list: minutes. Now one shared Gather.
+awk 'BEGIN { print "graph \"fan\" opset 17"; print "input %x: f32[8,4]"; print "const %i0: i64[] = [0]";
+  for (i = 0; i < 20000; i++) printf "%%r%d: f32[8,4] = relu(%%x) @\"r%d\"\n", i, i;
+  p = "r0"; for (i = 1; i < 20000; i++) { printf "%%s%d: f32[8,4] = add(%%%s, %%r%d) @\"s%d\"\n", i, p, i, i; p = "s" i }
+  printf "%%y: f32[4] = gather(%%%s, %%i0) {axis=0} @\"cls\"\n", p; print "output %y" }' >"$tmp/fan.vir"
+"$vitc" ir "$tmp/fan.vir" >"$tmp/fan.txt"
+adds=$(grep -c '^%s[0-9]*/rows: f32\[1,4\] = add(' "$tmp/fan.txt")
+gathers=$(grep -c '= gather(' "$tmp/fan.txt")
+[ "$adds" = 19999 ] && [ "$gathers" = 2 ] || { echo "FAIL: fan: $adds of 19999 adds pruned, $gathers gathers (want 2)"; exit 1; }
+echo "100000-node chain: optimized and planned; a duplicate name found: $(cat "$tmp/dup.err"); a row-0 reader pruned all 100000 nodes, and 19999 adds of one relu"
