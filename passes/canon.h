@@ -3,6 +3,7 @@
  * apply, -1 on error (d filled). */
 #ifndef VITC_CANON_H
 #define VITC_CANON_H
+#include "fuse_util.h"
 #include "pass_util.h"
 
 /* canonicalize.c: operand order, Div by a constant, x+0 / x-0 / x*1, Cast to the same type. */
@@ -10,8 +11,9 @@ int canon_arith(Graph *g, Node *n, Diag *d);
 /* canon_layout.c: no-op Reshape/Flatten/Squeeze/Unsqueeze, Reshape of a reshape,
  * layout pairs that cancel, identity Transpose, Transpose of Transpose, Pad with all pads zero. */
 int canon_layout(Graph *g, Node *n, Diag *d);
-/* canon_split.c: Slices that tile one axis of a tensor into one Split. */
-int canon_slices(Graph *g, Node *n, Diag *d);
+/* canon_split.c: Slices that tile one axis of a tensor into one Split. u indexes the readers as the round
+ * began: the other Slices are looked up there (a value made since is searched for in the whole graph). */
+int canon_slices(Graph *g, Node *n, const FuseUsers *u, Diag *d);
 /* canon_bn.c: BatchNormalization folded into the Conv or Gemm before it (constant weights and parameters). */
 int canon_batch_norm(Graph *g, Node *n, Diag *d);
 

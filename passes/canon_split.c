@@ -42,13 +42,16 @@ static int piece_cmp(const void *a, const void *b) {
   return (p->end > q->end) - (p->end < q->end);
 }
 
-/* Collects the slices of x along axis; returns the count. */
-static int collect(const Graph *g, const Value *x, int axis, Piece *out) {
-  int n = 0;
-  for (int k = 0; k < g->n_nodes; k++) {
-    Piece p = {g->nodes[k], 0, 0};
+/* Collects the slices of x along axis from the candidates (x's readers when the round began, or every
+ * node for a newer x; a reader since rewired is met in the next round); returns the count. */
+static int collect(const Graph *g, const FuseUsers *u, const Value *x, int axis, Piece *out) {
+  int indexed = x->id < u->n_values, count = indexed ? u->count[x->id] : g->n_nodes, n = 0;
+  Node *const *cand = indexed ? u->list + u->start[x->id] : g->nodes;
+  for (int k = 0; k < count; k++) {
+    Piece p = {cand[k], 0, 0};
     int a;
-    if (g->nodes[k]->in[0] == x && slice_range(g->nodes[k], &a, &p.start, &p.end) && a == axis) out[n++] = p;
+    if (k && cand[k] == cand[k - 1]) continue; /* a node reading x twice is listed twice */
+    if (cand[k]->in[0] == x && slice_range(cand[k], &a, &p.start, &p.end) && a == axis) out[n++] = p;
   }
   qsort(out, (size_t)n, sizeof *out, piece_cmp);
   return n;
@@ -109,14 +112,14 @@ static int build_split(Graph *g, Value *x, int axis, Piece *p, int n, int distin
 }
 
 /* Slices-into-Split rule, triggered by any qualifying Slice n. */
-int canon_slices(Graph *g, Node *n, Diag *d) {
+int canon_slices(Graph *g, Node *n, const FuseUsers *u, Diag *d) {
   int axis;
   int64_t s, e;
   if (!slice_range(n, &axis, &s, &e)) return 0;
   Value *x = n->in[0];
-  Piece *p = malloc(sizeof *p * (size_t)g->n_nodes);
+  Piece *p = malloc(sizeof *p * (size_t)(x->id < u->n_values ? u->count[x->id] + 1 : g->n_nodes));
   if (!p) return ir_error(d, g->file, n, "out of memory");
-  int count = collect(g, x, axis, p);
+  int count = collect(g, u, x, axis, p);
   int distinct = count >= 2 ? tiles(g, p, count, x->t.dims[axis]) : 0;
   int rc = distinct ? build_split(g, x, axis, p, count, distinct, d) : 0;
   free(p);

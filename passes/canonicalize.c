@@ -75,12 +75,17 @@ int canon_arith(Graph *g, Node *n, Diag *d) {
   return neutral_operand(g, n) | r | changed;
 }
 
-/* Applies every rule family to live node n; 1 when something changed. */
-static int canon_node(Graph *g, Node *n, Diag *d) {
-  int (*const rules[])(Graph *, Node *, Diag *) = {canon_arith, canon_layout, canon_slices, canon_batch_norm};
-  int changed = 0;
-  for (size_t i = 0; i < sizeof rules / sizeof rules[0] && !n->removed; i++) {
-    int r = rules[i](g, n, d);
+/* Applies every rule family to live node n (in order: arith, layout, slices, batch norm); 1 when something
+ * changed. */
+static int canon_node(Graph *g, Node *n, const FuseUsers *u, Diag *d) {
+  int changed = 0, r;
+  for (int i = 0; i < 4 && !n->removed; i++) {
+    switch (i) {
+    case 0: r = canon_arith(g, n, d); break;
+    case 1: r = canon_layout(g, n, d); break;
+    case 2: r = canon_slices(g, n, u, d); break;
+    default: r = canon_batch_norm(g, n, d); break;
+    }
     if (r < 0) return -1;
     changed |= r;
   }
@@ -92,13 +97,19 @@ int pass_canonicalize(Graph *g, PassCtx *ctx, Diag *d) {
   (void)ctx;
   for (int round = 0; round < CANON_MAX_ROUNDS; round++) {
     int changed = 0;
+    FuseUsers u; /* readers as the round begins, for canon_slices (which checks what it finds there) */
+    if (fuse_users_build(g, &u, d)) return -1;
     for (int k = 0; k < g->n_nodes; k++) {
       Node *n = g->nodes[k];
       if (n->removed || !n->out[0]) continue;
-      int r = canon_node(g, n, d);
-      if (r < 0) return -1;
+      int r = canon_node(g, n, &u, d);
+      if (r < 0) {
+        fuse_users_free(&u);
+        return -1;
+      }
       changed |= r;
     }
+    fuse_users_free(&u);
     int dead = pass_remove_dead(g, d);
     if (dead < 0 || ir_graph_compact(g, d)) return -1;
     if (!changed && !dead) break;
