@@ -146,26 +146,62 @@ static int off_cmp(const void *a, const void *b) {
   return (p->offset > q->offset) - (p->offset < q->offset);
 }
 
+/* The placed buffers, for finding those that overlap one in time without looking at every one: the
+ * buffers in order of start (pos[i] is b[i]'s place in it, by_start the reverse) and a max-tree over that
+ * order holding each placed buffer's end (-1 while not placed), leaves from `leaves` on. */
+typedef struct Placed {
+  int *pos, *by_start, *tree, leaves;
+  int64_t *key; /* start << 32 | index, sorted into by_start */
+} Placed;
+
+static int key_cmp(const void *a, const void *b) {
+  int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+  return (x > y) - (x < y);
+}
+
+/* Appends to tmp the placed buffers among positions [lo, hi) of subtree t (covering [tl, tr)) that end at
+ * or after `from`; returns the new count. */
+static int overlapping(const Placed *pl, Buf *b, int t, int tl, int tr, int hi, int from, Buf **tmp, int n) {
+  if (tl >= hi || pl->tree[t] < from) return n;
+  if (tr - tl == 1) {
+    tmp[n++] = &b[pl->by_start[tl]];
+    return n;
+  }
+  int mid = (tl + tr) / 2;
+  n = overlapping(pl, b, 2 * t, tl, mid, hi, from, tmp, n);
+  return overlapping(pl, b, 2 * t + 1, mid, tr, hi, from, tmp, n);
+}
+
 /* Places b[i] at the lowest offset clear of the earlier-placed buffers it
- * overlaps in time; returns the end of b[i]. */
-static int64_t place(Buf *b, int i, Buf **tmp) {
-  int n = 0;
-  for (int j = 0; j < i; j++)
-    if (b[j].start <= b[i].end && b[i].start <= b[j].end) tmp[n++] = &b[j];
-  qsort(tmp, (size_t)n, sizeof *tmp, off_cmp);
+ * overlaps in time (those starting by its end and ending at or after its start); returns the end of b[i]. */
+static int64_t place(Buf *b, int nb, int i, Placed *pl, Buf **tmp) {
+  int lo = 0, hi = nb; /* the positions whose buffers start at or before b[i].end: [0, lo) */
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (b[pl->by_start[mid]].start <= b[i].end) lo = mid + 1;
+    else hi = mid;
+  }
+  int n = overlapping(pl, b, 1, 0, pl->leaves, lo, b[i].start, tmp, 0);
+  qsort(tmp, (size_t)n, sizeof *tmp, off_cmp); /* (equal offsets in any order give the same result) */
   int64_t off = 0;
   for (int j = 0; j < n && off + b[i].size > tmp[j]->offset; j++)
     if (tmp[j]->offset + tmp[j]->size > off) off = tmp[j]->offset + tmp[j]->size;
   b[i].offset = off;
+  for (int t = pl->leaves + pl->pos[i]; t >= 1; t /= 2) /* now placed: its end goes up the tree */
+    if (pl->tree[t] < b[i].end) pl->tree[t] = b[i].end;
   return off + b[i].size;
 }
 
 /* Sorts by cmp and places every buffer; returns the arena size. */
-static int64_t place_all(Buf *b, int nb, Buf **tmp, int (*cmp)(const void *, const void *)) {
+static int64_t place_all(Buf *b, int nb, Placed *pl, Buf **tmp, int (*cmp)(const void *, const void *)) {
   qsort(b, (size_t)nb, sizeof *b, cmp);
+  for (int i = 0; i < nb; i++) pl->key[i] = (int64_t)b[i].start << 32 | i;
+  qsort(pl->key, (size_t)nb, sizeof *pl->key, key_cmp);
+  for (int k = 0; k < nb; k++) pl->by_start[k] = (int)(pl->key[k] & 0xffffffff), pl->pos[pl->by_start[k]] = k;
+  for (int t = 0; t < 2 * pl->leaves; t++) pl->tree[t] = -1;
   int64_t top = 0;
   for (int i = 0; i < nb; i++) {
-    int64_t end = place(b, i, tmp);
+    int64_t end = place(b, nb, i, pl, tmp);
     if (end > top) top = end;
   }
   return top;
@@ -187,7 +223,8 @@ static int64_t peak(const Buf *b, int nb, int n_nodes, int64_t *delta) {
 }
 
 /* Groups, places and fills out (offset[] and scratch[] already allocated and set to -1). */
-static void plan(const Graph *g, PlanScratchFn scratch, Live *l, Buf *b, Buf **tmp, int64_t *delta, MemoryPlan *out) {
+static void plan(const Graph *g, PlanScratchFn scratch, Live *l, Buf *b, Placed *pl, Buf **tmp, int64_t *delta,
+                 MemoryPlan *out) {
   liveness(g, l, out->alias);
   int nb = 0;
   for (int i = 0; i < g->n_values; i++) {
@@ -201,8 +238,8 @@ static void plan(const Graph *g, PlanScratchFn scratch, Live *l, Buf *b, Buf **t
     out->naive_bytes += bytes;
     if (bytes) b[nb++] = (Buf){-1 - k, k, k, align_up(bytes), 0};
   }
-  int64_t by_size = place_all(b, nb, tmp, buf_cmp), by_area = place_all(b, nb, tmp, area_cmp);
-  out->arena_bytes = by_area < by_size ? by_area : place_all(b, nb, tmp, buf_cmp); /* the first on a tie */
+  int64_t by_size = place_all(b, nb, pl, tmp, buf_cmp), by_area = place_all(b, nb, pl, tmp, area_cmp);
+  out->arena_bytes = by_area < by_size ? by_area : place_all(b, nb, pl, tmp, buf_cmp); /* the first on a tie */
   out->lower_bound_bytes = peak(b, nb, g->n_nodes, delta);
   int *slot = l->def; /* def is no longer needed: it now maps a group root to its buffer */
   for (int j = 0; j < nb; j++) {
@@ -220,12 +257,16 @@ int plan_memory_compute(const Graph *g, PlanScratchFn scratch, MemoryPlan *out, 
   Live l = {malloc(nv * sizeof(int)), malloc(nv * sizeof(int)), malloc(nv * sizeof(int)), malloc(nv)};
   Buf *b = malloc((nv + nn) * sizeof *b);
   Buf **tmp = malloc((nv + nn) * sizeof *tmp);
+  Placed pl = {malloc((nv + nn) * sizeof(int)), malloc((nv + nn) * sizeof(int)), NULL, 1, malloc((nv + nn) * sizeof(int64_t))};
+  while ((size_t)pl.leaves < nv + nn) pl.leaves *= 2;
+  pl.tree = malloc(2 * (size_t)pl.leaves * sizeof *pl.tree);
   int64_t *delta = malloc((nn + 1) * sizeof *delta);
   out->offset = malloc(nv * sizeof *out->offset);
   out->alias = malloc(nv * sizeof *out->alias);
   out->scratch = malloc(nn * sizeof *out->scratch);
   int rc = 0;
-  if (!l.def || !l.end || !l.root || !l.arena || !b || !tmp || !delta || !out->offset || !out->alias || !out->scratch) {
+  if (!l.def || !l.end || !l.root || !l.arena || !b || !tmp || !delta || !out->offset || !out->alias || !out->scratch ||
+      !pl.pos || !pl.by_start || !pl.key || !pl.tree) {
     rc = ir_error(d, g->file, NULL, "out of memory");
     plan_memory_free(out);
   } else {
@@ -233,8 +274,12 @@ int plan_memory_compute(const Graph *g, PlanScratchFn scratch, MemoryPlan *out, 
     out->n_nodes = g->n_nodes;
     for (int i = 0; i < g->n_values; i++) out->offset[i] = -1;
     for (int k = 0; k < g->n_nodes; k++) out->scratch[k] = -1;
-    plan(g, scratch, &l, b, tmp, delta, out);
+    plan(g, scratch, &l, b, &pl, tmp, delta, out);
   }
+  free(pl.pos);
+  free(pl.by_start);
+  free(pl.key);
+  free(pl.tree);
   free(l.def);
   free(l.end);
   free(l.root);
