@@ -41,11 +41,23 @@ static uint64_t name_hash(const char *s) {
   return h;
 }
 
+/* One slot of the name index: the value holding a name, and ir_unique_name's next suffix for that name. */
+struct NameSlot {
+  Value *v;
+  int next_suffix;
+};
+
 /* The slot of the name index where a value named `name` is, or the empty slot where it would go. */
-static Value **name_probe(const Graph *g, const char *name) {
+static struct NameSlot *name_probe(const Graph *g, const char *name) {
   size_t mask = (size_t)g->name_cap - 1, i = (size_t)name_hash(name) & mask;
-  while (g->name_slot[i] && strcmp(g->name_slot[i]->name, name) != 0) i = (i + 1) & mask;
+  while (g->name_slot[i].v && strcmp(g->name_slot[i].v->name, name) != 0) i = (i + 1) & mask;
   return &g->name_slot[i];
+}
+
+/* Enters v in the name index (a duplicate name keeps its first value). */
+static void name_insert(Graph *g, Value *v) {
+  struct NameSlot *s = name_probe(g, v->name);
+  if (!s->v) *s = (struct NameSlot){v, 1}, g->name_used++;
 }
 
 /* (Re)builds the name index with room for twice the values; -1 out of memory (the index stays unbuilt). */
@@ -55,62 +67,47 @@ static int names_build(Graph *g) {
   ir_names_forget(g);
   if (!(g->name_slot = calloc((size_t)cap, sizeof *g->name_slot))) return -1;
   g->name_cap = cap;
-  for (int i = 0; i < g->n_values; i++) {
-    Value **s = name_probe(g, g->values[i]->name);
-    if (!*s) *s = g->values[i], g->name_used++;
-  }
+  for (int i = 0; i < g->n_values; i++) name_insert(g, g->values[i]);
   return 0;
+}
+
+/* Doubles the name index, its slots keeping their suffix counters; out of memory it is dropped (rebuilt on
+ * the next query). */
+static void names_grow(Graph *g) {
+  struct NameSlot *old = g->name_slot, *t = calloc(2 * (size_t)g->name_cap, sizeof *t);
+  int cap = g->name_cap;
+  if (!t) {
+    ir_names_forget(g);
+    return;
+  }
+  g->name_slot = t;
+  g->name_cap = 2 * cap;
+  for (int i = 0; i < cap; i++)
+    if (old[i].v) *name_probe(g, old[i].v->name) = old[i];
+  free(old);
 }
 
 void ir_names_forget(Graph *g) {
   free(g->name_slot);
   g->name_slot = NULL;
   g->name_cap = g->name_used = 0;
-  free(g->hint_slot);
-  g->hint_slot = NULL;
-  g->hint_cap = g->hint_used = 0;
-}
-
-/* One entry of the suffix hints: a base name (in the graph's arena) and its next suffix. */
-struct NameHint {
-  const char *base;
-  int next;
-};
-
-int *ir_name_next_suffix(Graph *g, const char *base) {
-  if (2 * (g->hint_used + 1) > g->hint_cap) { /* grow (or make) the table and rehash */
-    int cap = g->hint_cap ? 2 * g->hint_cap : 64;
-    struct NameHint *t = calloc((size_t)cap, sizeof *t);
-    if (!t) return NULL;
-    for (int i = 0; i < g->hint_cap; i++)
-      if (g->hint_slot[i].base) {
-        size_t j = (size_t)name_hash(g->hint_slot[i].base) & (size_t)(cap - 1);
-        while (t[j].base) j = (j + 1) & (size_t)(cap - 1);
-        t[j] = g->hint_slot[i];
-      }
-    free(g->hint_slot);
-    g->hint_slot = t;
-    g->hint_cap = cap;
-  }
-  size_t mask = (size_t)g->hint_cap - 1, i = (size_t)name_hash(base) & mask;
-  while (g->hint_slot[i].base && strcmp(g->hint_slot[i].base, base) != 0) i = (i + 1) & mask;
-  if (!g->hint_slot[i].base) {
-    if (!(g->hint_slot[i].base = arena_strdup(&g->arena, base))) return NULL;
-    g->hint_slot[i].next = 1;
-    g->hint_used++;
-  }
-  return &g->hint_slot[i].next;
 }
 
 int ir_name_taken(Graph *g, const char *name) {
   if (!g->name_cap && names_build(g)) return ir_value_find(g, name) != NULL; /* out of memory: the slow way */
-  return *name_probe(g, name) != NULL;
+  return name_probe(g, name)->v != NULL;
+}
+
+int *ir_name_next_suffix(Graph *g, const char *base) {
+  if (!g->name_cap && names_build(g)) return NULL;
+  struct NameSlot *s = name_probe(g, base);
+  return s->v ? &s->next_suffix : NULL;
 }
 
 void ir_value_swap_names(Graph *g, Value *a, Value *b) {
-  if (g->name_cap) { /* each name's slot now holds the other value */
-    Value **sa = name_probe(g, a->name), **sb = name_probe(g, b->name);
-    if (*sa == a && *sb == b) *sa = b, *sb = a;
+  if (g->name_cap) { /* each name's slot (and its suffix counter) now holds the other value */
+    struct NameSlot *sa = name_probe(g, a->name), *sb = name_probe(g, b->name);
+    if (sa->v == a && sb->v == b) sa->v = b, sb->v = a;
     else ir_names_forget(g); /* (duplicate names: rebuild rather than guess) */
   }
   const char *t = a->name;
@@ -128,14 +125,8 @@ Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d) {
   v->kind = kind;
   v->id = g->n_values;
   g->values[g->n_values++] = v;
-  if (g->name_cap) {
-    if (2 * (g->name_used + 1) > g->name_cap) {
-      if (names_build(g)) ir_names_forget(g); /* rebuilt on the next query */
-    } else {
-      Value **s = name_probe(g, v->name);
-      if (!*s) *s = v, g->name_used++;
-    }
-  }
+  if (g->name_cap && 2 * (g->name_used + 1) > g->name_cap) names_grow(g);
+  if (g->name_cap) name_insert(g, v);
   return v;
 }
 

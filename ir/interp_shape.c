@@ -283,12 +283,12 @@ int interp_range(const Node *n, const Tensor *in, Tensor *out, Diag *d) {
     count = dl == 0 ? -1 : (int64_t)fmax(ceil((l - s) / dl), 0);
     for (int64_t i = 0; i < total && count == total; i++) ((float *)out->data)[i] = (float)(s + (double)i * dl);
   } else if (t == DT_I64 || t == DT_I32) {
-    /* (128 bits: with int64 operands at the ends, start + i * delta overflows on the way) */
-    __int128 s = tensor_get_i64(&in[0], 0), dl = tensor_get_i64(&in[2], 0);
-    count = ir_range_count_i64(tensor_get_i64(&in[0], 0), tensor_get_i64(&in[1], 0), tensor_get_i64(&in[2], 0));
+    int64_t s = tensor_get_i64(&in[0], 0), dl = tensor_get_i64(&in[2], 0);
+    count = ir_range_count_i64(s, tensor_get_i64(&in[1], 0), dl);
     for (int64_t i = 0; i < total && count == total; i++) { /* each element lies between start and limit */
-      if (t == DT_I64) ((int64_t *)out->data)[i] = (int64_t)(s + i * dl);
-      else ((int32_t *)out->data)[i] = (int32_t)(s + i * dl);
+      __int128 x = (__int128)s + (__int128)i * dl; /* (with operands at the ends of int64, i * dl overflows) */
+      if (t == DT_I64) ((int64_t *)out->data)[i] = (int64_t)x;
+      else ((int32_t *)out->data)[i] = (int32_t)x;
     }
   } else {
     return interp_bad_dtype(d, n, "output", out);

@@ -220,10 +220,7 @@ typedef struct Graph {
   MetaProp *meta; int n_meta;
   /* Which value names are taken (ir_name_taken): an open-addressing table of values by name, malloc'd,
    * built on first use and dropped when values are renumbered; 0 slots when not built. */
-  Value **name_slot; int name_cap, name_used;
-  /* For each base name that ir_unique_name found taken, the suffix to try next (every smaller one is
-   * taken until values are removed, which drops this table with the index). */
-  struct NameHint *hint_slot; int hint_cap, hint_used;
+  struct NameSlot *name_slot; int name_cap, name_used;
 } Graph;
 
 Graph *ir_graph_new(const char *file);  /* NULL when out of memory */
@@ -238,7 +235,9 @@ int ir_name_taken(Graph *g, const char *name);
 void ir_value_swap_names(Graph *g, Value *a, Value *b);
 /* Drops the name index (after values were removed); the next ir_name_taken rebuilds it. */
 void ir_names_forget(Graph *g);
-/* The counter of the next "_K" suffix ir_unique_name tries for base (1 at first); NULL out of memory. */
+/* For a taken name base, the counter of the next "_K" suffix ir_unique_name tries (1 at first; every
+ * smaller one stays taken until values are removed, which drops the index and its counters); NULL when
+ * base is not taken or the index could not be built. */
 int *ir_name_next_suffix(Graph *g, const char *base);
 Node *ir_node_new(Graph *g, OpKind op, const char *name, int n_in, int n_out, Diag *d);
 int ir_graph_add_input(Graph *g, Value *v, Diag *d);

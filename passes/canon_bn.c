@@ -68,7 +68,8 @@ static int bn_rewrite(Graph *g, Node *p, const double *s, const float *bias, int
 }
 
 /* Folds BatchNorm n into its producer when the rules above allow; 1 when it did. */
-int canon_batch_norm(Graph *g, Node *n, Diag *d) {
+int canon_batch_norm(Graph *g, Node *n, const FuseUsers *u, Diag *d) {
+  (void)u;
   if (n->op != OP_BATCH_NORM || n->n_in != 5) return 0;
   for (int j = 1; j < n->n_out; j++)
     if (n->out[j]) return 0;

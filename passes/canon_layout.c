@@ -83,7 +83,8 @@ static int canon_pad(Graph *g, Node *n) {
   return pass_bypass(g, n, n->out[0], n->in[0]);
 }
 
-int canon_layout(Graph *g, Node *n, Diag *d) {
+int canon_layout(Graph *g, Node *n, const FuseUsers *u, Diag *d) {
+  (void)u;
   if (n->op == OP_PAD) return canon_pad(g, n);
   if (n->op == OP_TRANSPOSE) return canon_transpose(g, n, d);
   if (reshape_like(n->op)) return canon_reshape(g, n, d);

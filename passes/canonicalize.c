@@ -65,7 +65,8 @@ static int neutral_operand(Graph *g, Node *n) {
 }
 
 /* Operand order, Div by a constant, neutral operands and same-type Casts. */
-int canon_arith(Graph *g, Node *n, Diag *d) {
+int canon_arith(Graph *g, Node *n, const FuseUsers *u, Diag *d) {
+  (void)u;
   if (n->op == OP_CAST)
     return n->in[0]->t.dtype == n->out[0]->t.dtype ? pass_bypass(g, n, n->out[0], n->in[0]) : 0;
   if (!(ir_ops[n->op].flags & OPF_BINARY)) return 0;
@@ -75,17 +76,13 @@ int canon_arith(Graph *g, Node *n, Diag *d) {
   return neutral_operand(g, n) | r | changed;
 }
 
-/* Applies every rule family to live node n (in order: arith, layout, slices, batch norm); 1 when something
- * changed. */
+/* Applies every rule family to live node n; 1 when something changed. */
 static int canon_node(Graph *g, Node *n, const FuseUsers *u, Diag *d) {
-  int changed = 0, r;
-  for (int i = 0; i < 4 && !n->removed; i++) {
-    switch (i) {
-    case 0: r = canon_arith(g, n, d); break;
-    case 1: r = canon_layout(g, n, d); break;
-    case 2: r = canon_slices(g, n, u, d); break;
-    default: r = canon_batch_norm(g, n, d); break;
-    }
+  int (*const rules[])(Graph *, Node *, const FuseUsers *, Diag *) = {canon_arith, canon_layout, canon_slices,
+                                                                      canon_batch_norm};
+  int changed = 0;
+  for (size_t i = 0; i < sizeof rules / sizeof rules[0] && !n->removed; i++) {
+    int r = rules[i](g, n, u, d);
     if (r < 0) return -1;
     changed |= r;
   }

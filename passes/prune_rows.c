@@ -119,55 +119,29 @@ static int64_t row_pos(const RowSet *rs, int64_t r) {
   return p ? p - rs->rows : -1;
 }
 
-/* The rows this pass took of each value, last take per value (open addressing by the value's address):
- * nodes reading the same rows of one value share one Gather, so a value read by many pruned nodes (CSE
- * merges a model's repeated subexpressions into one) gets one reader, not one per node to bypass. */
+/* The rows this pass took of each value that existed when it began (by value id; the nodes it visits read
+ * only those), the last take per value: nodes reading the same rows of one value share one Gather, so a
+ * value read by many pruned nodes (CSE merges a model's repeated subexpressions into one) gets one reader,
+ * not one per node to bypass later. Out of memory it stays empty: it only saves work. */
 typedef struct TakeCache {
   struct Take {
-    const Value *v;
     int axis;
-    int64_t n, *rows; /* malloc'd copy */
+    int64_t n, *rows; /* malloc'd copy; NULL: nothing taken yet */
     Value *out;
-  } *slot;
-  int cap, used;
+  } *by_id;
+  int n_values;
 } TakeCache;
 
-static struct Take *take_slot(TakeCache *tc, const Value *v) {
-  size_t mask = (size_t)tc->cap - 1, i = ((uintptr_t)v >> 4) * 0x9E3779B97F4A7C15ull >> 7 & mask;
-  while (tc->slot[i].v && tc->slot[i].v != v) i = (i + 1) & mask;
-  return &tc->slot[i];
-}
-
 static void take_cache_free(TakeCache *tc) {
-  for (int i = 0; i < tc->cap; i++) free(tc->slot[i].rows);
-  free(tc->slot);
-  memset(tc, 0, sizeof *tc);
-}
-
-/* Records that out holds rows rs along axis of v (nothing when memory runs out: the cache only saves work). */
-static void take_remember(TakeCache *tc, const Value *v, int axis, const RowSet *rs, Value *out) {
-  if (2 * (tc->used + 1) > tc->cap) {
-    TakeCache grown = {calloc((size_t)(tc->cap ? 2 * tc->cap : 64), sizeof *tc->slot), tc->cap ? 2 * tc->cap : 64, 0};
-    if (!grown.slot) return;
-    for (int i = 0; i < tc->cap; i++)
-      if (tc->slot[i].v) *take_slot(&grown, tc->slot[i].v) = tc->slot[i], grown.used++;
-    free(tc->slot);
-    *tc = grown;
-  }
-  int64_t *rows = malloc((size_t)rs->n * sizeof *rows);
-  if (!rows) return;
-  memcpy(rows, rs->rows, (size_t)rs->n * sizeof *rows);
-  struct Take *t = take_slot(tc, v);
-  if (!t->v) tc->used++;
-  free(t->rows);
-  *t = (struct Take){v, axis, rs->n, rows, out};
+  for (int i = 0; i < tc->n_values; i++) free(tc->by_id[i].rows);
+  free(tc->by_id);
 }
 
 /* v with only the selected rows along `axis` (an axis of v): a new constant when v is one, else a
  * Gather node (the same as an earlier take of those rows of v). NULL on OOM. */
 static Value *take_rows(Graph *g, TakeCache *tc, Value *v, int axis, const RowSet *rs, Diag *d) {
-  struct Take *t = tc->cap ? take_slot(tc, v) : NULL;
-  if (t && t->v && t->axis == axis && t->n == rs->n && memcmp(t->rows, rs->rows, (size_t)rs->n * sizeof *t->rows) == 0)
+  struct Take *t = v->id < tc->n_values ? &tc->by_id[v->id] : NULL;
+  if (t && t->rows && t->axis == axis && t->n == rs->n && memcmp(t->rows, rs->rows, (size_t)rs->n * sizeof *t->rows) == 0)
     return t->out;
   Value *out = NULL;
   char base[512];
@@ -197,7 +171,12 @@ static Value *take_rows(Graph *g, TakeCache *tc, Value *v, int axis, const RowSe
     Node *n = fuse_emit(g, OP_GATHER, out->name, in, 2, out, d);
     if (!n || fuse_attr_i(g, n, "axis", axis, d)) return NULL;
   }
-  take_remember(tc, v, axis, rs, out);
+  int64_t *rows = t ? malloc((size_t)rs->n * sizeof *rows) : NULL;
+  if (rows) { /* remembered for the next node taking these rows of v */
+    memcpy(rows, rs->rows, (size_t)rs->n * sizeof *rows);
+    free(t->rows);
+    *t = (struct Take){axis, rs->n, rows, out};
+  }
   return out;
 }
 
@@ -434,8 +413,12 @@ static void users_patch(FuseUsers *u, const Node *p, Value *const *before) {
 int pass_prune_rows(Graph *g, PassCtx *ctx, Diag *d) {
   int changed = 0, rc = 0;
   FuseUsers u;
-  TakeCache tc = {0};
-  if (fuse_users_build(g, &u, d)) return -1;
+  TakeCache tc = {calloc((size_t)g->n_values + 1, sizeof *tc.by_id), g->n_values};
+  if (!tc.by_id) tc.n_values = 0;
+  if (fuse_users_build(g, &u, d)) {
+    take_cache_free(&tc);
+    return -1;
+  }
   for (int k = g->n_nodes - 1; k >= 0 && rc >= 0; k--) {
     Node *p = g->nodes[k];
     Value *before[PRUNE_PATCH_INPUTS];
