@@ -12,7 +12,7 @@
 #define SHF_X86_64_LARGE 0x10000000 /* x86-64 psABI: a section the linker places beyond the 2 GiB code model */
 #endif
 
-enum { CG_BLOB_ALIGN = 64, CG_BLOB_ELF_BASE = 64 /* the ELF header, then the section's bytes */ };
+enum { CG_BLOB_ALIGN = 64 };
 
 /* pwrite of all n bytes at off; 0, or -1 with errno set. */
 static int cg_pwrite_all(int fd, const void *p, uint64_t n, uint64_t off) {
@@ -77,13 +77,13 @@ int cg_blob_error(const CgBlob *b, const char *file, Diag *d) {
   return ir_error(d, b->path, NULL, "cannot write the weights: %s", strerror(b->err));
 }
 
-/* The section, symbol and string tables after the weights, then the ELF header (x86-64 relocatable). */
-static int cg_blob_write_elf(CgBlob *b) {
+/* The section, symbol and string tables after a weights section of `size` bytes (already written at
+ * CG_BLOB_ELF_BASE), then the ELF header: an x86-64 relocatable object defining vitc_weights. */
+static int cg_elf_object_tables(int fd, uint64_t size, uint64_t align) {
   static const char shstrtab[] = "\0.lrodata.vitc_weights\0.symtab\0.strtab\0.shstrtab\0.note.GNU-stack";
   static const char strtab[] = "\0vitc_weights";
   enum { SH_WEIGHTS = 1, SH_SYMTAB, SH_STRTAB, SH_SHSTRTAB, SH_NOTE_STACK, SH_COUNT };
-  uint64_t size = b->bytes < CG_BLOB_ALIGN ? CG_BLOB_ALIGN : b->bytes; /* never an empty symbol */
-  uint64_t symtab = (b->base + size + 7) & ~7ull;
+  uint64_t symtab = (CG_BLOB_ELF_BASE + size + 7) & ~7ull;
   Elf64_Sym syms[2] = {{0},
                        {.st_name = 1,
                         .st_info = ELF64_ST_INFO(STB_GLOBAL, STT_OBJECT),
@@ -94,8 +94,7 @@ static int cg_blob_write_elf(CgBlob *b) {
   uint64_t shoff = (shstr + sizeof shstrtab + 7) & ~7ull;
   Elf64_Shdr sh[SH_COUNT] = {{0}};
   sh[SH_WEIGHTS] = (Elf64_Shdr){.sh_name = 1, .sh_type = SHT_PROGBITS, .sh_flags = SHF_ALLOC | SHF_X86_64_LARGE,
-                                .sh_offset = b->base, .sh_size = size,
-                                .sh_addralign = cg_blob_huge(b->bytes) ? CG_BLOB_HUGE_ALIGN : CG_BLOB_ALIGN};
+                                .sh_offset = CG_BLOB_ELF_BASE, .sh_size = size, .sh_addralign = align};
   sh[SH_SYMTAB] = (Elf64_Shdr){.sh_name = 23, .sh_type = SHT_SYMTAB, .sh_offset = symtab, .sh_size = sizeof syms,
                                .sh_link = SH_STRTAB, .sh_info = 1 /* first global */, .sh_addralign = 8,
                                .sh_entsize = sizeof(Elf64_Sym)};
@@ -111,13 +110,33 @@ static int cg_blob_write_elf(CgBlob *b) {
   memcpy(eh.e_ident, ELFMAG, SELFMAG);
   eh.e_ident[EI_CLASS] = ELFCLASS64, eh.e_ident[EI_DATA] = ELFDATA2LSB, eh.e_ident[EI_VERSION] = EV_CURRENT;
   eh.e_ident[EI_OSABI] = ELFOSABI_NONE;
-  static const char zeros[CG_BLOB_ALIGN];
-  if (b->bytes < size && cg_pwrite_all(b->fd, zeros, size - b->bytes, b->base + b->bytes)) return -1;
-  return cg_pwrite_all(b->fd, syms, sizeof syms, symtab) || cg_pwrite_all(b->fd, strtab, sizeof strtab, str) ||
-                 cg_pwrite_all(b->fd, shstrtab, sizeof shstrtab, shstr) ||
-                 cg_pwrite_all(b->fd, sh, sizeof sh, shoff) || cg_pwrite_all(b->fd, &eh, sizeof eh, 0)
+  return cg_pwrite_all(fd, syms, sizeof syms, symtab) || cg_pwrite_all(fd, strtab, sizeof strtab, str) ||
+                 cg_pwrite_all(fd, shstrtab, sizeof shstrtab, shstr) || cg_pwrite_all(fd, sh, sizeof sh, shoff) ||
+                 cg_pwrite_all(fd, &eh, sizeof eh, 0)
              ? -1
              : 0;
+}
+
+/* The weights section's alignment for weights of that many bytes. */
+static uint64_t cg_blob_align(uint64_t bytes) { return cg_blob_huge(bytes) ? CG_BLOB_HUGE_ALIGN : CG_BLOB_ALIGN; }
+
+/* Pads the weights to CG_BLOB_STUB_BYTES (never an empty symbol) and writes the object's tables. */
+static int cg_blob_write_elf(CgBlob *b) {
+  static const char zeros[CG_BLOB_STUB_BYTES];
+  uint64_t size = b->bytes < sizeof zeros ? sizeof zeros : b->bytes;
+  if (b->bytes < size && cg_pwrite_all(b->fd, zeros, size - b->bytes, b->base + b->bytes)) return -1;
+  return cg_elf_object_tables(b->fd, size, cg_blob_align(b->bytes));
+}
+
+int cg_blob_write_stub(const CgBlob *b, const char *path, Diag *d) {
+  static const char zeros[CG_BLOB_STUB_BYTES];
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ir_error(d, path, NULL, "cannot create the weights stub: %s", strerror(errno));
+  int rc = cg_pwrite_all(fd, zeros, sizeof zeros, CG_BLOB_ELF_BASE) ||
+           cg_elf_object_tables(fd, sizeof zeros, cg_blob_align(b->bytes));
+  int err = errno;
+  if (close(fd) != 0 && !rc) rc = -1, err = errno;
+  return rc ? ir_error(d, path, NULL, "cannot write the weights stub: %s", strerror(err)) : 0;
 }
 
 int cg_blob_close(CgBlob *b, Diag *d) {

@@ -20,6 +20,11 @@
 /* Whether weights of that many bytes get the huge-page layout. */
 static inline int cg_blob_huge(uint64_t bytes) { return bytes >= CG_BLOB_HUGE_BYTES; }
 
+/* An ELF weights object holds the ELF header, then the section's bytes. */
+#define CG_BLOB_ELF_BASE 64
+/* The size of the stand-in weights section a shared library is first linked with (cg_blob_write_stub). */
+#define CG_BLOB_STUB_BYTES 64
+
 typedef struct CgBlobPiece {
   uint64_t offset, bytes, hash; /* hash: of the bytes, when pieces are shared */
 } CgBlobPiece;
@@ -45,6 +50,10 @@ int64_t cg_blob_add(CgBlob *b, const void *data, uint64_t bytes);
 int cg_blob_error(const CgBlob *b, const char *file, Diag *d);
 /* Finishes the file (the ELF tables and header) and closes it. */
 int cg_blob_close(CgBlob *b, Diag *d);
+/* Writes to path an ELF object like b's but whose weights are CG_BLOB_STUB_BYTES zeros (same alignment):
+ * the shared library is linked with it and the weights attached afterwards (cg_attach_weights), so the
+ * linker does not copy them. */
+int cg_blob_write_stub(const CgBlob *b, const char *path, Diag *d);
 /* Closes the file if still open and frees the piece list (the caller removes the file). */
 void cg_blob_free(CgBlob *b);
 

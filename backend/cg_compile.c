@@ -20,6 +20,7 @@ static const CgEmitFn cg_emitters[OP_COUNT] = {
 /* Every path cg_compile writes; NULL where a kind of output does not use one. */
 typedef struct CgFiles {
   char *out_tmp, *obj_tmp;  /* the output under a temporary name; the object before linking */
+  char *stub_tmp;           /* so: the stand-in weights object it is first linked with */
   char *blob_tmp, *blob;    /* the weights (an ELF object for so and obj, raw bytes for asm and llvm), and
                                its final name when it is kept (asm, llvm) */
   char *blob_ref;           /* the absolute path .incbin reads (asm, llvm) */
@@ -65,6 +66,7 @@ static int cg_files(const CompileOptions *o, CgFiles *f, Diag *d) {
   int keep_blob = !cg_weights_object(o);
   int ok = (f->out_tmp = cg_strf("%s.tmp%ld", o->output, pid)) != NULL;
   if (ok && cg_weights_object(o)) ok = (f->obj_tmp = cg_strf("%s.tmp%ld.o", o->output, pid)) != NULL;
+  if (ok && o->emit == CG_EMIT_SO) ok = (f->stub_tmp = cg_strf("%s.stub.tmp%ld.o", o->output, pid)) != NULL;
   if (ok && cg_weights_object(o))
     ok = (f->hdr = cg_header_path(o->output)) && (f->hdr_tmp = cg_strf("%s.tmp%ld", f->hdr, pid));
   ok = ok && (f->blob_tmp = cg_strf("%s.weights.tmp%ld", o->output, pid)) != NULL;
@@ -78,10 +80,10 @@ static int cg_files(const CompileOptions *o, CgFiles *f, Diag *d) {
 
 /* Removes the temporaries (after success only those not renamed remain) and frees the names. */
 static void cg_files_free(CgFiles *f) {
-  char *tmps[] = {f->out_tmp, f->obj_tmp, f->blob_tmp, f->hdr_tmp};
+  char *tmps[] = {f->out_tmp, f->obj_tmp, f->stub_tmp, f->blob_tmp, f->hdr_tmp};
   for (size_t i = 0; i < sizeof tmps / sizeof tmps[0]; i++)
     if (tmps[i]) unlink(tmps[i]);
-  free(f->out_tmp), free(f->obj_tmp), free(f->blob_tmp), free(f->blob), free(f->blob_ref);
+  free(f->out_tmp), free(f->obj_tmp), free(f->stub_tmp), free(f->blob_tmp), free(f->blob), free(f->blob_ref);
   free(f->hdr_tmp), free(f->hdr);
 }
 
@@ -117,6 +119,21 @@ static int cg_append_weights(const CgCtx *c, const CgFiles *f, Diag *d) {
   return ok ? 0 : ir_error(d, f->out_tmp, NULL, "cannot write the assembly");
 }
 
+/* Links the shared library: with the stand-in weights, then attaches the real ones (cg_attach.c), unless
+ * they are no bigger than the stand-in or the linked layout is not the expected one. */
+static int cg_link_so(const CgCtx *c, const CompileOptions *o, const CgFiles *f, Diag *d) {
+  int huge = cg_blob_huge(c->blob.bytes);
+  if (c->blob.bytes > CG_BLOB_STUB_BYTES) {
+    char why[160];
+    if (cg_blob_write_stub(&c->blob, f->stub_tmp, d) || cg_link(o, f->obj_tmp, f->stub_tmp, huge, f->out_tmp, d))
+      return -1;
+    int rc = cg_attach_weights(f->out_tmp, f->blob_tmp, c->blob.bytes, why, sizeof why, d);
+    if (rc <= 0) return rc;
+    if (o->verbose) fprintf(stderr, "vitc: compile: %s; linking the weights object instead\n", why);
+  }
+  return cg_link(o, f->obj_tmp, f->blob_tmp, huge, f->out_tmp, d);
+}
+
 /* Writes the final outputs from the finished module and renames them into place. */
 static int cg_finish(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d, double *t_opt, double *t_cg) {
   double t0 = cg_now();
@@ -129,8 +146,7 @@ static int cg_finish(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d, dou
     if (cg_emit_file(c, CG_EMIT_OBJ, f->obj_tmp, d)) return -1;
     LLVMDisposeModule(c->mod); /* what the linker runs beside is this process's memory too */
     c->mod = NULL;
-    if (o->emit == CG_EMIT_SO ? cg_link(o, f->obj_tmp, f->blob_tmp, cg_blob_huge(c->blob.bytes), f->out_tmp, d)
-                              : cg_link_objects(o, f->obj_tmp, f->blob_tmp, f->out_tmp, d))
+    if (o->emit == CG_EMIT_SO ? cg_link_so(c, o, f, d) : cg_link_objects(o, f->obj_tmp, f->blob_tmp, f->out_tmp, d))
       return -1;
   } else if (cg_emit_file(c, o->emit, f->out_tmp, d) || (o->emit == CG_EMIT_ASM && cg_append_weights(c, f, d))) {
     return -1;

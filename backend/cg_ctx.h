@@ -187,6 +187,10 @@ int cg_emit_file(CgCtx *c, CgEmitKind kind, const char *path, Diag *d);
  * runtime library; huge (cg_blob_huge): with a 2 MiB max page size, so the weights keep their 2 MiB
  * alignment in the file and in memory. */
 int cg_link(const CompileOptions *o, const char *object, const char *weights, int huge, const char *so_path, Diag *d);
+/* Attaches `bytes` of weights from the weights object at `weights` to the shared library `so` linked with
+ * the stand-in (cg_blob_write_stub; cg_attach.c): 0; 1 when the library's layout is not the expected one
+ * (why says what; nothing was changed: link the weights object instead); -1 on an I/O error (d filled). */
+int cg_attach_weights(const char *so, const char *weights, uint64_t bytes, char *why, size_t why_len, Diag *d);
 /* Joins the code object and the weights object into one relocatable object at out (`cc -r`). */
 int cg_link_objects(const CompileOptions *o, const char *object, const char *weights, const char *out, Diag *d);
 /* Writes the model header (ABI declarations, inputs, outputs, sizes) to path. */
