@@ -4,6 +4,7 @@
 #include "cg_gemm.h"
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define GEMM_MB_TILES 8      /* register tiles per macro tile, down (a block of a stays in L2) */
 #define GEMM_MB_TILES_COPY 32 /* ... when activation b is copied panel by panel: more rows per copy */
@@ -45,11 +46,19 @@ int64_t cg_gemm_pack_b(CgCtx *c, const float *src, int64_t batches, int64_t k, i
   int64_t nr = cg_gemm_shape(c).nr, size = cg_gemm_packed_size(c, k, n), total = batches * size;
   float *dst = calloc((size_t)(total > 0 ? total : 1), sizeof *dst);
   if (!dst) return ir_error(d, c->g->file, NULL, "out of memory packing weights");
+  /* Panel by panel, each read along the source's rows (a column at a time, strided by n or k, was most of
+   * the packing time) and filled while it is in cache. */
   for (int64_t b = 0; b < batches; b++) {
     const float *m = src + b * k * n;
-    for (int64_t j = 0; j < n; j++) {
-      float *panel = dst + b * size + j / nr * nr * k + j % nr;
-      for (int64_t p = 0; p < k; p++) panel[p * nr] = trans ? m[j * k + p] : m[p * n + j];
+    for (int64_t j0 = 0; j0 < n; j0 += nr) {
+      float *panel = dst + b * size + j0 * k; /* panel j0 / nr starts nr * k floats after the previous */
+      int64_t w = n - j0 < nr ? n - j0 : nr;
+      if (trans) {
+        for (int64_t jj = 0; jj < w; jj++)
+          for (int64_t p = 0; p < k; p++) panel[p * nr + jj] = m[(j0 + jj) * k + p];
+      } else {
+        for (int64_t p = 0; p < k; p++) memcpy(panel + p * nr, m + p * n + j0, (size_t)w * sizeof *m);
+      }
     }
   }
   return cg_weights_add(c, dst, (uint64_t)(total > 0 ? total : 1) * sizeof *dst, d);
