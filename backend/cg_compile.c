@@ -222,6 +222,7 @@ static int cg_compile_ctx(CgCtx *c, const CompileOptions *o, CgFiles *f, Diag *d
       cg_blob_open(&c->blob, f->blob_tmp, cg_weights_object(o), c->n_variants * c->n_targets > 1, d) ||
       cg_module_begin(c, d) || cg_emit_variants(c, d))
     return -1;
+  for (int k = 0; k < c->n_variants; k++) ir_graph_evict(c->variants[k]); /* packed: only LLVM's memory from here */
   /* LLVM IR output pulls the raw weights in with module assembly; assembly output gets the directive
    * appended as text (LLVM would print the bytes); so and obj link the weights object. */
   if (cg_module_end(c, o->emit == CG_EMIT_LLVM, c->blob.bytes ? f->blob_ref : NULL, d) || cg_blob_close(&c->blob, d))

@@ -32,6 +32,13 @@ static void release_model(void *ctx) {
   free(h);
 }
 
+/* Graph.evict: the pages of the mapped model and external-data files. */
+static void evict_model(void *ctx) {
+  const ModelHold *h = ctx;
+  onnx_release_pages(&h->file, h->file.ptr, h->file.size);
+  onnx_external_evict(&h->external);
+}
+
 /* Unpacks the model mapped in h->file without copying its initializers' raw_data: the stripped message is
  * unpacked and each initializer's raw_data pointed back into the mapping (h->raw_in_file). NULL when the
  * file is not laid out as expected or the result does not match it (then the caller unpacks the file). */
@@ -314,6 +321,7 @@ Graph *onnx_import(const char *path, const ImportOptions *opt, Diag *d) {
   }
   g->opset = opset;
   g->release = release_model;
+  g->evict = evict_model;
   g->release_ctx = h;
   h->external.model = g->file; /* locations are resolved against the model's folder */
   ImportCtx c = {.file = path, .d = d, .g = g, .gp = m->graph, .opt = opt, .opset = opset,

@@ -67,6 +67,8 @@ typedef struct ExternalFiles {
  * location outside the model's folder and anything but a regular file. 0, or -1 with d filled. */
 int onnx_external_data(ExternalFiles *x, const Onnx__TensorProto *tp, size_t need, const void **p,
                        const char *what, Diag *d);
+/* Gives the pages of every mapped file back (onnx_release_pages). */
+void onnx_external_evict(const ExternalFiles *x);
 /* Unmaps every file and frees x's memory (x is left empty). */
 void onnx_external_free(ExternalFiles *x);
 

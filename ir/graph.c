@@ -14,6 +14,10 @@ Graph *ir_graph_new(const char *file) {
   return g;
 }
 
+void ir_graph_evict(const Graph *g) {
+  if (g && g->evict) g->evict(g->release_ctx);
+}
+
 void ir_graph_free(Graph *g) {
   if (!g) return;
   if (g->release) g->release(g->release_ctx);

@@ -211,6 +211,9 @@ typedef struct Graph {
   /* Releases what the graph borrows (the mapped model file, the protobuf message). */
   void (*release)(void *ctx);
   void *release_ctx;
+  /* Gives the pages of what the graph borrows back to the system (the mapped files: read again from the
+   * file if touched later); NULL when it borrows nothing. Same ctx. */
+  void (*evict)(void *ctx);
   /* Model named in the text form's `graph "..."` header, set by ir_parse (file
    * is then the text file, for diagnostics); NULL: ir_print names `file`. */
   const char *source;
@@ -225,6 +228,9 @@ typedef struct Graph {
 
 Graph *ir_graph_new(const char *file);  /* NULL when out of memory */
 void ir_graph_free(Graph *g);
+/* Calls g->evict: the compiler does once the weights are packed, so that the model's mapped pages (the
+ * size of its weights) are not held through LLVM's code generation. */
+void ir_graph_evict(const Graph *g);
 
 /* Builders; all return NULL on allocation failure (and fill d). */
 Value *ir_value_new(Graph *g, const char *name, ValueKind kind, Diag *d);
