@@ -87,6 +87,7 @@ static int copy_range(int in, uint64_t in_off, int out, uint64_t out_off, uint64
 
 /* Finds vitc_weights in .symtab: the stand-in's size, its value and where its entry is. NULL or why not. */
 static const char *find_symbol(SoLayout *l) {
+  static const char name[] = "vitc_weights";
   for (int i = 0; i < l->eh.e_shnum; i++) {
     const Elf64_Shdr *st = &l->sh[i];
     if (st->sh_type != SHT_SYMTAB || st->sh_entsize != sizeof(Elf64_Sym) || st->sh_link >= l->eh.e_shnum) continue;
@@ -95,7 +96,8 @@ static const char *find_symbol(SoLayout *l) {
     char *str = syms ? read_table(l->fd, ss->sh_offset, ss->sh_size) : NULL;
     int found = -1;
     for (uint64_t k = 0; str && k < st->sh_size / sizeof *syms && found < 0; k++)
-      if (syms[k].st_name < ss->sh_size && strncmp(str + syms[k].st_name, "vitc_weights", ss->sh_size - syms[k].st_name) == 0)
+      if (syms[k].st_name < ss->sh_size && ss->sh_size - syms[k].st_name >= sizeof name &&
+          memcmp(str + syms[k].st_name, name, sizeof name) == 0) /* with its terminating 0 */
         found = (int)k, l->sym = syms[k], l->sym_at = st->sh_offset + k * sizeof *syms;
     free(syms), free(str);
     if (found >= 0) return l->sym.st_size == CG_BLOB_STUB_BYTES ? NULL : "vitc_weights is not the stand-in";
