@@ -5,11 +5,20 @@
  * load (masked; a gather when the stride is not 1) of the input pixels the
  * 16 columns see, FMA'd with each channel's weight. Padding and the row's
  * tail are masked lanes that read as 0. (ViTs' patch conv becomes a linear
- * after optimization; this is what -O0 graphs run.) */
+ * after optimization; this is what -O0 graphs run.) A conv with one group
+ * and enough input channels (MaxViT's 3x3 stem: 64 -> 64 channels at
+ * 112x112, 27 % of peak that way) runs instead as one matrix product per
+ * tap on the GEMM generator (conv_gemm_row: 84 %). */
+#include "cg_gemm.h"
 #include "cg_rows.h"
 #include <stdio.h>
 
 #define CONV_MB 4 /* output channels sharing each input vector */
+/* The GEMM form (conv_gemm_row): input channels from which it pays (fewer: products too short to fill the
+ * register tile's K loop) and up to which each of its kh * kw products' panel buffers (kc x NR floats on the
+ * stack) stays small. */
+#define CONV_GEMM_MIN_CIN 16
+#define CONV_GEMM_MAX_CIN 128
 
 /* The geometry of a conv node. */
 typedef struct ConvGeom {
@@ -127,6 +136,58 @@ static void conv_row(CgCtx *c, const ConvGeom *g, ConvAt at, int mb, int has_bia
   cg_loop_end(c, &l);
 }
 
+/* Whether conv g runs as matrix products (conv_gemm_row): one group, no dilation, a stride of 1 or 2,
+ * CONV_GEMM_MIN_CIN..MAX_CIN input channels and at least one register tile of output channels. */
+static int conv_as_gemm(CgCtx *c, const ConvGeom *g) {
+  return g->group == 1 && g->dh == 1 && g->dw == 1 && g->sw <= 2 && g->cin >= CONV_GEMM_MIN_CIN &&
+         g->cin <= CONV_GEMM_MAX_CIN && g->cout >= cg_gemm_shape(c).mr && g->ow > 0;
+}
+
+/* The output columns [*lo, *hi) whose tap kw reads an input column inside [0, w). */
+static void conv_tap_cols(const ConvGeom *g, int64_t kw, int64_t *lo, int64_t *hi) {
+  int64_t first = g->pw - kw, last = g->w - 1 - kw + g->pw; /* ow * sw must lie in [first, last] */
+  *lo = first <= 0 ? 0 : (first + g->sw - 1) / g->sw;
+  *hi = last < 0 ? 0 : last / g->sw + 1;
+  if (*hi > g->ow) *hi = g->ow;
+}
+
+/* Output row `oh` of image `b` as one product per tap (kh, kw) added into it: y[:, oh, cols] +=
+ * w[:, :, kh, kw] (cout x cin, read in place) @ x[b, :, ih, cols * sw + kw - pw] (cin x cols), on the GEMM
+ * generator, after the row is set to the bias. Taps whose input row is padding are skipped; each covers the
+ * columns whose input column is inside the image. */
+static void conv_gemm_row(CgCtx *c, const ConvGeom *g, LLVMValueRef b, LLVMValueRef oh, int has_bias) {
+  LLVMBuilderRef bd = c->b;
+  CgMat none = {NULL, 0, 0};
+  LLVMValueRef plane = LLVMBuildMul(bd, LLVMBuildMul(bd, b, cg_i64(c, g->cout), ""), cg_i64(c, g->oh), "");
+  LLVMValueRef yrow = cg_gep(c, DT_F32, c->args[3], LLVMBuildMul(bd, LLVMBuildAdd(bd, plane, oh, ""), cg_i64(c, g->ow), ""));
+  CgLoop lm = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, g->cout), 1); /* the bias, or 0 */
+  LLVMValueRef init = has_bias ? cg_splat(c, LLVMBuildLoad2(bd, c->t_f32, cg_gep(c, DT_F32, c->args[2], lm.iv), ""))
+                               : LLVMConstNull(cg_vec_type(c, DT_F32));
+  LLVMValueRef ych = cg_gep(c, DT_F32, yrow, LLVMBuildMul(bd, lm.iv, cg_i64(c, g->oh * g->ow), ""));
+  CgLoop lj = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, g->ow), CG_VW);
+  cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, ych, lj.iv), init, cg_tail_mask(c, LLVMBuildSub(bd, cg_i64(c, g->ow), lj.iv, "")));
+  cg_loop_end(c, &lj);
+  cg_loop_end(c, &lm);
+  LLVMValueRef ximg = LLVMBuildMul(bd, b, cg_i64(c, g->cin * g->h * g->w), "");
+  for (int64_t kh = 0; kh < g->kh; kh++) {
+    LLVMValueRef ih = LLVMBuildAdd(bd, LLVMBuildMul(bd, oh, cg_i64(c, g->sh), ""), cg_i64(c, kh - g->ph), "ih");
+    LLVMBasicBlockRef cont = cg_if_begin(c, LLVMBuildICmp(bd, LLVMIntULT, ih, cg_i64(c, g->h), ""));
+    for (int64_t kw = 0; kw < g->kw; kw++) {
+      int64_t lo, hi;
+      conv_tap_cols(g, kw, &lo, &hi);
+      if (hi <= lo) continue;
+      LLVMValueRef xoff = LLVMBuildAdd(bd, ximg, LLVMBuildAdd(bd, LLVMBuildMul(bd, ih, cg_i64(c, g->w), ""),
+                                                               cg_i64(c, lo * g->sw + kw - g->pw), ""), "");
+      CgMat a = {cg_gep(c, DT_F32, c->args[1], cg_i64(c, kh * g->kw + kw)), g->cin * g->kh * g->kw, g->kh * g->kw};
+      CgMat x = {cg_gep(c, DT_F32, c->args[0], xoff), g->h * g->w, g->sw};
+      CgMat y = {cg_gep(c, DT_F32, yrow, cg_i64(c, lo)), g->oh * g->ow, 1};
+      CgGemmBlock p = {g->cout, hi - lo, g->cin, a, x, y, none, y, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+      cg_gemm_block(c, &p, cg_i64(c, 0), cg_i64(c, g->cout), cg_i64(c, 0), cg_i64(c, hi - lo));
+    }
+    cg_if_end(c, cont);
+  }
+}
+
 int cg_emit_conv(CgCtx *c, const Node *n, Diag *d) {
   ConvGeom g;
   for (int i = 0; i < n->n_in; i++)
@@ -143,9 +204,20 @@ int cg_emit_conv(CgCtx *c, const Node *n, Diag *d) {
   cg_key_tensor(key, sizeof key, &len, &n->in[1]->t);
   if (len < sizeof key) key[len++] = '.';
   cg_key_tensor(key, sizeof key, &len, &n->out[0]->t);
+  int as_gemm = conv_as_gemm(c, &g);
+  if (as_gemm && len < sizeof key) len += (size_t)snprintf(key + len, sizeof key - len, ".gemm");
   if (len >= sizeof key) return ir_error(d, NULL, n, "internal error: kernel key too long");
   LLVMValueRef fn = cg_kernel_find(c, key);
-  if (!fn) {
+  if (!fn && as_gemm) { /* one work item per output row */
+    if (!(fn = cg_kernel_begin(c, key, 4, d))) return -1;
+    LLVMValueRef begin, end;
+    cg_kernel_parallel(c, g.n * g.oh, g.cout * g.ow * g.cin * g.kh * g.kw, &begin, &end);
+    CgLoop l = cg_loop_begin(c, begin, end, 1);
+    conv_gemm_row(c, &g, LLVMBuildUDiv(c->b, l.iv, cg_i64(c, g.oh), "batch"), LLVMBuildURem(c->b, l.iv, cg_i64(c, g.oh), "oh"),
+                  has_bias);
+    cg_loop_end(c, &l);
+    cg_kernel_end(c);
+  } else if (!fn) {
     int64_t blocks = (g.mg + CONV_MB - 1) / CONV_MB, edge = g.mg % CONV_MB;
     if (!(fn = cg_kernel_begin(c, key, 4, d))) return -1;
     LLVMValueRef begin, end, r, blk;

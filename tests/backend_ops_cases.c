@@ -148,7 +148,8 @@ static void gen_gemm(Case *cs, Rng *r, int k) {
            cshape[k % 4] ? ", %c" : "", k > 3 ? "0.5" : "1", k > 3 ? "2" : "1", ta, tb);
 }
 
-/* conv: patch embedding (kernel = stride), padded 3x3 with stride 2, grouped, dilated. */
+/* conv: patch embedding (kernel = stride), padded 3x3 with stride 2, grouped, dilated; and two with enough
+ * input channels for the GEMM form. */
 static void gen_conv(Case *cs, Rng *r, int k) {
   int h = rdim(r) + 8, w = rdim(r) + 8;
   static const char *const v[] = {
@@ -159,7 +160,13 @@ static void gen_conv(Case *cs, Rng *r, int k) {
     "input %%x: f32[1,6,%d,%d]\ninput %%c_w: f32[6,2,3,3]\ninput %%c_b: f32[6]\n"
     "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {group=3, pads=[0,1,2,1]} @\"t\"\n",
     "input %%x: f32[1,2,%d,%d]\ninput %%c_w: f32[4,2,3,2]\n"
-    "%%y: undef[] = conv(%%x, %%c_w) {dilations=[2,3], auto_pad=\"SAME_UPPER\"} @\"t\"\n"};
+    "%%y: undef[] = conv(%%x, %%c_w) {dilations=[2,3], auto_pad=\"SAME_UPPER\"} @\"t\"\n",
+    /* enough channels for the GEMM form (emit_conv.c): 3x3, bias, an edge tile of output channels */
+    "input %%x: f32[2,16,%d,%d]\ninput %%c_w: f32[13,16,3,3]\ninput %%c_b: f32[13]\n"
+    "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {pads=[1,1,1,1]} @\"t\"\n",
+    /* ... strided, padded unevenly, 2x3 taps, an activation weight */
+    "input %%x: f32[1,20,%d,%d]\ninput %%w: f32[7,20,2,3]\n"
+    "%%y: undef[] = conv(%%x, %%w) {pads=[1,0,2,2], strides=[2,2]} @\"t\"\n"};
   case_put(cs, v[k], h, w);
   case_put(cs, "output %%y\n");
 }
@@ -1149,7 +1156,7 @@ const OpCases backend_op_cases[] = {
   {"erf", TOL_MATH, 3, gen_erf}, {"tanh", TOL_MATH, 3, gen_tanh}, {"sigmoid", TOL_MATH, 3, gen_sigmoid},
   {"relu", TOL_EXACT, 9, gen_relu}, {"ceil", TOL_EXACT, 3, gen_ceil}, {"cast", TOL_EXACT, 16, gen_cast},
   {"identity", TOL_EXACT, 12, gen_identity}, {"dropout", TOL_EXACT, 3, gen_dropout},
-  {"matmul", TOL_LINALG, 6, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 4, gen_conv},
+  {"matmul", TOL_LINALG, 6, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 6, gen_conv},
   {"softmax", TOL_REDUCE, 3, gen_softmax}, {"layer_norm", TOL_REDUCE, 3, gen_layer_norm},
   {"reduce_mean", TOL_REDUCE, 4, gen_reduce_mean}, {"reduce_sum", TOL_REDUCE, 4, gen_reduce_sum},
   {"reduce_max", TOL_EXACT, 4, gen_reduce_max}, {"reshape", TOL_EXACT, 2, gen_reshape},
