@@ -15,23 +15,13 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[] = "/tmp/vitc_test_attach.XXXXXX";
+#define TEST_TMPDIR "/tmp/vitc_test_attach.XXXXXX"
+#include "test_shell.h"
 
 /* tmpdir/name in buf. */
 static const char *tmp_path(const char *name, char *buf, size_t n) {
   snprintf(buf, n, "%s/%s", tmpdir, name);
   return buf;
-}
-
-/* Runs a shell command built from fmt; returns its exit status. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  return system(cmd);
 }
 
 /* A C file returning the address of the hidden vitc_weights (the code `vitc compile` links reads it so). */
@@ -132,16 +122,6 @@ static void test_other_layouts_unchanged(void **state) {
   assert_true(d.has_error);
   assert_non_null(strstr(d.msg, "missing.so: cannot attach the weights: "));
   free(before), free(after), free(data);
-}
-
-static int setup(void **state) {
-  (void)state;
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  return sh("rm -rf %s", tmpdir);
 }
 
 int main(void) {

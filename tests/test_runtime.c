@@ -22,18 +22,8 @@
 #include <string.h>
 #include <unistd.h>
 
-static char tmpdir[] = "/tmp/vitc_test_runtime.XXXXXX";
-
-/* Runs a shell command built from fmt; returns its exit status. */
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int sh(const char *fmt, ...) {
-  char cmd[4096];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(cmd, sizeof cmd, fmt, ap);
-  va_end(ap);
-  return system(cmd);
-}
+#define TEST_TMPDIR "/tmp/vitc_test_runtime.XXXXXX"
+#include "test_shell.h"
 
 /* Writes text to tmpdir/name; returns the full path in buf. */
 static const char *write_file(const char *name, const char *text, char *buf, size_t n) {
@@ -759,16 +749,6 @@ static void test_runtime_index_error(void **state) {
   vitrt_session_destroy(s);
   vitrt_close(m);
   ir_graph_free(g);
-}
-
-static int setup(void **state) {
-  (void)state;
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown(void **state) {
-  (void)state;
-  return sh("rm -rf %s", tmpdir);
 }
 
 int main(void) {
