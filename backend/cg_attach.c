@@ -44,17 +44,6 @@ static int read_at(int fd, void *p, uint64_t n, uint64_t off) {
   return 0;
 }
 
-/* pwrite of exactly n bytes; 0 or -1 with errno set. */
-static int write_at(int fd, const void *p, uint64_t n, uint64_t off) {
-  for (const char *s = p; n;) {
-    ssize_t w = pwrite(fd, s, n, (off_t)off);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return w == 0 ? (errno = EIO, -1) : -1;
-    s += w, off += (uint64_t)w, n -= (uint64_t)w;
-  }
-  return 0;
-}
-
 /* A malloc'd copy of n bytes at off; NULL (errno set) when it cannot be read. */
 static void *read_table(int fd, uint64_t off, uint64_t n) {
   void *p = n <= ATTACH_MAX_TABLE ? malloc(n ? n : 1) : NULL;
@@ -77,7 +66,7 @@ static int copy_range(int in, uint64_t in_off, int out, uint64_t out_off, uint64
   if (n && !buf) return errno = ENOMEM, -1;
   while (n) {
     size_t chunk = n < cap ? (size_t)n : cap;
-    if (read_at(in, buf, chunk, in_off) || write_at(out, buf, chunk, out_off)) break;
+    if (read_at(in, buf, chunk, in_off) || cg_pwrite_all(out, buf, chunk, out_off)) break;
     in_off += chunk, out_off += chunk, n -= chunk;
   }
   int err = errno;
@@ -165,7 +154,7 @@ int cg_attach_weights(const char *so, const char *weights, uint64_t bytes, char 
   char *kept = read_table(l.fd, s->p_offset, head);
   int zeros = 1; /* padding before 2 MiB-aligned weights: left as a hole */
   for (uint64_t i = 0; kept && i < head && zeros; i++) zeros = !kept[i];
-  int bad = !kept || (!zeros && write_at(l.fd, kept, head, at));
+  int bad = !kept || (!zeros && cg_pwrite_all(l.fd, kept, head, at));
   free(kept);
   if (bad || (in = open(weights, O_RDONLY | O_CLOEXEC)) < 0 ||
       copy_range(in, CG_BLOB_ELF_BASE, l.fd, at + head, bytes))
@@ -173,9 +162,9 @@ int cg_attach_weights(const char *so, const char *weights, uint64_t bytes, char 
   s->p_offset = at, s->p_filesz = s->p_memsz = head + bytes;
   h->sh_offset = at + (h->sh_addr - s->p_vaddr), h->sh_size = l.sym.st_value + bytes - h->sh_addr;
   l.sym.st_size = bytes;
-  if (write_at(l.fd, l.ph, (uint64_t)l.eh.e_phnum * sizeof *l.ph, l.eh.e_phoff) ||
-      write_at(l.fd, l.sh, (uint64_t)l.eh.e_shnum * sizeof *l.sh, l.eh.e_shoff) ||
-      write_at(l.fd, &l.sym, sizeof l.sym, l.sym_at))
+  if (cg_pwrite_all(l.fd, l.ph, (uint64_t)l.eh.e_phnum * sizeof *l.ph, l.eh.e_phoff) ||
+      cg_pwrite_all(l.fd, l.sh, (uint64_t)l.eh.e_shnum * sizeof *l.sh, l.eh.e_shoff) ||
+      cg_pwrite_all(l.fd, &l.sym, sizeof l.sym, l.sym_at))
     goto io;
   rc = 0;
   goto done;

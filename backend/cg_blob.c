@@ -14,8 +14,7 @@
 
 enum { CG_BLOB_ALIGN = 64 };
 
-/* pwrite of all n bytes at off; 0, or -1 with errno set. */
-static int cg_pwrite_all(int fd, const void *p, uint64_t n, uint64_t off) {
+int cg_pwrite_all(int fd, const void *p, uint64_t n, uint64_t off) {
   const char *s = p;
   while (n) {
     size_t chunk = n > (1u << 30) ? (1u << 30) : (size_t)n;

@@ -54,6 +54,8 @@ int cg_blob_close(CgBlob *b, Diag *d);
  * the shared library is linked with it and the weights attached afterwards (cg_attach_weights), so the
  * linker does not copy them. */
 int cg_blob_write_stub(const CgBlob *b, const char *path, Diag *d);
+/* pwrite of all n bytes of p at file offset off (in chunks of at most 1 GiB); 0, or -1 with errno set. */
+int cg_pwrite_all(int fd, const void *p, uint64_t n, uint64_t off);
 /* Closes the file if still open and frees the piece list (the caller removes the file). */
 void cg_blob_free(CgBlob *b);
 

@@ -201,11 +201,12 @@ int onnx_external_data(ExternalFiles *x, const Onnx__TensorProto *tp, size_t nee
   return 0;
 }
 
-/* Unmaps every file; see onnx_internal.h. */
+/* Gives every mapped file's pages back; see onnx_internal.h. */
 void onnx_external_evict(const ExternalFiles *x) {
   for (size_t i = 0; i < x->n; i++) onnx_release_pages(&x->files[i].map, x->files[i].map.ptr, x->files[i].map.size);
 }
 
+/* Unmaps every file; see onnx_internal.h. */
 void onnx_external_free(ExternalFiles *x) {
   for (size_t i = 0; i < x->n; i++) onnx_unmap_file(&x->files[i].map);
   free(x->files);
