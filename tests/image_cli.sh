@@ -82,7 +82,7 @@ if [ -n "$lack" ]; then
   rc=$?
   check "a .so for ${lack%%:*} is refused here with the missing features" \
     '[ $rc -eq 1 ] && [ ! -s "$tmp/other.out" ] && [ "$(wc -l <"$tmp/other.err")" -eq 1 ] &&
-     grep -q "cannot run on this CPU: model needs .*$(echo ${lack#*:} | tr -d _)" "$tmp/other.err"'
+     grep -q "cannot run on this CPU: model needs [^;]*$(echo ${lack#*:} | sed "s/_/.\\\\?/g")" "$tmp/other.err"'
   cat "$tmp/other.err"
 else
   echo "SKIP CPU refusal: skipped: this CPU has every feature vitc can target"
