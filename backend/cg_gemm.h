@@ -10,7 +10,8 @@
  * such a panel on the stack, one panel and K block at a time, when several
  * row tiles will read it (else read in place), masked at the right edge and
  * gathered when its columns are strided. K is split into blocks of at most
- * KC steps so that a panel stays in L1; partial sums go through y and the
+ * KC steps so that a panel stays in L1 (AVX2) or L2 (AVX-512, with the next
+ * panel prefetched); partial sums go through y and the
  * epilogue runs after the last block. Work is split into macro tiles of
  * about 8 x 8 register tiles (balanced), run in parallel. */
 #ifndef VITC_CG_GEMM_H

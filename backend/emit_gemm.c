@@ -39,8 +39,11 @@ CgGemmShape cg_gemm_shape(CgCtx *c) {
     wide = cpu_in(cpu, avx512, sizeof avx512 / sizeof *avx512);
     avx2 = wide || strcmp(cpu, "x86-64-v3") == 0 || !cpu_in(cpu, no_avx2, sizeof no_avx2 / sizeof *no_avx2);
   }
-  /* kc: a panel of kc x nr floats (24 KiB) stays in L1 while the tiles below it pass. */
-  if (wide) return (CgGemmShape){8, 2, 32, 192}; /* 16 of 32 zmm registers hold the tile */
+  /* kc: with AVX2 a panel of kc x nr floats (24 KiB) stays in L1 while the tiles below it pass. With
+   * AVX-512 (two 64-byte loads per 16 FMAs, a rate L2 sustains) it streams from L2 (96 KiB), with the next
+   * panel prefetched: fewer K blocks, fewer partial sums through y. On a Zen 4, kc 192 -> 768 made
+   * 1576 x 3072 x 768 products (ViT-B/16's fc1 at batch 8) 5-7 % faster; 1024 ran the same as 768. */
+  if (wide) return (CgGemmShape){8, 2, 32, 768}; /* 16 of 32 zmm registers hold the tile */
   if (avx2) return (CgGemmShape){6, 1, 16, 384};  /* 12 of 16 ymm registers */
   return (CgGemmShape){3, 1, 16, 384};            /* 12 of 16 xmm registers */
 }
