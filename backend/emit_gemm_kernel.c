@@ -104,19 +104,36 @@ static void gemm_batch_index(CgCtx *c, const CgGemm *g, LLVMValueRef t, LLVMValu
   }
 }
 
-/* The size of the blocks that split n into as few as possible of at most
- * `tiles` tiles of `tile` each, evened out (197 rows in tiles of 6: 42 x 4 + 29, not 48 x 4 + 5). */
-static int64_t gemm_split(int64_t n, int64_t tile, int64_t tiles) {
-  int64_t blocks = (n + tile * tiles - 1) / (tile * tiles);
-  int64_t per = (n + blocks - 1) / (blocks > 0 ? blocks : 1);
-  return per > 0 ? (per + tile - 1) / tile * tile : tile;
+/* How a kernel's rows (or columns) are cut into macro tiles: `blocks` blocks of `tiles` register tiles of
+ * `unit` rows in all, tiles spread evenly (197 rows in tiles of 8, 25 tiles, at most 8 a block: 7 + 6 + 6 + 6,
+ * not 7 + 7 + 7 + 4), so that the work items of a kernel cost the same and no thread waits on a big one. */
+typedef struct GemmCut {
+  int64_t extent, unit, tiles, blocks;
+} GemmCut;
+
+static GemmCut gemm_cut(int64_t extent, int64_t unit, int64_t max_tiles) {
+  int64_t tiles = (extent + unit - 1) / unit;
+  int64_t blocks = (tiles + max_tiles - 1) / max_tiles;
+  return (GemmCut){extent, unit, tiles, blocks > 0 ? blocks : 1};
+}
+
+/* The rows [*lo, *hi) of block b (i64) of cut: tiles [b q + min(b, r), ...) with q = tiles / blocks, r the rest. */
+static void gemm_cut_range(CgCtx *c, const GemmCut *cut, LLVMValueRef b, LLVMValueRef *lo, LLVMValueRef *hi) {
+  int64_t q = cut->tiles / cut->blocks, r = cut->tiles % cut->blocks;
+  LLVMValueRef bigger = LLVMBuildICmp(c->b, LLVMIntULT, b, cg_i64(c, r), "");
+  LLVMValueRef t0 = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, b, cg_i64(c, q), ""),
+                                 LLVMBuildSelect(c->b, bigger, b, cg_i64(c, r), ""), "");
+  LLVMValueRef t1 = LLVMBuildAdd(c->b, t0, LLVMBuildSelect(c->b, bigger, cg_i64(c, q + 1), cg_i64(c, q), ""), "");
+  *lo = LLVMBuildMul(c->b, t0, cg_i64(c, cut->unit), "");
+  LLVMValueRef end = LLVMBuildMul(c->b, t1, cg_i64(c, cut->unit), "");
+  *hi = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, end, cg_i64(c, cut->extent), ""), end,
+                        cg_i64(c, cut->extent), "");
 }
 
 /* The body of work item t: macro tile (mt, nt) of one batch. */
-static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, int64_t mb, int64_t nb) {
-  int64_t n_mt = (g->m + mb - 1) / mb, n_nt = (g->n + nb - 1) / nb;
-  LLVMValueRef mt = LLVMBuildURem(c->b, t, cg_i64(c, n_mt), "mt"), rest = LLVMBuildUDiv(c->b, t, cg_i64(c, n_mt), "");
-  LLVMValueRef nt = LLVMBuildURem(c->b, rest, cg_i64(c, n_nt), "nt"), bi = LLVMBuildUDiv(c->b, rest, cg_i64(c, n_nt), "");
+static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, const GemmCut *rows, const GemmCut *cols) {
+  LLVMValueRef mt = LLVMBuildURem(c->b, t, cg_i64(c, rows->blocks), "mt"), rest = LLVMBuildUDiv(c->b, t, cg_i64(c, rows->blocks), "");
+  LLVMValueRef nt = LLVMBuildURem(c->b, rest, cg_i64(c, cols->blocks), "nt"), bi = LLVMBuildUDiv(c->b, rest, cg_i64(c, cols->blocks), "");
   LLVMValueRef idx[IR_MAX_RANK];
   gemm_batch_index(c, g, bi, idx);
   CgGemmBlock blk = {g->m, g->n, g->k, gemm_operand_at(c, g, &g->a, idx), gemm_operand_at(c, g, &g->b, idx),
@@ -124,10 +141,9 @@ static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, int64_t mb, int
                      gemm_operand_at(c, g, &g->post, idx), g->b_packed, g->alpha, g->beta, g->act, g->kind,
                      {NULL, 0, 0}, NULL};
   if (g->kind == CG_GEMM_INT8) blk.rowq = gemm_operand_at(c, g, &g->rowq, idx), blk.colq = c->args[g->colq_arg];
-  LLVMValueRef i0 = LLVMBuildMul(c->b, mt, cg_i64(c, mb), "i0"), j0 = LLVMBuildMul(c->b, nt, cg_i64(c, nb), "j0");
-  LLVMValueRef i1 = LLVMBuildAdd(c->b, i0, cg_i64(c, mb), ""), j1 = LLVMBuildAdd(c->b, j0, cg_i64(c, nb), "");
-  i1 = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, i1, cg_i64(c, g->m), ""), i1, cg_i64(c, g->m), "i1");
-  j1 = LLVMBuildSelect(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, j1, cg_i64(c, g->n), ""), j1, cg_i64(c, g->n), "j1");
+  LLVMValueRef i0, i1, j0, j1;
+  gemm_cut_range(c, rows, mt, &i0, &i1);
+  gemm_cut_range(c, cols, nt, &j0, &j1);
   cg_gemm_block(c, &blk, i0, i1, j0, j1);
 }
 
@@ -140,15 +156,17 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
   LLVMValueRef fn = cg_kernel_find(c, key);
   if (fn) return fn;
   CgGemmShape s = cg_gemm_shape_for(c, g->kind);
-  int64_t mb = gemm_split(g->m, s.mr, g->b_packed && g->kind != CG_GEMM_F32_BF16B ? GEMM_MB_TILES : GEMM_MB_TILES_COPY);
-  int64_t nb = gemm_split(g->n, s.nr, GEMM_NB_TILES), batches = 1;
+  GemmCut rows = gemm_cut(g->m, s.mr, g->b_packed && g->kind != CG_GEMM_F32_BF16B ? GEMM_MB_TILES : GEMM_MB_TILES_COPY);
+  GemmCut cols = gemm_cut(g->n, s.nr, GEMM_NB_TILES);
+  int64_t batches = 1;
   for (int a = 0; a < g->n_batch; a++) batches *= g->batch[a];
-  int64_t items = batches * ((g->m + mb - 1) / mb) * ((g->n + nb - 1) / nb);
+  int64_t items = batches * rows.blocks * cols.blocks;
   if (!(fn = cg_kernel_begin(c, key, g->n_args, d))) return NULL;
   LLVMValueRef begin, end;
-  cg_kernel_parallel(c, items, mb * nb * (g->k > 0 ? g->k : 1), &begin, &end);
+  int64_t item_work = (g->m + rows.blocks - 1) / rows.blocks * ((g->n + cols.blocks - 1) / cols.blocks);
+  cg_kernel_parallel(c, items, item_work * (g->k > 0 ? g->k : 1), &begin, &end);
   CgLoop l = cg_loop_begin(c, begin, end, 1);
-  gemm_item(c, g, l.iv, mb, nb);
+  gemm_item(c, g, l.iv, &rows, &cols);
   cg_loop_end(c, &l);
   cg_kernel_end(c);
   return fn;
