@@ -48,6 +48,18 @@ char *arena_strdup(Arena *a, const char *s) {
   return p;
 }
 
+int arena_release(Arena *a, const void *p) {
+  for (ArenaBlock **at = &a->head; p && *at; at = &(*at)->next) {
+    ArenaBlock *b = *at;
+    if (b->cap <= ARENA_BLOCK_MIN || (const void *)b->data != p) continue;
+    *at = b->next; /* a big block holds its one allocation and nothing else (it was full from the start) */
+    a->used_bytes -= b->used;
+    free(b);
+    return 1;
+  }
+  return 0;
+}
+
 /* Frees every block. */
 void arena_free_all(Arena *a) {
   ArenaBlock *b = a->head;

@@ -47,6 +47,9 @@ typedef struct Arena {
 
 void *arena_alloc(Arena *a, size_t size);               /* 64-byte aligned, zeroed; NULL when out of memory */
 char *arena_strdup(Arena *a, const char *s);
+/* Frees p's memory at once when p is a big allocation (over 64 KiB: a block of its own); returns whether it
+ * did. Other allocations stay until arena_free_all. */
+int arena_release(Arena *a, const void *p);
 void arena_free_all(Arena *a);
 
 /* ---- name map (ir/namemap.c) ---- */

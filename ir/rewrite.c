@@ -104,6 +104,30 @@ static int toposort(Graph *g, Node **live, int n_live, Diag *d) {
 }
 
 /* Keeps the values something refers to and renumbers them. */
+static int cmp_ptr(const void *a, const void *b) {
+  uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
+  return (x > y) - (x < y);
+}
+
+/* Gives the arena back the big data blocks of the values about to be dropped (folded-away weights, the
+ * importer's aligned copies of weights a fold replaced), unless a kept value points at the same data: a
+ * model's weights would otherwise be held twice until the graph is freed. Best effort: without memory for
+ * the check nothing is released. */
+static void release_dropped_data(Graph *g, const char *keep) {
+  const void **kept = malloc(sizeof *kept * (size_t)(g->n_values + 1));
+  if (!kept) return;
+  int n_kept = 0;
+  for (int i = 0; i < g->n_values; i++)
+    if (keep[i] && g->values[i]->t.data) kept[n_kept++] = g->values[i]->t.data;
+  qsort(kept, (size_t)n_kept, sizeof *kept, cmp_ptr);
+  for (int i = 0; i < g->n_values; i++) {
+    const void *p = g->values[i]->t.data;
+    if (keep[i] || !p || bsearch(&p, kept, (size_t)n_kept, sizeof *kept, cmp_ptr)) continue;
+    if (arena_release(&g->arena, p)) g->values[i]->t.data = NULL;
+  }
+  free(kept);
+}
+
 static int drop_unused_values(Graph *g, Diag *d) {
   int *uses = ir_use_counts(g);
   if (!uses) return ir_error(d, g->file, NULL, "out of memory");
@@ -115,6 +139,7 @@ static int drop_unused_values(Graph *g, Diag *d) {
   for (int i = 0; i < g->n_values; i++) keep[i] = uses[i] > 0 || g->values[i]->kind == VK_INPUT;
   for (int k = 0; k < g->n_nodes; k++)
     for (int j = 0; j < g->nodes[k]->n_out; j++) keep[g->nodes[k]->out[j]->id] = 1;
+  release_dropped_data(g, keep);
   int n = 0;
   for (int i = 0; i < g->n_values; i++)
     if (keep[i]) {

@@ -342,7 +342,11 @@ static void test_fold_big_weight(void **state) {
     PassOptions o = {0};
     PassCtx ctx = {.opt = &o};
     Diag d = {0};
+    size_t before = g->arena.used_bytes, wbytes = (size_t)BIG * BIG * sizeof(float);
     assert_int_equal(pass_fold(g, &ctx, &d), 0);
+    /* folded once: w's copy is given back as wt's is made (held twice, the arena would grow by wbytes) */
+    if (!twice) assert_true(g->arena.used_bytes < before + wbytes / 2);
+    if (twice) assert_true(g->arena.used_bytes >= before);
     Value *wt = ir_value_find(g, "wt");
     assert_non_null(wt);
     assert_int_equal(wt->kind, twice ? VK_NODE : VK_CONST);
@@ -351,6 +355,25 @@ static void test_fold_big_weight(void **state) {
     free(w);
     ir_graph_free(g);
   }
+}
+
+/* arena_release frees big allocations (a block each), once; small ones stay until the arena is freed. */
+static void test_arena_release(void **state) {
+  (void)state;
+  Arena a = {0};
+  void *small = arena_alloc(&a, 100), *big = arena_alloc(&a, 1 << 20), *small2 = arena_alloc(&a, 100);
+  assert_non_null(small);
+  assert_non_null(big);
+  assert_non_null(small2);
+  size_t used = a.used_bytes;
+  assert_int_equal(arena_release(&a, small), 0);
+  assert_int_equal(arena_release(&a, (char *)big + 64), 0); /* not an allocation's start */
+  assert_int_equal(arena_release(&a, big), 1);
+  assert_int_equal(a.used_bytes, used - (1 << 20));
+  assert_int_equal(arena_release(&a, big), 0);
+  assert_int_equal(arena_release(&a, NULL), 0);
+  memset(small2, 1, 100); /* the small allocations are still there */
+  arena_free_all(&a);
 }
 
 /* Large constants equal in every sampled byte but one element are not merged; equal ones are. */
@@ -393,6 +416,7 @@ int main(void) {
       cmocka_unit_test(test_plan_scratch),
       cmocka_unit_test(test_plan_random),
       cmocka_unit_test(test_fold_big_weight),
+      cmocka_unit_test(test_arena_release),
       cmocka_unit_test(test_cse_big_consts),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
