@@ -10,16 +10,19 @@
  * give; its empty inputs and outputs are handed to the compiled code as a
  * pointer into an inaccessible page, so touching one crashes the case.
  *
- *   test_backend_ops [-v] [--random | --zero] [OP...]
+ *   test_backend_ops [-v] [--random | --zero] [--target-cpu x86-64-v2|v3|v4] [OP...]
  *     -v: print the IR of a failing case; --random: only the seeded random
  *     cases; --zero: only the zero-size cases (ctest runs the two as
- *     backend_ops and backend_ops_zero)
+ *     backend_ops and backend_ops_zero); --target-cpu: compile for that level
+ *     instead of this CPU, so a wider CPU also tests the narrower kernels
+ *     (another tile and K block); "skipped: CPU lacks F" where it cannot run
  *
  * Prints `PASS op (N cases, Z zero-size)` or `FAIL op case K: why` (`zero-size
  * case K`) per op, then `N passed, M failed`; exits 1 when an op failed. Each op
  * runs in a child process, so a crash in generated code fails that op only. */
 #include "backend_ops.h"
 #include "cg.h"
+#include "rt.h"
 #include "vitrt.h"
 #include <dirent.h>
 #include <math.h>
@@ -128,13 +131,16 @@ static int compare(const Tensor *got, const Tensor *want, TolFamily tol, int out
   return 0;
 }
 
+/* --target-cpu: the level the cases are compiled for (NULL: this CPU). */
+static const char *target_cpu;
+
 /* Compiles g to DIR/name.so and runs it with 3 threads on in; compares every output with want. */
 static int run_compiled(const Graph *g, const char *name, Tensor *in, const Tensor *want, TolFamily tol, char *why,
                         size_t n) {
   char so[512], hdr[512], err[512];
   snprintf(so, sizeof so, "%s/%s.so", tmpdir, name);
   snprintf(hdr, sizeof hdr, "%s/%s.h", tmpdir, name);
-  CompileOptions o = {.output = so, .opt_level = 2, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB};
+  CompileOptions o = {.output = so, .opt_level = 2, .emit = CG_EMIT_SO, .runtime_lib = VITC_RT_LIB, .target_cpu = target_cpu};
   Diag d = {0};
   if (cg_compile(g, &o, &d)) return snprintf(why, n, "compile: %s", d.msg), -1;
   VitrtModel *m = vitrt_open(so, err, sizeof err);
@@ -255,14 +261,27 @@ static void remove_tmpdir(void) {
   rmdir(tmpdir);
 }
 
+/* The feature an x86-64 level needs beyond the one below it; NULL for another name. */
+static const char *level_feature(const char *cpu) {
+  static const char *const levels[][2] = {{"x86-64-v2", "sse4.2"}, {"x86-64-v3", "avx2"}, {"x86-64-v4", "avx512f"}};
+  for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++)
+    if (strcmp(cpu, levels[i][0]) == 0) return levels[i][1];
+  return NULL;
+}
+
 int main(int argc, char **argv) {
   int verbose = 0, random = 1, zero = 1, failed = 0, passed = 0, first = 1;
   for (; first < argc && argv[first][0] == '-'; first++) {
     if (strcmp(argv[first], "-v") == 0) verbose = 1;
     else if (strcmp(argv[first], "--random") == 0) zero = 0;
     else if (strcmp(argv[first], "--zero") == 0) random = 0;
-    else return fprintf(stderr, "usage: test_backend_ops [-v] [--random | --zero] [OP...]\n"), 2;
+    else if (strcmp(argv[first], "--target-cpu") == 0 && first + 1 < argc && level_feature(argv[first + 1]))
+      target_cpu = argv[++first];
+    else
+      return fprintf(stderr, "usage: test_backend_ops [-v] [--random | --zero] [--target-cpu x86-64-v2|v3|v4] [OP...]\n"), 2;
   }
+  if (target_cpu && rt_cpu_has(level_feature(target_cpu)) != 1)
+    return printf("skipped: CPU lacks %s (for --target-cpu %s)\n", level_feature(target_cpu), target_cpu), 0;
   if (!random && !zero) return fprintf(stderr, "test_backend_ops: --random and --zero exclude each other\n"), 2;
   if (!mkdtemp(tmpdir)) return fprintf(stderr, "test_backend_ops: cannot create %s\n", tmpdir), 1;
   guard = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
