@@ -103,7 +103,6 @@ static int toposort(Graph *g, Node **live, int n_live, Diag *d) {
   return rc;
 }
 
-/* Keeps the values something refers to and renumbers them. */
 static int cmp_ptr(const void *a, const void *b) {
   uintptr_t x = (uintptr_t)*(void *const *)a, y = (uintptr_t)*(void *const *)b;
   return (x > y) - (x < y);
@@ -128,6 +127,7 @@ static void release_dropped_data(Graph *g, const char *keep) {
   free(kept);
 }
 
+/* Keeps the values something refers to and renumbers them. */
 static int drop_unused_values(Graph *g, Diag *d) {
   int *uses = ir_use_counts(g);
   if (!uses) return ir_error(d, g->file, NULL, "out of memory");
