@@ -1,6 +1,6 @@
 /* The one GEMM generator (emit_gemm.c, emit_gemm_kernel.c) behind matmul,
  * gemm, linear and attention:
- *   y[i, j] = act(alpha * sum_p a[i, p] b[p, j] + beta * pre[i, j]) + post[i, j]
+ *   y[i, j] = act(alpha * rowscale[i] * sum_p a[i, p] b[p, j] + beta * pre[i, j]) + post[i, j]
  * over static extents. A register tile of MR rows x NR columns (NR = 16 * NV;
  * the shape depends on the target's vector registers) keeps its
  * accumulators in registers over a K loop that broadcasts one element of a
@@ -59,6 +59,8 @@ typedef struct CgGemmBlock {
   CgMat rowq;           /* INT8: row i's scale (f32) at p + i*rs, its zero point (i32) after it */
   LLVMValueRef colq;    /* INT8: column j's weight scale (f32) at colq + j, its sum of weights (i32) at
                            colq + npad + j, npad = n rounded up to NR (cg_quant_pack_b) */
+  LLVMValueRef rowscale;  /* F32, when not NULL: row i's sum is multiplied by the float at rowscale + i (before
+                             alpha): attention's 1 / softmax sum */
 } CgGemmBlock;
 
 /* Computes rows [i0, i1) x columns [j0, j1) of g (i0 a multiple of MR, j0 of

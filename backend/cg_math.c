@@ -89,6 +89,28 @@ LLVMValueRef cg_math_exp(CgCtx *c, LLVMValueRef x) {
   return LLVMBuildSelect(b, isnan, x, y, "");
 }
 
+/* exp(x) for x <= 0 (softmax's x - max): the reduction of cg_math_exp, but n = round(x / ln2) lies in
+ * [-127, 0], so 2^n is one float built from n's bits: x log2(e) + 1.5 * 2^23 + 127 rounds to an integer
+ * whose low mantissa bits are n + 127, and shifted left by 23 they are 2^n's exponent field (0, that is
+ * +0.0, for n = -127, where x is clamped: results below 2^-126.5 flush to 0). e^r by a degree-6 fit of
+ * relative error 2e-9 on |r| <= ln2/2. Half of cg_math_exp's instructions; NaN gives NaN. */
+LLVMValueRef cg_math_exp_nonpos(CgCtx *c, LLVMValueRef x) {
+  LLVMBuilderRef b = c->b;
+  LLVMValueRef lo = cg_math_const(c, x, -88.0);
+  LLVMValueRef xc = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, lo, ""), lo, x, ""); /* NaN stays */
+  LLVMValueRef magic = cg_math_const(c, x, 12582912.0 + 127.0); /* 1.5 * 2^23 + 127 */
+  LLVMValueRef k = fma3(c, xc, cg_math_const(c, x, 1.4426950408889634), magic);
+  LLVMValueRef n = LLVMBuildFSub(b, k, magic, "");
+  LLVMValueRef r = fma3(c, n, cg_math_const(c, x, -0.693145751953125), xc);
+  r = fma3(c, n, cg_math_const(c, x, -1.428606765330187e-06), r);
+  static const double fit[] = {1.0, 1.0000000321686513, 0.49999994208357795, 0.16666431249674976,
+                               0.041668002127454, 0.008374156233819145, 0.0013843651426724106};
+  LLVMValueRef p = horner(c, r, fit, 7);
+  LLVMTypeRef it = int_type_like(c, x);
+  LLVMValueRef bits = LLVMBuildShl(b, LLVMBuildBitCast(b, k, it, ""), int_const(c, x, 23), "");
+  return LLVMBuildFMul(b, p, LLVMBuildBitCast(b, bits, LLVMTypeOf(x), ""), "");
+}
+
 /* sigmoid(x) = 1 / (1 + exp(-x)); exp(-x) = inf for x < -88.7 gives 0. */
 LLVMValueRef cg_math_sigmoid(CgCtx *c, LLVMValueRef x) {
   LLVMValueRef one = cg_math_const(c, x, 1.0);

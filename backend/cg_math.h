@@ -2,6 +2,7 @@
  * no libm calls. Each takes and returns a float or a vector of floats.
  * Accuracy, measured by tests/test_cg_math.c against libm over the whole float range:
  *   exp      relative error <= 4e-7 (denormal results flush to 0; > 88.72 gives +inf)
+ *   exp_nonpos  exp for x <= 0 only (softmax), relative error <= 4e-7, denormal results flush to 0
  *   sigmoid  relative error <= 6e-7
  *   tanh     absolute error <= 3e-7
  *   erf      absolute error <= 2.5e-7
@@ -15,6 +16,7 @@
 #include "cg_ctx.h"
 
 LLVMValueRef cg_math_exp(CgCtx *c, LLVMValueRef x);
+LLVMValueRef cg_math_exp_nonpos(CgCtx *c, LLVMValueRef x);
 LLVMValueRef cg_math_sigmoid(CgCtx *c, LLVMValueRef x);
 LLVMValueRef cg_math_tanh(CgCtx *c, LLVMValueRef x);
 LLVMValueRef cg_math_erf(CgCtx *c, LLVMValueRef x);

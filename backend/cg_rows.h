@@ -39,5 +39,8 @@ LLVMValueRef cg_run(CgCtx *c, int64_t count, LLVMValueRef acc, CgRunFn f, void *
 /* y = softmax(x) over one row of len contiguous f32 (y may be x): max
  * subtracted, exp, scaled by 1 / sum (emit_softmax.c; attention reuses it). */
 void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len);
+/* The same without the last pass: y = exp(x - max); returns 1 / sum(y), a float (attention scales p v's
+ * rows by it instead of p's). */
+LLVMValueRef cg_softmax_row_exp(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len);
 
 #endif

@@ -5,8 +5,9 @@
  *   2. k^T of every (batch, head) packed into panels of NR tokens;
  *   3. per (batch, head, block of MR query rows): s = scale q k^T (+ the
  *      score bias, added in the GEMM's epilogue) into a stack buffer (GEMM
- *      block), the softmax emitter's stable row softmax in place, and
- *      out = p v (GEMM block). The queries are qkv's q columns, or rows of q. */
+ *      block), p = exp(s - row max) in place (the softmax emitter's first two
+ *      passes), and out = (p v) / row sum (GEMM block, the division in its
+ *      epilogue). The queries are qkv's q columns, or rows of q. */
 #include "cg_gemm.h"
 #include "cg_rows.h"
 #include <assert.h>
@@ -49,8 +50,29 @@ static LLVMValueRef attn_divmod(CgCtx *c, LLVMValueRef x, int64_t den, LLVMValue
   return LLVMBuildUDiv(c->b, x, cg_i64(c, den), "");
 }
 
-/* Kernel 2 (args: scratch): for each (batch, head, panel of NR tokens) and
- * each of the head's hd columns, NR tokens' k values, zero past the last token. */
+/* Transposes the 16 x 16 block whose row i is x[i], in place: four rounds of swapping the off-diagonal
+ * halves of 2 x 2 blocks of 8, 4, 2 and 1 lanes (16 two-source shuffles each). */
+static void attn_transpose16(CgCtx *c, LLVMValueRef *x) {
+  for (int half = CG_VW / 2; half >= 1; half /= 2) {
+    LLVMValueRef lo[CG_VW], hi[CG_VW]; /* shuffle indices: < 16 from the first row, >= 16 from the second */
+    for (int l = 0; l < CG_VW; l++) {
+      lo[l] = LLVMConstInt(c->t_i32, (unsigned)(l & half ? CG_VW + l - half : l), 0);
+      hi[l] = LLVMConstInt(c->t_i32, (unsigned)(l & half ? CG_VW + l : l + half), 0);
+    }
+    LLVMValueRef lo_mask = LLVMConstVector(lo, CG_VW), hi_mask = LLVMConstVector(hi, CG_VW);
+    for (int i = 0; i < CG_VW; i++) {
+      if (i & half) continue;
+      LLVMValueRef a = x[i], b = x[i + half];
+      x[i] = LLVMBuildShuffleVector(c->b, a, b, lo_mask, "");
+      x[i + half] = LLVMBuildShuffleVector(c->b, a, b, hi_mask, "");
+    }
+  }
+}
+
+/* Kernel 2 (args: scratch): for each (batch, head, panel of NR tokens), the
+ * panel's k^T: for each of the head's hd columns, NR tokens' k values, zero
+ * past the last token. Blocks of 16 tokens x 16 columns are read as rows and
+ * transposed in registers (a gather per column ran twice as long). */
 static LLVMValueRef attn_pack_kernel(CgCtx *c, const AttnDims *a, Diag *d) {
   const AttnShape *as = &a->s;
   CgGemmShape s = cg_gemm_shape(c);
@@ -73,21 +95,23 @@ static LLVMValueRef attn_pack_kernel(CgCtx *c, const AttnDims *a, Diag *d) {
                             LLVMBuildAdd(c->b, cg_i64(c, a->qkv_floats),
                                          LLVMBuildAdd(c->b, LLVMBuildMul(c->b, bh, cg_i64(c, a->pack_floats), ""),
                                                       LLVMBuildMul(c->b, jp, cg_i64(c, s.nr * as->hd), ""), ""), ""));
-  LLVMValueRef left = LLVMBuildSub(c->b, cg_i64(c, as->n), tok0, "");
-  LLVMTypeRef vt = cg_vec_type(c, DT_F32), tys[2] = {vt, LLVMVectorType(c->t_ptr, CG_VW)};
-  CgLoop dl = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, as->hd), 1);
-  for (int v = 0; v < s.nv; v++) {
-    LLVMValueRef idx[CG_VW];
-    for (int t = 0; t < CG_VW; t++) idx[t] = cg_i64(c, (16 * v + t) * ew);
-    LLVMValueRef iv = LLVMConstVector(idx, CG_VW), base = cg_gep(c, DT_F32, k0, dl.iv);
-    LLVMValueRef mask = cg_tail_mask(c, LLVMBuildSub(c->b, left, cg_i64(c, 16 * v), ""));
-    LLVMValueRef args[4] = {LLVMBuildGEP2(c->b, c->t_f32, base, &iv, 1, ""), LLVMConstInt(c->t_i32, 4, 0), mask,
-                            LLVMConstNull(vt)};
-    LLVMValueRef x = cg_intrinsic(c, "llvm.masked.gather", tys, 2, args, 4);
-    LLVMValueRef at = LLVMBuildAdd(c->b, LLVMBuildMul(c->b, dl.iv, cg_i64(c, s.nr), ""), cg_i64(c, 16 * v), "");
-    cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, dst, at), x, NULL);
-  }
-  cg_loop_end(c, &dl);
+  LLVMValueRef left = LLVMBuildSub(c->b, cg_i64(c, as->n), tok0, ""); /* tokens in this panel, from tok0 */
+  LLVMTypeRef vt = cg_vec_type(c, DT_F32), tys[2] = {vt, c->t_ptr};
+  for (int v = 0; v < s.nv; v++)
+    for (int64_t d0 = 0; d0 < as->hd; d0 += CG_VW) {
+      int64_t cols = as->hd - d0 < CG_VW ? as->hd - d0 : CG_VW;
+      LLVMValueRef cmask = cg_tail_mask(c, cg_i64(c, cols)), x[CG_VW];
+      for (int i = 0; i < CG_VW; i++) { /* token 16 v + i's columns [d0, d0 + cols); none past the last token */
+        LLVMValueRef in = LLVMBuildICmp(c->b, LLVMIntSLT, cg_i64(c, 16 * v + i), left, "");
+        LLVMValueRef mask = LLVMBuildAnd(c->b, cmask, cg_splat(c, in), "");
+        LLVMValueRef args[4] = {cg_gep(c, DT_F32, k0, cg_i64(c, (16 * v + i) * ew + d0)), LLVMConstInt(c->t_i32, 4, 0),
+                                mask, LLVMConstNull(vt)};
+        x[i] = cg_intrinsic(c, "llvm.masked.load", tys, 2, args, 4);
+      }
+      attn_transpose16(c, x);
+      for (int i = 0; i < cols; i++) /* column d0 + i of 16 tokens */
+        cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, dst, cg_i64(c, (d0 + i) * s.nr + 16 * v)), x[i], NULL);
+    }
   cg_loop_end(c, &l);
   cg_kernel_end(c);
   return fn;
@@ -101,7 +125,7 @@ static LLVMValueRef attn_madd(CgCtx *c, LLVMValueRef x, int64_t a, LLVMValueRef 
 /* Query rows [i0, i0 + rows) of (batch b, head h): s, softmax, p v. The kernel's arguments: scratch, out,
  * then the score bias and the query when the node has them (bias_arg, q_arg; -1 when absent). */
 static void attn_rows(CgCtx *c, const AttnDims *a, double scale, int bias_arg, int q_arg, LLVMValueRef sbuf,
-                      LLVMValueRef b, LLVMValueRef h, LLVMValueRef i0, int64_t rows) {
+                      LLVMValueRef inv, LLVMValueRef b, LLVMValueRef h, LLVMValueRef i0, int64_t rows) {
   const AttnShape *as = &a->s;
   int64_t ew = as->wcols, npad = (as->n + CG_VW - 1) / CG_VW * CG_VW;
   LLVMValueRef qkv = c->args[0], out = c->args[1], zero = cg_i64(c, 0);
@@ -125,13 +149,13 @@ static void attn_rows(CgCtx *c, const AttnDims *a, double scale, int bias_arg, i
     LLVMValueRef at = attn_madd(c, bh2, as->m * as->n, LLVMBuildMul(c->b, i0, cg_i64(c, as->n), ""));
     bias = (CgMat){cg_gep(c, DT_F32, c->args[bias_arg], at), as->n, 1};
   }
-  CgGemmBlock s = {rows, as->n, as->hd, qm, {kp, 0, 0}, {sbuf, npad, 1}, none, bias, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+  CgGemmBlock s = {rows, as->n, as->hd, qm, {kp, 0, 0}, {sbuf, npad, 1}, none, bias, 1, scale, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL, NULL};
   cg_gemm_block(c, &s, zero, cg_i64(c, rows), zero, cg_i64(c, as->n));
-  for (int64_t r = 0; r < rows; r++) {
+  for (int64_t r = 0; r < rows; r++) { /* exp(s - max) in place; 1 / sum scales the row of p v */
     LLVMValueRef row = cg_gep(c, DT_F32, sbuf, cg_i64(c, r * npad));
-    cg_softmax_row(c, row, row, as->n);
+    LLVMBuildStore(c->b, cg_softmax_row_exp(c, row, row, as->n), cg_gep(c, DT_F32, inv, cg_i64(c, r)));
   }
-  CgGemmBlock pv = {rows, as->hd, as->n, {sbuf, npad, 1}, {v, ew, 1}, {o, as->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+  CgGemmBlock pv = {rows, as->hd, as->n, {sbuf, npad, 1}, {v, ew, 1}, {o, as->e, 1}, none, none, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL, inv};
   cg_gemm_block(c, &pv, zero, cg_i64(c, rows), zero, cg_i64(c, as->hd));
 }
 
@@ -152,21 +176,22 @@ static LLVMValueRef attn_core_kernel(CgCtx *c, const AttnDims *a, double scale, 
   cg_kernel_parallel(c, as->b * as->heads * blocks, s.mr * as->n * as->hd * 4, &begin, &end);
   LLVMValueRef sbuf = LLVMBuildAlloca(c->b, LLVMArrayType2(c->t_f32, (uint64_t)(s.mr * npad)), "s");
   LLVMSetAlignment(sbuf, CG_ALIGN);
+  LLVMValueRef inv = LLVMBuildAlloca(c->b, LLVMArrayType2(c->t_f32, (uint64_t)s.mr), "inv_sum");
   CgLoop l = cg_loop_begin(c, begin, end, 1);
   LLVMValueRef bh = attn_divmod(c, l.iv, blocks, &ib), b = attn_divmod(c, bh, as->heads, &h);
   LLVMValueRef i0 = LLVMBuildMul(c->b, ib, cg_i64(c, s.mr), "i0");
   if (!edge) {
-    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, b, h, i0, s.mr);
+    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, inv, b, h, i0, s.mr);
   } else {
     LLVMBasicBlockRef cont = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_done");
     LLVMBasicBlockRef fullb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_full");
     LLVMBasicBlockRef edgeb = LLVMAppendBasicBlockInContext(c->ctx, c->fn, "rows_edge");
     LLVMBuildCondBr(c->b, LLVMBuildICmp(c->b, LLVMIntSLT, ib, cg_i64(c, blocks - 1), ""), fullb, edgeb);
     LLVMPositionBuilderAtEnd(c->b, fullb);
-    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, b, h, i0, s.mr);
+    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, inv, b, h, i0, s.mr);
     LLVMBuildBr(c->b, cont);
     LLVMPositionBuilderAtEnd(c->b, edgeb);
-    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, b, h, i0, edge);
+    attn_rows(c, a, scale, bias_arg, q_arg, sbuf, inv, b, h, i0, edge);
     LLVMBuildBr(c->b, cont);
     LLVMPositionBuilderAtEnd(c->b, cont);
   }

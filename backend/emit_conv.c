@@ -181,7 +181,7 @@ static void conv_gemm_row(CgCtx *c, const ConvGeom *g, LLVMValueRef b, LLVMValue
       CgMat a = {cg_gep(c, DT_F32, c->args[1], cg_i64(c, kh * g->kw + kw)), g->cin * g->kh * g->kw, g->kh * g->kw};
       CgMat x = {cg_gep(c, DT_F32, c->args[0], xoff), g->h * g->w, g->sw};
       CgMat y = {cg_gep(c, DT_F32, yrow, cg_i64(c, lo)), g->oh * g->ow, 1};
-      CgGemmBlock p = {g->cout, hi - lo, g->cin, a, x, y, none, y, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL};
+      CgGemmBlock p = {g->cout, hi - lo, g->cin, a, x, y, none, y, 0, 1, 1, CG_ACT_NONE, CG_GEMM_F32, none, NULL, NULL};
       cg_gemm_block(c, &p, cg_i64(c, 0), cg_i64(c, g->cout), cg_i64(c, 0), cg_i64(c, hi - lo));
     }
     cg_if_end(c, cont);

@@ -240,11 +240,15 @@ static LLVMValueRef tile_dequant(CgCtx *c, const GemmTile *t, int r, int v, LLVM
   return cg_gemm_dequant(c, acc, sx, z, sw, cs);
 }
 
-/* The epilogue of accumulator (r, v): INT8's scales, alpha, + beta pre, act, + post. */
+/* The epilogue of accumulator (r, v): INT8's scales, the row scale, alpha, + beta pre, act, + post. */
 static LLVMValueRef tile_epilogue(CgCtx *c, const GemmTile *t, int r, int v, LLVMValueRef x) {
   const CgGemmBlock *g = t->g;
   int lanes = tile_lanes(t, v);
   if (g->kind == CG_GEMM_INT8) x = tile_dequant(c, t, r, v, x);
+  if (g->rowscale) {
+    LLVMValueRef f = LLVMBuildLoad2(c->b, c->t_f32, gp(c, g->rowscale, LLVMBuildAdd(c->b, t->i0, cg_i64(c, r), "")), "");
+    x = LLVMBuildFMul(c->b, x, cg_splat(c, f), "");
+  }
   if (g->alpha != 1.0) x = LLVMBuildFMul(c->b, x, cg_math_const(c, x, g->alpha), "");
   if (g->pre.p) {
     LLVMValueRef e = row_load(c, tile_row(c, t, &g->pre, r), g->pre.cs, v, lanes);

@@ -139,7 +139,7 @@ static void gemm_item(CgCtx *c, const CgGemm *g, LLVMValueRef t, const GemmCut *
   CgGemmBlock blk = {g->m, g->n, g->k, gemm_operand_at(c, g, &g->a, idx), gemm_operand_at(c, g, &g->b, idx),
                      gemm_operand_at(c, g, &g->y, idx), gemm_operand_at(c, g, &g->pre, idx),
                      gemm_operand_at(c, g, &g->post, idx), g->b_packed, g->alpha, g->beta, g->act, g->kind,
-                     {NULL, 0, 0}, NULL};
+                     {NULL, 0, 0}, NULL, NULL};
   if (g->kind == CG_GEMM_INT8) blk.rowq = gemm_operand_at(c, g, &g->rowq, idx), blk.colq = c->args[g->colq_arg];
   LLVMValueRef i0, i1, j0, j1;
   gemm_cut_range(c, rows, mt, &i0, &i1);

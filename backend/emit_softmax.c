@@ -24,7 +24,7 @@ static LLVMValueRef sm_max(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mas
 static LLVMValueRef sm_exp(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
   SmRow *r = env;
   LLVMValueRef v = cg_load_vec(c, DT_F32, cg_gep(c, DT_F32, r->x, i), mask);
-  LLVMValueRef e = cg_math_exp(c, LLVMBuildFSub(c->b, v, r->s, ""));
+  LLVMValueRef e = cg_math_exp_nonpos(c, LLVMBuildFSub(c->b, v, r->s, ""));
   cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, r->y, i), e, mask);
   return cg_fold(c, CG_FOLD_SUM, DT_F32, acc, e, mask);
 }
@@ -37,13 +37,17 @@ static LLVMValueRef sm_scale(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef m
   return acc;
 }
 
-void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len) {
+LLVMValueRef cg_softmax_row_exp(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len) {
   SmRow r = {x, y, NULL};
   LLVMValueRef mx = cg_run(c, len, cg_fold_identity(c, CG_FOLD_MAX, DT_F32), sm_max, &r);
   r.s = cg_splat(c, cg_fold_lanes(c, CG_FOLD_MAX, DT_F32, mx));
   LLVMValueRef sum = cg_run(c, len, cg_fold_identity(c, CG_FOLD_SUM, DT_F32), sm_exp, &r);
   sum = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, sum);
-  r.s = cg_splat(c, LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sum, ""));
+  return LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sum, "");
+}
+
+void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len) {
+  SmRow r = {x, y, cg_splat(c, cg_softmax_row_exp(c, x, y, len))};
   cg_run(c, len, NULL, sm_scale, &r);
 }
 
@@ -89,7 +93,7 @@ static void sm_cols(CgCtx *c, int64_t outer, int64_t len, int64_t inner) {
   l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, len), 1);
   LLVMValueRef sum = cg_carry(c, &l, cg_fold_identity(c, CG_FOLD_SUM, DT_F32));
   v = cg_load_vec(c, DT_F32, sm_col_ptr(c, &s, 0, l.iv), s.mask);
-  LLVMValueRef e = cg_math_exp(c, LLVMBuildFSub(c->b, v, mx, ""));
+  LLVMValueRef e = cg_math_exp_nonpos(c, LLVMBuildFSub(c->b, v, mx, ""));
   cg_store_vec(c, DT_F32, sm_col_ptr(c, &s, 1, l.iv), e, s.mask);
   cg_carry_next(c, sum, LLVMBuildFAdd(c->b, sum, e, ""));
   cg_loop_end(c, &l);
