@@ -37,10 +37,12 @@ typedef LLVMValueRef (*CgRunFn)(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRe
 LLVMValueRef cg_run(CgCtx *c, int64_t count, LLVMValueRef acc, CgRunFn f, void *env);
 
 /* y = softmax(x) over one row of len contiguous f32 (y may be x): max
- * subtracted, exp, scaled by 1 / sum (emit_softmax.c; attention reuses it). */
+ * subtracted, exp, scaled by 1 / sum (emit_softmax.c). */
 void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len);
-/* The same without the last pass: y = exp(x - max); returns 1 / sum(y), a float (attention scales p v's
- * rows by it instead of p's). */
-LLVMValueRef cg_softmax_row_exp(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len);
+/* The first two passes of that on `rows` rows of len at x (row r at x + r * stride), in place: x =
+ * exp(x - row max), and 1 / sum of row r to the float at inv + r (attention scales p v's rows by it).
+ * `group` rows (at most 16) share each pass's loop, so that their max and sum chains overlap. */
+void cg_softmax_block_exp(CgCtx *c, LLVMValueRef x, int64_t stride, int rows, int64_t len, int group,
+                          LLVMValueRef inv);
 
 #endif
