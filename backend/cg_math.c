@@ -60,6 +60,14 @@ static LLVMValueRef fmax_(CgCtx *c, LLVMValueRef a, LLVMValueRef b) {
   return cg_intrinsic(c, "llvm.maxnum", &t, 1, args, 2);
 }
 
+#define LOG2E 1.4426950408889634
+
+/* r = x - n ln2 with ln2 in two parts (the first has 15 significant bits: n times it is exact for |n| < 2^9). */
+static LLVMValueRef exp_reduce(CgCtx *c, LLVMValueRef x, LLVMValueRef n) {
+  LLVMValueRef r = fma3(c, n, cg_math_const(c, x, -0.693145751953125), x);
+  return fma3(c, n, cg_math_const(c, x, -1.428606765330187e-06), r);
+}
+
 /* exp(x) = 2^n * e^r with n = round(x / ln2), r = x - n ln2 (in two parts),
  * e^r by a degree-6 Taylor polynomial on |r| <= ln2/2 (truncation < 2e-8). */
 LLVMValueRef cg_math_exp(CgCtx *c, LLVMValueRef x) {
@@ -67,9 +75,8 @@ LLVMValueRef cg_math_exp(CgCtx *c, LLVMValueRef x) {
   /* Clamp to where the result is a normal float; the ends are fixed below. */
   const double hi = 88.72283935546875, lo = -87.33654475;
   LLVMValueRef xc = fmax_(c, fmin_(c, x, cg_math_const(c, x, hi)), cg_math_const(c, x, lo));
-  LLVMValueRef n = call1(c, "llvm.rint", LLVMBuildFMul(b, xc, cg_math_const(c, x, 1.4426950408889634), ""));
-  LLVMValueRef r = fma3(c, n, cg_math_const(c, x, -0.693145751953125), xc);
-  r = fma3(c, n, cg_math_const(c, x, -1.428606765330187e-06), r);
+  LLVMValueRef n = call1(c, "llvm.rint", LLVMBuildFMul(b, xc, cg_math_const(c, x, LOG2E), ""));
+  LLVMValueRef r = exp_reduce(c, xc, n);
   static const double taylor[] = {1.0, 1.0, 0.5, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040};
   LLVMValueRef p = horner(c, r, taylor, 8);
   /* 2^n as 2^(n/2) * 2^(n - n/2): both factors stay normal for n in [-126, 128]. */
@@ -99,10 +106,9 @@ LLVMValueRef cg_math_exp_nonpos(CgCtx *c, LLVMValueRef x) {
   LLVMValueRef lo = cg_math_const(c, x, -88.0);
   LLVMValueRef xc = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, x, lo, ""), lo, x, ""); /* NaN stays */
   LLVMValueRef magic = cg_math_const(c, x, 12582912.0 + 127.0); /* 1.5 * 2^23 + 127 */
-  LLVMValueRef k = fma3(c, xc, cg_math_const(c, x, 1.4426950408889634), magic);
+  LLVMValueRef k = fma3(c, xc, cg_math_const(c, x, LOG2E), magic);
   LLVMValueRef n = LLVMBuildFSub(b, k, magic, "");
-  LLVMValueRef r = fma3(c, n, cg_math_const(c, x, -0.693145751953125), xc);
-  r = fma3(c, n, cg_math_const(c, x, -1.428606765330187e-06), r);
+  LLVMValueRef r = exp_reduce(c, xc, n);
   static const double fit[] = {1.0, 1.0000000321686513, 0.49999994208357795, 0.16666431249674976,
                                0.041668002127454, 0.008374156233819145, 0.0013843651426724106};
   LLVMValueRef p = horner(c, r, fit, 7);

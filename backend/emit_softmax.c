@@ -9,27 +9,11 @@
 
 #define SM_BLOCK_MAX 16 /* most rows of cg_softmax_block_exp in flight */
 
-/* What the run steps of a row read and write. */
+/* What the scale pass of a row reads and writes. */
 typedef struct SmRow {
-  LLVMValueRef x, y; /* the row's first element in the input and the output */
-  LLVMValueRef s;    /* the splatted row max (exp pass) or 1 / sum (scale pass) */
+  LLVMValueRef y; /* the row's first element in the output */
+  LLVMValueRef s; /* the splatted 1 / sum */
 } SmRow;
-
-/* Max pass: acc = max(acc, x[i..]). */
-static LLVMValueRef sm_max(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
-  SmRow *r = env;
-  LLVMValueRef v = cg_load_vec(c, DT_F32, cg_gep(c, DT_F32, r->x, i), mask);
-  return cg_fold(c, CG_FOLD_MAX, DT_F32, acc, v, mask);
-}
-
-/* Exp pass: y[i..] = exp(x[i..] - max); acc += those. */
-static LLVMValueRef sm_exp(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
-  SmRow *r = env;
-  LLVMValueRef v = cg_load_vec(c, DT_F32, cg_gep(c, DT_F32, r->x, i), mask);
-  LLVMValueRef e = cg_math_exp_nonpos(c, LLVMBuildFSub(c->b, v, r->s, ""));
-  cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, r->y, i), e, mask);
-  return cg_fold(c, CG_FOLD_SUM, DT_F32, acc, e, mask);
-}
 
 /* Scale pass: y[i..] *= 1 / sum. */
 static LLVMValueRef sm_scale(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef mask, LLVMValueRef acc) {
@@ -39,65 +23,74 @@ static LLVMValueRef sm_scale(CgCtx *c, void *env, LLVMValueRef i, LLVMValueRef m
   return acc;
 }
 
-/* One pass over rows [r0, r0 + n) of a block, vector i of each (lanes in mask): the max pass (s NULL)
- * folds into acc[r]; the exp pass writes exp(x - s[r]) and adds it to acc[r]. */
-static void sm_block_step(CgCtx *c, LLVMValueRef x, int64_t stride, int n, LLVMValueRef i, LLVMValueRef mask,
-                          const LLVMValueRef *s, LLVMValueRef *acc) {
-  for (int r = 0; r < n; r++) {
-    LLVMValueRef p = cg_gep(c, DT_F32, x, LLVMBuildAdd(c->b, cg_i64(c, r * stride), i, ""));
-    LLVMValueRef v = cg_load_vec(c, DT_F32, p, mask);
+/* n rows whose passes share loops: row r at x + r * stride in the input, y + r * stride in the output. */
+typedef struct SmBlock {
+  LLVMValueRef x, y;
+  int64_t stride;
+  int n;
+} SmBlock;
+
+/* Vector i of each row of k (lanes in mask): the max pass (s NULL) folds x into acc[r]; the exp pass writes
+ * y = exp(x - s[r]) and adds it to acc[r]. */
+static void sm_block_step(CgCtx *c, const SmBlock *k, LLVMValueRef i, LLVMValueRef mask, const LLVMValueRef *s,
+                          LLVMValueRef *acc) {
+  for (int r = 0; r < k->n; r++) {
+    LLVMValueRef at = LLVMBuildAdd(c->b, cg_i64(c, r * k->stride), i, "");
+    LLVMValueRef v = cg_load_vec(c, DT_F32, cg_gep(c, DT_F32, k->x, at), mask);
     if (!s) {
       acc[r] = cg_fold(c, CG_FOLD_MAX, DT_F32, acc[r], v, mask);
       continue;
     }
     LLVMValueRef e = cg_math_exp_nonpos(c, LLVMBuildFSub(c->b, v, s[r], ""));
-    cg_store_vec(c, DT_F32, p, e, mask);
+    cg_store_vec(c, DT_F32, cg_gep(c, DT_F32, k->y, at), e, mask);
     acc[r] = cg_fold(c, CG_FOLD_SUM, DT_F32, acc[r], e, mask);
   }
 }
 
-/* One pass over n rows of len at x: a loop over the full vectors carrying the n accumulators, then the
+/* One pass over the block's rows of len: a loop over the full vectors carrying the n accumulators, then the
  * masked tail; out[r] is row r's accumulator folded across lanes (a float). */
-static void sm_block_pass(CgCtx *c, LLVMValueRef x, int64_t stride, int n, int64_t len, const LLVMValueRef *s,
-                          LLVMValueRef *out) {
+static void sm_block_pass(CgCtx *c, const SmBlock *k, int64_t len, const LLVMValueRef *s, LLVMValueRef *out) {
   CgFold op = s ? CG_FOLD_SUM : CG_FOLD_MAX;
   int64_t full = len / CG_VW * CG_VW;
   LLVMValueRef acc[SM_BLOCK_MAX], phi[SM_BLOCK_MAX];
-  for (int r = 0; r < n; r++) acc[r] = cg_fold_identity(c, op, DT_F32);
+  for (int r = 0; r < k->n; r++) acc[r] = cg_fold_identity(c, op, DT_F32);
   if (full) {
     CgLoop l = cg_loop_begin(c, cg_i64(c, 0), cg_i64(c, full), CG_VW);
-    for (int r = 0; r < n; r++) acc[r] = phi[r] = cg_carry(c, &l, acc[r]);
-    sm_block_step(c, x, stride, n, l.iv, NULL, s, acc);
-    for (int r = 0; r < n; r++) cg_carry_next(c, phi[r], acc[r]);
+    for (int r = 0; r < k->n; r++) acc[r] = phi[r] = cg_carry(c, &l, acc[r]);
+    sm_block_step(c, k, l.iv, NULL, s, acc);
+    for (int r = 0; r < k->n; r++) cg_carry_next(c, phi[r], acc[r]);
     cg_loop_end(c, &l);
-    for (int r = 0; r < n; r++) acc[r] = phi[r];
+    for (int r = 0; r < k->n; r++) acc[r] = phi[r];
   }
-  if (len > full) sm_block_step(c, x, stride, n, cg_i64(c, full), cg_tail_mask(c, cg_i64(c, len - full)), s, acc);
-  for (int r = 0; r < n; r++) out[r] = cg_fold_lanes(c, op, DT_F32, acc[r]);
+  if (len > full) sm_block_step(c, k, cg_i64(c, full), cg_tail_mask(c, cg_i64(c, len - full)), s, acc);
+  for (int r = 0; r < k->n; r++) out[r] = cg_fold_lanes(c, op, DT_F32, acc[r]);
+}
+
+/* The max and exp passes over block k; inv[r] = 1 / sum of row r (floats). */
+static void sm_block_exp(CgCtx *c, const SmBlock *k, int64_t len, LLVMValueRef *inv) {
+  LLVMValueRef mx[SM_BLOCK_MAX], sum[SM_BLOCK_MAX];
+  sm_block_pass(c, k, len, NULL, mx);
+  for (int r = 0; r < k->n; r++) mx[r] = cg_splat(c, mx[r]);
+  sm_block_pass(c, k, len, mx, sum);
+  for (int r = 0; r < k->n; r++) inv[r] = LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sum[r], "");
 }
 
 void cg_softmax_block_exp(CgCtx *c, LLVMValueRef x, int64_t stride, int rows, int64_t len, int group,
                           LLVMValueRef inv) {
   group = group < 1 ? 1 : group > SM_BLOCK_MAX ? SM_BLOCK_MAX : group;
   for (int r0 = 0; r0 < rows; r0 += group) {
-    int n = rows - r0 < group ? rows - r0 : group;
-    LLVMValueRef xr = cg_gep(c, DT_F32, x, cg_i64(c, r0 * stride)), mx[SM_BLOCK_MAX], sum[SM_BLOCK_MAX];
-    sm_block_pass(c, xr, stride, n, len, NULL, mx);
-    for (int r = 0; r < n; r++) mx[r] = cg_splat(c, mx[r]);
-    sm_block_pass(c, xr, stride, n, len, mx, sum);
-    for (int r = 0; r < n; r++)
-      LLVMBuildStore(c->b, LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sum[r], ""),
-                     cg_gep(c, DT_F32, inv, cg_i64(c, r0 + r)));
+    LLVMValueRef xr = cg_gep(c, DT_F32, x, cg_i64(c, r0 * stride)), f[SM_BLOCK_MAX];
+    SmBlock k = {xr, xr, stride, rows - r0 < group ? rows - r0 : group};
+    sm_block_exp(c, &k, len, f);
+    for (int r = 0; r < k.n; r++) LLVMBuildStore(c->b, f[r], cg_gep(c, DT_F32, inv, cg_i64(c, r0 + r)));
   }
 }
 
 void cg_softmax_row(CgCtx *c, LLVMValueRef x, LLVMValueRef y, int64_t len) {
-  SmRow r = {x, y, NULL};
-  LLVMValueRef mx = cg_run(c, len, cg_fold_identity(c, CG_FOLD_MAX, DT_F32), sm_max, &r);
-  r.s = cg_splat(c, cg_fold_lanes(c, CG_FOLD_MAX, DT_F32, mx));
-  LLVMValueRef sum = cg_run(c, len, cg_fold_identity(c, CG_FOLD_SUM, DT_F32), sm_exp, &r);
-  sum = cg_fold_lanes(c, CG_FOLD_SUM, DT_F32, sum);
-  r.s = cg_splat(c, LLVMBuildFDiv(c->b, LLVMConstReal(c->t_f32, 1.0), sum, ""));
+  SmBlock k = {x, y, 0, 1};
+  LLVMValueRef inv;
+  sm_block_exp(c, &k, len, &inv);
+  SmRow r = {y, cg_splat(c, inv)};
   cg_run(c, len, NULL, sm_scale, &r);
 }
 
