@@ -244,11 +244,13 @@ LLVMValueRef cg_gep(CgCtx *c, DType t, LLVMValueRef base, LLVMValueRef idx);
 /* Loads / stores CG_VW elements at p; with a mask (see cg_tail_mask) only the enabled lanes. */
 LLVMValueRef cg_load_vec(CgCtx *c, DType t, LLVMValueRef p, LLVMValueRef mask);
 void cg_store_vec(CgCtx *c, DType t, LLVMValueRef p, LLVMValueRef v, LLVMValueRef mask);
-/* CG_VW floats of the row at `row`, lane l from column idx[l] (idx: <CG_VW x i64>), only where mask is set
- * (fill elsewhere): one masked load from column `first` when the columns are consecutive (unit), else a
- * gather. Conv and pooling read their input taps this way. */
-LLVMValueRef cg_load_cols(CgCtx *c, LLVMValueRef row, LLVMValueRef first, LLVMValueRef idx, int unit, LLVMValueRef mask,
-                          LLVMValueRef fill);
+/* CG_VW floats of the row at `row`, lane l from column idx[l] = first + l * stride (idx: <CG_VW x i64>),
+ * only where mask is set (fill elsewhere): one masked load when stride is 1; for strides 2 to CG_MAX_LOAD_STRIDE
+ * `stride` masked loads of the consecutive columns from `first` (only the columns of enabled lanes) and
+ * shuffles that keep every stride-th; else a gather. Conv and pooling read their input taps this way. */
+#define CG_MAX_LOAD_STRIDE 4
+LLVMValueRef cg_load_cols(CgCtx *c, LLVMValueRef row, LLVMValueRef first, LLVMValueRef idx, int64_t stride,
+                          LLVMValueRef mask, LLVMValueRef fill);
 /* <CG_VW x i1> with lane i set when i < remaining (an i64). */
 LLVMValueRef cg_tail_mask(CgCtx *c, LLVMValueRef remaining);
 /* A vector with every lane equal to the scalar s. */

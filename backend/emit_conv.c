@@ -79,7 +79,7 @@ static LLVMValueRef conv_input(CgCtx *c, const ConvGeom *g, const ConvAt *at, LL
   LLVMValueRef mask = LLVMBuildAnd(b, at->cols, LLVMBuildICmp(b, LLVMIntULT, iw, cg_splat(c, cg_i64(c, g->w)), ""), "");
   mask = LLVMBuildAnd(b, mask, cg_splat(c, ih_ok), "");
   LLVMValueRef base = LLVMBuildGEP2(b, c->t_f32, c->args[0], &row, 1, "");
-  return cg_load_cols(c, base, iw0, iw, g->sw == 1, mask, LLVMConstNull(cg_vec_type(c, DT_F32)));
+  return cg_load_cols(c, base, iw0, iw, g->sw, mask, LLVMConstNull(cg_vec_type(c, DT_F32)));
 }
 
 /* acc[j] += w[m0 + j, c, kh, kw] * x for the block's mb channels. */

@@ -28,7 +28,7 @@ static LLVMValueRef pool_input(CgCtx *c, const PoolGeom *g, LLVMValueRef p, LLVM
   LLVMValueRef mask = LLVMBuildAnd(b, cols, LLVMBuildICmp(b, LLVMIntULT, iw, cg_splat(c, cg_i64(c, g->in[1])), ""), "");
   mask = LLVMBuildAnd(b, mask, cg_splat(c, ih_ok), "");
   LLVMValueRef base = LLVMBuildGEP2(b, c->t_f32, c->args[0], &row, 1, "");
-  return cg_load_cols(c, base, iw0, iw, g->st[1] == 1, mask, fill);
+  return cg_load_cols(c, base, iw0, iw, g->st[1], mask, fill);
 }
 
 /* The kernel body (arguments: x, table of counts or NULL, out). */

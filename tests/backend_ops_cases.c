@@ -155,7 +155,7 @@ static void gen_gemm(Case *cs, Rng *r, int k) {
 /* conv: patch embedding (kernel = stride), padded 3x3 with stride 2, grouped, dilated; and two with enough
  * input channels for the GEMM form. */
 static void gen_conv(Case *cs, Rng *r, int k) {
-  int h = rdim(r) + 8, w = rdim(r) + 8;
+  int h = rdim(r) + 8, w = rdim(r) + (k >= 6 ? 40 : 8);
   static const char *const v[] = {
     "input %%x: f32[1,3,32,32]\ninput %%c_w: f32[8,3,8,8]\ninput %%c_b: f32[8]\n"
     "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {kernel_shape=[8,8], strides=[8,8]} @\"t\"\n",
@@ -170,7 +170,13 @@ static void gen_conv(Case *cs, Rng *r, int k) {
     "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {pads=[1,1,1,1]} @\"t\"\n",
     /* ... strided, padded unevenly, 2x3 taps, an activation weight */
     "input %%x: f32[1,20,%d,%d]\ninput %%w: f32[7,20,2,3]\n"
-    "%%y: undef[] = conv(%%x, %%w) {pads=[1,0,2,2], strides=[2,2]} @\"t\"\n"};
+    "%%y: undef[] = conv(%%x, %%w) {pads=[1,0,2,2], strides=[2,2]} @\"t\"\n",
+    /* depthwise (MaxViT's MBConv), stride 2 and 3: strided taps are read by consecutive loads and a shuffle
+     * (cg_load_cols); the width + 40 makes rows of several vectors */
+    "input %%x: f32[2,5,%d,%d]\ninput %%c_w: f32[5,1,3,3]\ninput %%c_b: f32[5]\n"
+    "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {group=5, pads=[1,1,1,1], strides=[2,2]} @\"t\"\n",
+    "input %%x: f32[1,4,%d,%d]\ninput %%c_w: f32[4,1,3,3]\n"
+    "%%y: undef[] = conv(%%x, %%c_w) {group=4, pads=[0,2,1,1], strides=[1,3]} @\"t\"\n"};
   case_put(cs, v[k], h, w);
   case_put(cs, "output %%y\n");
 }
@@ -546,14 +552,16 @@ static void gen_average_pool(Case *cs, Rng *r, int k) {
 
 /* max_pool: pads, 1-D with ceil_mode, dilations, auto_pad, threaded, pads next to every edge. */
 static void gen_max_pool(Case *cs, Rng *r, int k) {
-  static const char *const shape[] = {"2,3,%d,%d", "1,4,%d", "1,2,%d,%d", "1,2,%d,%d", "1,16,64,70", "2,2,%d,%d"};
+  static const char *const shape[] = {"2,3,%d,%d", "1,4,%d", "1,2,%d,%d", "1,2,%d,%d", "1,16,64,70", "2,2,%d,%d",
+                                      "1,3,%d,70"};
   static const char *const attrs[] = {
     "kernel_shape=[3,3], pads=[1,1,1,1], strides=[2,2]",
     "ceil_mode=1, kernel_shape=[3], strides=[2]",
     "dilations=[2,2], kernel_shape=[2,2]",
     "auto_pad=\"SAME_LOWER\", kernel_shape=[3,2], strides=[2,1]",
     "kernel_shape=[3,3], pads=[1,1,1,1], strides=[2,2]",
-    "kernel_shape=[3,3], pads=[2,2,2,2]"};
+    "kernel_shape=[3,3], pads=[2,2,2,2]",
+    "ceil_mode=1, kernel_shape=[2,5], pads=[0,3,0,1], strides=[2,4]"}; /* stride 4, the widest shuffled read */
   pool_case(cs, r, k, "max_pool", shape, attrs);
 }
 
@@ -1160,7 +1168,7 @@ const OpCases backend_op_cases[] = {
   {"erf", TOL_MATH, 3, gen_erf}, {"tanh", TOL_MATH, 3, gen_tanh}, {"sigmoid", TOL_MATH, 3, gen_sigmoid},
   {"relu", TOL_EXACT, 9, gen_relu}, {"ceil", TOL_EXACT, 3, gen_ceil}, {"cast", TOL_EXACT, 16, gen_cast},
   {"identity", TOL_EXACT, 12, gen_identity}, {"dropout", TOL_EXACT, 3, gen_dropout},
-  {"matmul", TOL_LINALG, 8, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 6, gen_conv},
+  {"matmul", TOL_LINALG, 8, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 8, gen_conv},
   {"softmax", TOL_REDUCE, 3, gen_softmax}, {"layer_norm", TOL_REDUCE, 3, gen_layer_norm},
   {"reduce_mean", TOL_REDUCE, 4, gen_reduce_mean}, {"reduce_sum", TOL_REDUCE, 4, gen_reduce_sum},
   {"reduce_max", TOL_EXACT, 4, gen_reduce_max}, {"reshape", TOL_EXACT, 2, gen_reshape},
@@ -1181,7 +1189,7 @@ const OpCases backend_op_cases[] = {
   /* issue 12's data ops */
   {"pad", TOL_EXACT, 8, gen_pad}, {"scatter_nd", TOL_EXACT, 8, gen_scatter_nd},
   {"global_average_pool", TOL_REDUCE, 4, gen_global_average_pool},
-  {"average_pool", TOL_REDUCE, 6, gen_average_pool}, {"max_pool", TOL_EXACT, 6, gen_max_pool},
+  {"average_pool", TOL_REDUCE, 6, gen_average_pool}, {"max_pool", TOL_EXACT, 7, gen_max_pool},
   {"batch_norm", TOL_REDUCE, 5, gen_batch_norm},
   {"arg_max", TOL_EXACT, 6, gen_arg_max}, {"arg_min", TOL_EXACT, 6, gen_arg_min}, {"top_k", TOL_EXACT, 8, gen_top_k},
   {"resize", TOL_REDUCE, 10, gen_resize},
