@@ -2,8 +2,9 @@
  * direct loop nest. One work item is (batch, block of CONV_MB output
  * channels of one group, output row); it walks the row in vectors of 16
  * output columns, each accumulating CONV_MB channels over (c, kh, kw): one
- * load (masked; a gather when the stride is not 1) of the input pixels the
- * 16 columns see, FMA'd with each channel's weight. Padding and the row's
+ * read of the input pixels the 16 columns see (cg_load_cols: a masked load;
+ * with strides 2-4 that many loads and a shuffle, beyond a gather), FMA'd
+ * with each channel's weight. Padding and the row's
  * tail are masked lanes that read as 0. (ViTs' patch conv becomes a linear
  * after optimization; this is what -O0 graphs run.) A conv with one group
  * and enough input channels (MaxViT's 3x3 stem: 64 -> 64 channels at
