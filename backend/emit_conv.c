@@ -4,9 +4,9 @@
  * output columns, each accumulating CONV_MB channels over (c, kh, kw): one
  * read of the input pixels the 16 columns see (cg_load_cols: a masked load;
  * with strides 2-4 that many loads and a shuffle, beyond a gather), FMA'd
- * with each channel's weight. Padding and the row's
- * tail are masked lanes that read as 0. (ViTs' patch conv becomes a linear
- * after optimization; this is what -O0 graphs run.) A conv with one group
+ * with each channel's weight. Padding and the row's tail are masked lanes
+ * that read as 0. (ViTs' patch conv becomes a linear after optimization;
+ * this is what -O0 graphs run.) A conv with one group
  * and enough input channels (MaxViT's 3x3 stem: 64 -> 64 channels at
  * 112x112, 27 % of peak that way) runs instead as one matrix product per
  * tap on the GEMM generator (conv_gemm_row: 84 %). */

@@ -2,9 +2,9 @@
  * loop nest, like conv's. A work item is one output row of one (batch, channel) plane; it walks the row in
  * vectors of 16 output columns, folding each (kh, kw) tap: one read of the input pixels the 16 columns see
  * (cg_load_cols: a masked load; with strides 2-4 that many loads and a shuffle, beyond a gather), where
- * padding and the row's tail are masked lanes that read as the fold's identity (-inf, 0). A max takes llvm.maximum (NaN wins); an average divides the sum by
- * its taps, the product of two per-axis counts from a table computed at compile time (ir_pool_count) and
- * placed in the weights blob. */
+ * padding and the row's tail are masked lanes that read as the fold's identity (-inf, 0). A max takes
+ * llvm.maximum (NaN wins); an average divides the sum by its taps, the product of two per-axis counts from a
+ * table computed at compile time (ir_pool_count) and placed in the weights blob. */
 #include "cg_rows.h"
 #include <math.h>
 #include <stdio.h>
