@@ -189,6 +189,36 @@ static void conv_gemm_row(CgCtx *c, const ConvGeom *g, LLVMValueRef b, LLVMValue
   }
 }
 
+/* Whether conv g is pointwise (1x1, stride 1, no padding, one group): y[b] = w [cout, cin] @ x[b] [cin, h*w]. */
+static int conv_is_pointwise(const ConvGeom *g) {
+  return g->group == 1 && g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->oh == g->h && g->ow == g->w &&
+         g->ph == 0 && g->pw == 0;
+}
+
+/* A pointwise conv as one GEMM kernel (args: x, w, bias or NULL, y): per image, the weight matrix read in
+ * place times the image's [cin, h*w] rows (copied panel by panel), the bias added along rows in the
+ * epilogue. What fuse_patch_embed leaves of MaxViT's 1x1 convs: channels-first in and out, so no
+ * transposes, where the linear form needed one on each side. */
+static int conv_pointwise(CgCtx *c, const Node *n, const ConvGeom *g, int has_bias, Diag *d) {
+  int64_t hw = g->h * g->w;
+  CgGemm m = {.m = g->cout, .n = hw, .k = g->cin, .n_batch = 1, .batch = {g->n}};
+  m.a = (CgGemmOperand){1, g->cin, 1, {0}};
+  m.b = (CgGemmOperand){0, hw, 1, {g->cin * hw}};
+  m.y = (CgGemmOperand){3, hw, 1, {g->cout * hw}};
+  m.pre = has_bias ? (CgGemmOperand){2, 1, 0, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
+  m.post.arg = -1;
+  m.alpha = m.beta = 1;
+  m.n_args = 4;
+  cg_gemm_fold_batch(&m);
+  LLVMValueRef fn = cg_gemm_kernel(c, &m, d), args[4];
+  if (!fn) return -1;
+  for (int i = 0; i < 3; i++)
+    if (!(args[i] = i < n->n_in && n->in[i] ? cg_value_ptr(c, n->in[i], d) : LLVMConstNull(c->t_ptr))) return -1;
+  if (!(args[3] = cg_value_ptr(c, n->out[0], d))) return -1;
+  cg_kernel_call_args(c, fn, args, 4);
+  return 0;
+}
+
 int cg_emit_conv(CgCtx *c, const Node *n, Diag *d) {
   ConvGeom g;
   for (int i = 0; i < n->n_in; i++)
@@ -196,6 +226,7 @@ int cg_emit_conv(CgCtx *c, const Node *n, Diag *d) {
   if (conv_geom(n, &g, d)) return -1;
   if (tensor_numel(&n->out[0]->t) == 0) return 0;
   int has_bias = n->n_in > 2 && n->in[2];
+  if (conv_is_pointwise(&g)) return conv_pointwise(c, n, &g, has_bias, d);
   char key[512];
   size_t len = (size_t)snprintf(key, sizeof key, "conv.g%lld.s%lldx%lld.d%lldx%lld.p%lldx%lld.b%d.", (long long)g.group,
                                 (long long)g.sh, (long long)g.sw, (long long)g.dh, (long long)g.dw, (long long)g.ph,

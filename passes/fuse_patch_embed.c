@@ -6,7 +6,9 @@
  * with the weight reshaped and transposed at compile time. When the Conv's
  * result only goes through layout ops that produce [B, Np, Co] in that order
  * (torchvision's reshape + permute, timm's flatten(2).transpose(1, 2)), those
- * are absorbed; otherwise the result is put back into [B, Co, Hp, Wp].
+ * are absorbed; otherwise the result is put back into [B, Co, Hp, Wp], except
+ * that a 1x1 Conv then stays: the backend computes it as w @ x per image,
+ * without the two transposes (MaxViT's MBConv expansions and projections).
  * When the image is not a multiple of the patch (SigLIP's 384 / 14), the
  * Conv ignores the last rows and columns: the image is first sliced to
  * [B, Ci, Hp*P, Wp*Q]. */
@@ -138,6 +140,10 @@ static int fuse_at(Graph *g, PassCtx *ctx, const FuseUsers *u, Node *cv, Diag *d
   Value *vals[FUSE_MAX_STEPS], *y = cv->out[0];
   int n = fuse_trace_fwd(u, y, steps, vals, FUSE_MAX_STEPS);
   int k = absorbed_steps(y, steps, vals, n, &pt);
+  if (!k && pt.p == 1 && pt.q == 1) { /* the backend runs it as one product per image (emit_conv.c) */
+    pass_explain(ctx, "patch_embed", cv, "a 1x1 conv whose result stays channels-first is a product in place");
+    return 0;
+  }
   for (int i = 0; i < k; i++) ir_node_remove(steps[i].n);
   ir_node_remove(cv);
   if (k) return emit(g, cv, &pt, vals[k - 1], d) ? 1 : -1;

@@ -152,10 +152,10 @@ static void gen_gemm(Case *cs, Rng *r, int k) {
            cshape[k % 4] ? ", %c" : "", k > 3 ? "0.5" : "1", k > 3 ? "2" : "1", ta, tb);
 }
 
-/* conv: patch embedding (kernel = stride), padded 3x3 with stride 2, grouped, dilated; and two with enough
- * input channels for the GEMM form. */
+/* conv: patch embedding (kernel = stride), padded 3x3 with stride 2, grouped, dilated; two with enough
+ * input channels for the GEMM form; depthwise with strides 2 and 3; pointwise. */
 static void gen_conv(Case *cs, Rng *r, int k) {
-  int h = rdim(r) + 8, w = rdim(r) + (k >= 6 ? 40 : 8);
+  int h = rdim(r) + 8, w = rdim(r) + (k == 6 || k == 7 ? 40 : 8);
   static const char *const v[] = {
     "input %%x: f32[1,3,32,32]\ninput %%c_w: f32[8,3,8,8]\ninput %%c_b: f32[8]\n"
     "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {kernel_shape=[8,8], strides=[8,8]} @\"t\"\n",
@@ -176,7 +176,13 @@ static void gen_conv(Case *cs, Rng *r, int k) {
     "input %%x: f32[2,5,%d,%d]\ninput %%c_w: f32[5,1,3,3]\ninput %%c_b: f32[5]\n"
     "%%y: undef[] = conv(%%x, %%c_w, %%c_b) {group=5, pads=[1,1,1,1], strides=[2,2]} @\"t\"\n",
     "input %%x: f32[1,4,%d,%d]\ninput %%c_w: f32[4,1,3,3]\n"
-    "%%y: undef[] = conv(%%x, %%c_w) {group=4, pads=[0,2,1,1], strides=[1,3]} @\"t\"\n"};
+    "%%y: undef[] = conv(%%x, %%c_w) {group=4, pads=[0,2,1,1], strides=[1,3]} @\"t\"\n",
+    /* pointwise (1x1), as one product per image (conv_pointwise): a batch, a bias, an edge tile of 13
+     * output channels; and without a bias */
+    "input %%x: f32[2,20,%d,%d]\ninput %%c_w: f32[13,20,1,1]\ninput %%c_b: f32[13]\n"
+    "%%y: undef[] = conv(%%x, %%c_w, %%c_b) @\"t\"\n",
+    "input %%x: f32[1,5,%d,%d]\ninput %%w: f32[17,5,1,1]\n"
+    "%%y: undef[] = conv(%%x, %%w) {kernel_shape=[1,1], pads=[0,0,0,0], strides=[1,1]} @\"t\"\n"};
   case_put(cs, v[k], h, w);
   case_put(cs, "output %%y\n");
 }
@@ -1168,7 +1174,7 @@ const OpCases backend_op_cases[] = {
   {"erf", TOL_MATH, 3, gen_erf}, {"tanh", TOL_MATH, 3, gen_tanh}, {"sigmoid", TOL_MATH, 3, gen_sigmoid},
   {"relu", TOL_EXACT, 9, gen_relu}, {"ceil", TOL_EXACT, 3, gen_ceil}, {"cast", TOL_EXACT, 16, gen_cast},
   {"identity", TOL_EXACT, 12, gen_identity}, {"dropout", TOL_EXACT, 3, gen_dropout},
-  {"matmul", TOL_LINALG, 8, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 8, gen_conv},
+  {"matmul", TOL_LINALG, 8, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 10, gen_conv},
   {"softmax", TOL_REDUCE, 3, gen_softmax}, {"layer_norm", TOL_REDUCE, 3, gen_layer_norm},
   {"reduce_mean", TOL_REDUCE, 4, gen_reduce_mean}, {"reduce_sum", TOL_REDUCE, 4, gen_reduce_sum},
   {"reduce_max", TOL_EXACT, 4, gen_reduce_max}, {"reshape", TOL_EXACT, 2, gen_reshape},
