@@ -195,17 +195,35 @@ static int conv_is_pointwise(const ConvGeom *g) {
          g->ph == 0 && g->pw == 0;
 }
 
-/* A pointwise conv as one GEMM kernel (args: x, w, bias or NULL, y): per image, the weight matrix read in
+/* A pointwise conv as one GEMM kernel (args: x, w, bias or NULL, y). Per image, the weight matrix read in
  * place times the image's [cin, h*w] rows (copied panel by panel), the bias added along rows in the
- * epilogue. What fuse_patch_embed leaves of MaxViT's 1x1 convs: channels-first in and out, so no
- * transposes, where the linear form needed one on each side. */
+ * epilogue: what fuse_patch_embed leaves of MaxViT's 1x1 convs, channels-first in and out, so no
+ * transposes where the linear form needed one on each side. On a 1x1 image (squeeze-excitation's convs
+ * after a global pool) that product would have one column: it runs transposed instead, the images as rows
+ * times w^T (packed at compile time when w is constant), as a linear would. */
 static int conv_pointwise(CgCtx *c, const Node *n, const ConvGeom *g, int has_bias, Diag *d) {
-  int64_t hw = g->h * g->w;
-  CgGemm m = {.m = g->cout, .n = hw, .k = g->cin, .n_batch = 1, .batch = {g->n}};
-  m.a = (CgGemmOperand){1, g->cin, 1, {0}};
-  m.b = (CgGemmOperand){0, hw, 1, {g->cin * hw}};
-  m.y = (CgGemmOperand){3, hw, 1, {g->cout * hw}};
-  m.pre = has_bias ? (CgGemmOperand){2, 1, 0, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
+  int64_t hw = g->h * g->w, packed = -1;
+  CgGemm m;
+  if (hw == 1) {
+    m = (CgGemm){.m = g->n, .n = g->cout, .k = g->cin};
+    m.a = (CgGemmOperand){0, g->cin, 1, {0}};
+    m.y = (CgGemmOperand){3, g->cout, 1, {0}};
+    m.pre = has_bias ? (CgGemmOperand){2, 0, 1, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
+    const Value *w = n->in[1];
+    if (c->plan.loc[w->id].kind == CG_LOC_WEIGHTS && w->t.data) {
+      if ((packed = cg_gemm_pack_b(c, w->t.data, 1, g->cin, g->cout, 1, d)) < 0) return -1;
+      m.b = (CgGemmOperand){1, 0, 0, {0}};
+      m.b_packed = 1;
+    } else {
+      m.b = (CgGemmOperand){1, 1, g->cin, {0}}; /* b[c, o] = w[o, c] */
+    }
+  } else {
+    m = (CgGemm){.m = g->cout, .n = hw, .k = g->cin, .n_batch = 1, .batch = {g->n}};
+    m.a = (CgGemmOperand){1, g->cin, 1, {0}};
+    m.b = (CgGemmOperand){0, hw, 1, {g->cin * hw}};
+    m.y = (CgGemmOperand){3, hw, 1, {g->cout * hw}};
+    m.pre = has_bias ? (CgGemmOperand){2, 1, 0, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
+  }
   m.post.arg = -1;
   m.alpha = m.beta = 1;
   m.n_args = 4;
@@ -213,7 +231,10 @@ static int conv_pointwise(CgCtx *c, const Node *n, const ConvGeom *g, int has_bi
   LLVMValueRef fn = cg_gemm_kernel(c, &m, d), args[4];
   if (!fn) return -1;
   for (int i = 0; i < 3; i++)
-    if (!(args[i] = i < n->n_in && n->in[i] ? cg_value_ptr(c, n->in[i], d) : LLVMConstNull(c->t_ptr))) return -1;
+    if (!(args[i] = i == 1 && packed >= 0           ? cg_weights_ptr(c, packed)
+                    : i < n->n_in && n->in[i] ? cg_value_ptr(c, n->in[i], d)
+                                              : LLVMConstNull(c->t_ptr)))
+      return -1;
   if (!(args[3] = cg_value_ptr(c, n->out[0], d))) return -1;
   cg_kernel_call_args(c, fn, args, 4);
   return 0;

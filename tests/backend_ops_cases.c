@@ -153,7 +153,7 @@ static void gen_gemm(Case *cs, Rng *r, int k) {
 }
 
 /* conv: patch embedding (kernel = stride), padded 3x3 with stride 2, grouped, dilated; two with enough
- * input channels for the GEMM form; depthwise with strides 2 and 3; pointwise. */
+ * input channels for the GEMM form; depthwise with strides 2 and 3; pointwise, also on 1x1 images. */
 static void gen_conv(Case *cs, Rng *r, int k) {
   int h = rdim(r) + 8, w = rdim(r) + (k == 6 || k == 7 ? 40 : 8);
   static const char *const v[] = {
@@ -182,7 +182,12 @@ static void gen_conv(Case *cs, Rng *r, int k) {
     "input %%x: f32[2,20,%d,%d]\ninput %%c_w: f32[13,20,1,1]\ninput %%c_b: f32[13]\n"
     "%%y: undef[] = conv(%%x, %%c_w, %%c_b) @\"t\"\n",
     "input %%x: f32[1,5,%d,%d]\ninput %%w: f32[17,5,1,1]\n"
-    "%%y: undef[] = conv(%%x, %%w) {kernel_shape=[1,1], pads=[0,0,0,0], strides=[1,1]} @\"t\"\n"};
+    "%%y: undef[] = conv(%%x, %%w) {kernel_shape=[1,1], pads=[0,0,0,0], strides=[1,1]} @\"t\"\n",
+    /* ... on 1x1 images (squeeze-excitation), run transposed: packed constant weights, then activation ones */
+    "input %%x: f32[3,24,1,1]\ninput %%c_w: f32[40,24,1,1]\ninput %%c_b: f32[40]\n"
+    "%%y: undef[] = conv(%%x, %%c_w, %%c_b) @\"t\"\n",
+    "input %%x: f32[2,7,1,1]\ninput %%w: f32[9,7,1,1]\ninput %%c_b: f32[9]\n"
+    "%%y: undef[] = conv(%%x, %%w, %%c_b) @\"t\"\n"};
   case_put(cs, v[k], h, w);
   case_put(cs, "output %%y\n");
 }
@@ -1174,7 +1179,7 @@ const OpCases backend_op_cases[] = {
   {"erf", TOL_MATH, 3, gen_erf}, {"tanh", TOL_MATH, 3, gen_tanh}, {"sigmoid", TOL_MATH, 3, gen_sigmoid},
   {"relu", TOL_EXACT, 9, gen_relu}, {"ceil", TOL_EXACT, 3, gen_ceil}, {"cast", TOL_EXACT, 16, gen_cast},
   {"identity", TOL_EXACT, 12, gen_identity}, {"dropout", TOL_EXACT, 3, gen_dropout},
-  {"matmul", TOL_LINALG, 8, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 10, gen_conv},
+  {"matmul", TOL_LINALG, 8, gen_matmul}, {"gemm", TOL_LINALG, 8, gen_gemm}, {"conv", TOL_LINALG, 12, gen_conv},
   {"softmax", TOL_REDUCE, 3, gen_softmax}, {"layer_norm", TOL_REDUCE, 3, gen_layer_norm},
   {"reduce_mean", TOL_REDUCE, 4, gen_reduce_mean}, {"reduce_sum", TOL_REDUCE, 4, gen_reduce_sum},
   {"reduce_max", TOL_EXACT, 4, gen_reduce_max}, {"reshape", TOL_EXACT, 2, gen_reshape},
