@@ -151,6 +151,8 @@ int cg_module_end(CgCtx *c, int weights_asm, const char *blob_path, Diag *d);
 char *cg_weights_asm(const CgCtx *c, const char *blob_path);
 /* v's address inside the run function (places constants in the blob on first use). */
 LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d);
+/* Whether v is a constant whose data the compiler holds (weights to pack or transform at compile time). */
+int cg_value_is_const(const CgCtx *c, const Value *v);
 /* Writes `bytes` bytes of malloc'd data (a transformed copy of a constant, such as packed weights) to the
  * blob, 64-byte aligned, and frees data (also on error); its offset, or -1 with d filled. */
 int64_t cg_weights_add(CgCtx *c, void *data, uint64_t bytes, Diag *d);

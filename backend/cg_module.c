@@ -98,6 +98,10 @@ LLVMValueRef cg_scratch_ptr(CgCtx *c, const Node *n, Diag *d) {
   return NULL;
 }
 
+int cg_value_is_const(const CgCtx *c, const Value *v) {
+  return c->plan.loc[v->id].kind == CG_LOC_WEIGHTS && v->t.data;
+}
+
 LLVMValueRef cg_value_ptr(CgCtx *c, const Value *v, Diag *d) {
   const CgLoc *l = &c->plan.loc[v->id];
   const Value *root = l->root;

@@ -235,7 +235,7 @@ static int attn_call_core(CgCtx *c, const Node *n, const AttnDims *a, LLVMValueR
 static int attn_narrow(CgCtx *c, const Node *n, const AttnDims *a, CgGemm *g, double scale, Diag *d) {
   const AttnShape *as = &a->s;
   const Value *w = n->in[1];
-  if (c->plan.loc[w->id].kind != CG_LOC_WEIGHTS || !w->t.data)
+  if (!cg_value_is_const(c, w))
     return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
   if (g->kind == CG_GEMM_INT8 && as->c > IR_INT8_MAX_K)
     return ir_error(d, NULL, n, "int8 dot products of %lld terms could overflow their int32 sums (at most %d)",
@@ -286,7 +286,7 @@ int cg_emit_attention(CgCtx *c, const Node *n, Diag *d) {
   g.post.arg = -1;
   if ((g.kind = cg_gemm_kind_of(c, n)) != CG_GEMM_F32) return attn_narrow(c, n, &a, &g, scale, d);
   int64_t packed = -1;
-  if (c->plan.loc[w->id].kind == CG_LOC_WEIGHTS && w->t.data) {
+  if (cg_value_is_const(c, w)) {
     g.b_packed = 1;
     if ((packed = cg_gemm_pack_b(c, w->t.data, 1, a.s.c, ew, 0, d)) < 0) return -1;
   }

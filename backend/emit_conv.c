@@ -210,7 +210,7 @@ static int conv_pointwise(CgCtx *c, const Node *n, const ConvGeom *g, int has_bi
     m.y = (CgGemmOperand){3, g->cout, 1, {0}};
     m.pre = has_bias ? (CgGemmOperand){2, 0, 1, {0}} : (CgGemmOperand){-1, 0, 0, {0}};
     const Value *w = n->in[1];
-    if (c->plan.loc[w->id].kind == CG_LOC_WEIGHTS && w->t.data) {
+    if (cg_value_is_const(c, w)) {
       if ((packed = cg_gemm_pack_b(c, w->t.data, 1, g->cin, g->cout, 1, d)) < 0) return -1;
       m.b = (CgGemmOperand){1, 0, 0, {0}};
       m.b_packed = 1;

@@ -13,11 +13,6 @@ static int linalg_f32(const Node *n, Diag *d) {
   return n->out[0]->t.dtype == DT_F32 ? 0 : ir_error(d, NULL, n, "the output must be f32");
 }
 
-/* Whether v's data is in the weights blob at compile time. */
-static int linalg_is_const(const CgCtx *c, const Value *v) {
-  return c->plan.loc[v->id].kind == CG_LOC_WEIGHTS && v->t.data;
-}
-
 /* Operand arg of dims t read with numpy broadcasting into the output
  * [batch..., m, n] (a broadcast axis gets stride 0). */
 static CgGemmOperand linalg_bcast(int arg, const Tensor *t, const Tensor *out) {
@@ -78,7 +73,7 @@ int cg_emit_matmul(CgCtx *c, const Node *n, Diag *d) {
   g.pre.arg = g.post.arg = -1;
   g.alpha = g.beta = 1;
   int64_t packed = -1;
-  if (linalg_is_const(c, n->in[1])) {
+  if (cg_value_is_const(c, n->in[1])) {
     if ((packed = linalg_pack(c, &g, B, bb, 0, d)) < 0) return -1;
   } else {
     g.b = (CgGemmOperand){1, b1 ? 1 : g.n, b1 ? 0 : 1, {0}};
@@ -104,7 +99,7 @@ int cg_emit_gemm(CgCtx *c, const Node *n, Diag *d) {
   g.post.arg = -1;
   g.pre = n->n_in > 2 && n->in[2] ? linalg_bcast(2, &n->in[2]->t, Y) : (CgGemmOperand){-1, 0, 0, {0}};
   int64_t packed = -1;
-  if (linalg_is_const(c, n->in[1])) {
+  if (cg_value_is_const(c, n->in[1])) {
     if ((packed = linalg_pack(c, &g, B, 0, tb, d)) < 0) return -1;
   } else {
     g.b = (CgGemmOperand){1, tb ? 1 : g.n, tb ? g.k : 1, {0}};
@@ -125,7 +120,7 @@ uint64_t cg_scratch_linear(const Node *n) {
  * that kind on the packed narrow weights (args: quantised x, w, bias, residual, y, int8's column data and
  * row data). */
 static int linear_narrow(CgCtx *c, const Node *n, CgGemm *g, int64_t rows, Diag *d) {
-  if (!linalg_is_const(c, n->in[1]))
+  if (!cg_value_is_const(c, n->in[1]))
     return ir_error(d, NULL, n, "precision \"%s\" needs constant weights", ir_attr_s(n, "precision", ""));
   if (g->kind == CG_GEMM_INT8 && g->k > IR_INT8_MAX_K)
     return ir_error(d, NULL, n, "int8 dot products of %lld terms could overflow their int32 sums (at most %d)",
@@ -190,7 +185,7 @@ int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
   g.post = n->n_in > 3 && n->in[3] ? linalg_bcast(3, &n->in[3]->t, &y2) : (CgGemmOperand){-1, 0, 0, {0}};
   if ((g.kind = cg_gemm_kind_of(c, n)) != CG_GEMM_F32) return linear_narrow(c, n, &g, tensor_numel(X) / g.k, d);
   int64_t packed = -1;
-  if (linalg_is_const(c, n->in[1])) {
+  if (cg_value_is_const(c, n->in[1])) {
     if ((packed = linalg_pack(c, &g, W, 0, 0, d)) < 0) return -1;
   } else {
     g.b = (CgGemmOperand){1, g.n, 1, {0}};
