@@ -101,6 +101,10 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d);
  * into panels of nr columns in the weights blob; returns the blob offset,
  * or -1 with d filled. The packed matrix is cg_gemm_packed_size floats. */
 int64_t cg_gemm_pack_b(CgCtx *c, const float *src, int64_t batches, int64_t k, int64_t n, int trans, Diag *d);
+/* Builds g's kernel (batch axes folded, n_in + 1 arguments) and calls it with node n's operands
+ * in[0..n_in) (NULL for an absent one; the packed b at blob offset `packed` in place of input 1 when
+ * packed >= 0), then n's output. 0, or -1 with d filled. */
+int cg_gemm_call_node(CgCtx *c, const Node *n, CgGemm *g, int n_in, int64_t packed, Diag *d);
 int64_t cg_gemm_packed_size(CgCtx *c, int64_t k, int64_t n);
 
 /* Operand strides of numpy broadcasting: bs[0..n_batch) for the batch dims

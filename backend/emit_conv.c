@@ -226,18 +226,7 @@ static int conv_pointwise(CgCtx *c, const Node *n, const ConvGeom *g, int has_bi
   }
   m.post.arg = -1;
   m.alpha = m.beta = 1;
-  m.n_args = 4;
-  cg_gemm_fold_batch(&m);
-  LLVMValueRef fn = cg_gemm_kernel(c, &m, d), args[4];
-  if (!fn) return -1;
-  for (int i = 0; i < 3; i++)
-    if (!(args[i] = i == 1 && packed >= 0           ? cg_weights_ptr(c, packed)
-                    : i < n->n_in && n->in[i] ? cg_value_ptr(c, n->in[i], d)
-                                              : LLVMConstNull(c->t_ptr)))
-      return -1;
-  if (!(args[3] = cg_value_ptr(c, n->out[0], d))) return -1;
-  cg_kernel_call_args(c, fn, args, 4);
-  return 0;
+  return cg_gemm_call_node(c, n, &m, 3, packed, d);
 }
 
 int cg_emit_conv(CgCtx *c, const Node *n, Diag *d) {

@@ -1,6 +1,7 @@
 /* The kernel form of the GEMM generator: a batched product split into macro
  * tiles (MB rows x NB columns, whole K) that run in parallel, each computed
- * by cg_gemm_block; and the compile-time packing of constant b. */
+ * by cg_gemm_block; the compile-time packing of constant b; and the call of
+ * such a kernel on a node's operands (cg_gemm_call_node). */
 #include "cg_gemm.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -170,4 +171,21 @@ LLVMValueRef cg_gemm_kernel(CgCtx *c, const CgGemm *g, Diag *d) {
   cg_loop_end(c, &l);
   cg_kernel_end(c);
   return fn;
+}
+
+int cg_gemm_call_node(CgCtx *c, const Node *n, CgGemm *g, int n_in, int64_t packed, Diag *d) {
+  LLVMValueRef args[8];
+  cg_gemm_fold_batch(g);
+  g->n_args = n_in + 1;
+  LLVMValueRef fn = cg_gemm_kernel(c, g, d);
+  if (!fn) return -1;
+  for (int i = 0; i < n_in; i++) {
+    const Value *v = i < n->n_in ? n->in[i] : NULL;
+    if (i == 1 && packed >= 0) args[i] = cg_weights_ptr(c, packed);
+    else if (!v) args[i] = LLVMConstNull(c->t_ptr);
+    else if (!(args[i] = cg_value_ptr(c, v, d))) return -1;
+  }
+  if (!(args[n_in] = cg_value_ptr(c, n->out[0], d))) return -1;
+  cg_kernel_call_args(c, fn, args, n_in + 1);
+  return 0;
 }

@@ -37,25 +37,6 @@ static int64_t linalg_pack(CgCtx *c, CgGemm *g, const Tensor *w, int w_batch_ran
   return cg_gemm_pack_b(c, w->data, batches, g->k, g->n, trans, d);
 }
 
-/* Builds g's kernel and calls it with the node's operands in[0..n_in) (the
- * packed b at blob offset `packed` replacing input 1 when >= 0), then the output. */
-static int linalg_call(CgCtx *c, const Node *n, CgGemm *g, int n_in, int64_t packed, Diag *d) {
-  LLVMValueRef args[8];
-  cg_gemm_fold_batch(g);
-  g->n_args = n_in + 1;
-  LLVMValueRef fn = cg_gemm_kernel(c, g, d);
-  if (!fn) return -1;
-  for (int i = 0; i < n_in; i++) {
-    const Value *v = i < n->n_in ? n->in[i] : NULL;
-    if (i == 1 && packed >= 0) args[i] = cg_weights_ptr(c, packed);
-    else if (!v) args[i] = LLVMConstNull(c->t_ptr);
-    else if (!(args[i] = cg_value_ptr(c, v, d))) return -1;
-  }
-  if (!(args[n_in] = cg_value_ptr(c, n->out[0], d))) return -1;
-  cg_kernel_call_args(c, fn, args, n_in + 1);
-  return 0;
-}
-
 /* matmul(a, b) with numpy semantics: batch dims broadcast; a 1-D a is a row
  * and a 1-D b a column, whose unit dim is not in the output. */
 int cg_emit_matmul(CgCtx *c, const Node *n, Diag *d) {
@@ -80,7 +61,7 @@ int cg_emit_matmul(CgCtx *c, const Node *n, Diag *d) {
     cg_gemm_batch_strides(B->dims, bb, g.n_batch, g.batch, g.k * g.n, g.b.bs);
   }
   g.b.arg = 1;
-  return linalg_call(c, n, &g, 2, packed, d);
+  return cg_gemm_call_node(c, n, &g, 2, packed, d);
 }
 
 /* gemm(a, b, c?) {alpha, beta, transA, transB}: alpha op(a) op(b) + beta c,
@@ -105,7 +86,7 @@ int cg_emit_gemm(CgCtx *c, const Node *n, Diag *d) {
     g.b = (CgGemmOperand){1, tb ? 1 : g.n, tb ? g.k : 1, {0}};
   }
   g.b.arg = 1;
-  return linalg_call(c, n, &g, 3, packed, d);
+  return cg_gemm_call_node(c, n, &g, 3, packed, d);
 }
 
 uint64_t cg_scratch_linear(const Node *n) {
@@ -191,5 +172,5 @@ int cg_emit_linear(CgCtx *c, const Node *n, Diag *d) {
     g.b = (CgGemmOperand){1, g.n, 1, {0}};
   }
   g.b.arg = 1;
-  return linalg_call(c, n, &g, 4, packed, d);
+  return cg_gemm_call_node(c, n, &g, 4, packed, d);
 }
