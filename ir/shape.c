@@ -847,6 +847,7 @@ static int shape_split(Node *n, Diag *d) {
   int axis = norm_axis(n, ir_attr_i(n, "axis", 0), x->rank, d);
   if (axis < 0) return -1;
   int64_t dim = x->dims[axis], total = 0;
+  int overflow = 0;
   int64_t dims[IR_MAX_RANK];
   memcpy(dims, x->dims, sizeof dims);
   const Tensor *sp = in_t(n, 1);
@@ -860,9 +861,11 @@ static int shape_split(Node *n, Diag *d) {
       return ir_error(d, NULL, n, "split entry %d is %lld: a size cannot be negative", j, (long long)size);
     if (size < 0) return ir_error(d, NULL, n, "cannot split %lld into %d parts", (long long)dim, n->n_out);
     dims[axis] = size;
-    total += size;
+    overflow |= __builtin_add_overflow(total, size, &total); /* a fuzzed entry near INT64_MAX */
     set_out(n, j, x->dtype, x->rank, dims);
   }
+  if (overflow)
+    return ir_error(d, NULL, n, "split sizes add up to more than %lld, axis has %lld", (long long)INT64_MAX, (long long)dim);
   if (total != dim) return ir_error(d, NULL, n, "split sizes add up to %lld, axis has %lld", (long long)total, (long long)dim);
   return 0;
 }

@@ -186,6 +186,9 @@ def main():
     write("split_negative.onnx", "node 't' (Split): split entry 1 is -1: a size cannot be negative",
           m=model([helper.make_node("Split", ["x", "s"], ["a", "b"], name="t", axis=0)], [vi("x", [4])],
                   [vi("a", None), vi("b", None)], [i64("s", [5, -1])]))
+    write("split_overflow.onnx", "node 't' (Split): split sizes add up to more than 9223372036854775807, axis has 4",
+          m=model([helper.make_node("Split", ["x", "s"], ["a", "b"], name="t", axis=0)], [vi("x", [4])],
+                  [vi("a", None), vi("b", None)], [i64("s", [1, 2 ** 63 - 1])]))
     write("slice_zero_step.onnx", "node 't' (Slice): step must not be 0",
           m=model([helper.make_node("Slice", ["x", "st", "en", "ax", "sp"], ["y"], name="t")], [vi("x", [4])],
                   [vi("y", None)], [i64("st", [0]), i64("en", [4]), i64("ax", [0]), i64("sp", [0])]))
